@@ -1,0 +1,37 @@
+//! xfunc: the examples of the PostgreSQL manual's "C-Language Functions" chapter, written in Rust
+//! with pgrx. Each module is one chapter of the book (`book/src/`), with a C twin of the same name
+//! in `c/` and a regression test of the same name in `sql/`.
+
+// The magic block: lets PostgreSQL refuse a library built for another major version.
+::pgrx::pg_module_magic!(name, version);
+
+pub mod base_types;
+
+/// Helpers shared by the `#[pg_test]` tests of every chapter.
+#[cfg(any(test, feature = "pg_test"))]
+pub mod testing {
+    use pgrx::prelude::*;
+
+    /// Runs `query` inside a PL/pgSQL exception block and returns the SQLSTATE it raised, or
+    /// `None` when it succeeded. The error is caught in a subtransaction, so the test goes on.
+    pub fn sqlstate_of(query: &str) -> Option<String> {
+        Spi::run(
+            "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text \
+             LANGUAGE plpgsql AS $$ BEGIN EXECUTE q; RETURN NULL; \
+             EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$",
+        )
+        .expect("creating pg_temp.sqlstate_of");
+        Spi::get_one_with_args::<String>("SELECT pg_temp.sqlstate_of($1)", &[query.into()])
+            .expect("calling pg_temp.sqlstate_of")
+    }
+}
+
+/// Hooks for `cargo pgrx test`: the test cluster pgrx starts gets these settings.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec!["jit = off"]
+    }
+}

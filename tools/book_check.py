@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Checks that the book only shows code and output taken from compiled, tested files.
+
+Fails (exit 1, one line per problem) on:
+  - a fenced code block that is not made of {{#include}} lines (shell commands for the reader
+    to type, in ```console / ```sh blocks, are the only thing that may be written by hand);
+  - an include of a missing file, of an anchor the file does not define (or defines empty),
+    or by line numbers (ranges drift silently: use an anchor);
+  - a page under book/src that SUMMARY.md does not list, or a SUMMARY entry with no page;
+  - a link from one page to another page or heading that does not exist;
+  - any warning or error from `mdbook build` (a missing include is only a warning there).
+"""
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+SRC = BOOK / "src"
+HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}
+INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
+FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+problems: list[str] = []
+
+
+def anchor_region(path: Path, anchor: str) -> list[str] | None:
+    lines = path.read_text(errors="replace").splitlines()
+    start = re.compile(r"ANCHOR:\s*" + re.escape(anchor) + r"\b")
+    end = re.compile(r"ANCHOR_END:\s*" + re.escape(anchor) + r"\b")
+    region, inside, seen = [], False, False
+    for line in lines:
+        if end.search(line):
+            inside = False
+        elif start.search(line):
+            inside, seen = True, True
+        elif inside and "ANCHOR" not in line:
+            region.append(line)
+    return region if seen else None
+
+
+def check_include(page: Path, lineno: int, target: str) -> None:
+    where = f"{page.relative_to(ROOT)}:{lineno}"
+    path_part, _, anchor = target.partition(":")
+    path = (page.parent / path_part).resolve()
+    if not path.is_file():
+        problems.append(f"{where}: includes a missing file {path_part}")
+        return
+    if not anchor:
+        return
+    if re.fullmatch(r"[0-9:]+", anchor):
+        problems.append(f"{where}: includes {path_part} by line numbers ({anchor}); use an anchor")
+        return
+    region = anchor_region(path, anchor)
+    if region is None:
+        problems.append(f"{where}: anchor '{anchor}' is not defined in {path_part}")
+    elif not any(l.strip() for l in region):
+        problems.append(f"{where}: anchor '{anchor}' in {path_part} is empty")
+
+
+def check_page(page: Path) -> None:
+    fence = None
+    lang = ""
+    body: list[tuple[int, str]] = []
+    for lineno, line in enumerate(page.read_text().splitlines(), 1):
+        for m in INCLUDE.finditer(line):
+            check_include(page, lineno, m.group(2))
+        m = FENCE.match(line)
+        if fence is None and m:
+            fence, lang, body, start = m.group(1), m.group(2), [], lineno
+            continue
+        if fence is not None and line.startswith(fence):
+            written = [l for _, l in body if l.strip() and not INCLUDE.search(l)]
+            if written and lang not in HAND_WRITTEN_OK:
+                problems.append(
+                    f"{page.relative_to(ROOT)}:{start}: ```{lang} block written by hand "
+                    f"({len(written)} lines); include it from a tested file by anchor"
+                )
+            fence = None
+            continue
+        if fence is not None:
+            body.append((lineno, line))
+        else:
+            for m in LINK.finditer(line):
+                check_link(page, lineno, m.group(1))
+    if fence is not None:
+        problems.append(f"{page.relative_to(ROOT)}: unclosed code block")
+
+
+def headings(page: Path) -> set[str]:
+    ids = set()
+    for line in page.read_text().splitlines():
+        m = re.match(r"^#+\s+(.*)", line)
+        if m:
+            text = re.sub(r"[`*_]|\[([^]]*)\]\([^)]*\)", r"\1", m.group(1)).strip().lower()
+            ids.add(re.sub(r"[^\w\- ]", "", html.unescape(text)).replace(" ", "-"))
+    return ids
+
+
+def check_link(page: Path, lineno: int, url: str) -> None:
+    if re.match(r"^[a-z]+:", url) or url.startswith("/"):
+        return
+    target, _, frag = url.partition("#")
+    dest = (page.parent / target).resolve() if target else page
+    where = f"{page.relative_to(ROOT)}:{lineno}"
+    if not dest.exists():
+        problems.append(f"{where}: link to missing {target}")
+    elif frag and dest.suffix == ".md" and frag not in headings(dest):
+        problems.append(f"{where}: link to missing heading #{frag} in {target or page.name}")
+
+
+def check_summary() -> None:
+    summary = SRC / "SUMMARY.md"
+    listed = set()
+    for m in LINK.finditer(summary.read_text()):
+        p = (SRC / m.group(1)).resolve()
+        listed.add(p)
+        if not p.is_file():
+            problems.append(f"book/src/SUMMARY.md: lists {m.group(1)}, which does not exist")
+    for page in sorted(SRC.rglob("*.md")):
+        if page.name != "SUMMARY.md" and page.resolve() not in listed:
+            problems.append(f"{page.relative_to(ROOT)}: not listed in SUMMARY.md (orphan page)")
+
+
+def check_mdbook_build() -> None:
+    r = subprocess.run(["mdbook", "build", str(BOOK)], capture_output=True, text=True)
+    for line in (r.stdout + r.stderr).splitlines():
+        if "WARN" in line or "ERROR" in line:
+            problems.append(f"mdbook build: {line.strip()}")
+    if r.returncode != 0:
+        problems.append(f"mdbook build exited {r.returncode}")
+
+
+def main() -> int:
+    pages = sorted(SRC.rglob("*.md"))
+    for page in pages:
+        check_page(page)
+    check_summary()
+    if "--no-build" not in sys.argv:
+        check_mdbook_build()
+    for p in problems:
+        print(f"book-check: {p}")
+    if problems:
+        print(f"book-check: {len(problems)} problem(s)")
+        return 1
+    print(f"book-check: {len(pages)} pages, every code block included by anchor, links resolve")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

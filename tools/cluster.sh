@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The reader's private PostgreSQL 15 cluster for this checkout.
+#
+#   tools/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|env
+#
+# Its own data directory, port and socket directory (see tools/env.sh); jit off; both extensions
+# preloaded. start and stop are idempotent. start creates the cluster when there is none.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+PRELOAD="xfunc, xfunc_c"
+
+say() { printf 'cluster: %s\n' "$*"; }
+running() { [ -f "$XFUNC_PGDATA/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" status >/dev/null 2>&1; }
+psql_line() { echo "psql -h $XFUNC_PGHOST -p $XFUNC_PGPORT -U postgres postgres"; }
+
+create() {
+  if [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then return; fi
+  say "creating a cluster in $XFUNC_PGDATA"
+  install -d -o "$XFUNC_RUNAS" "$XFUNC_STATE"
+  as_server mkdir -p "$XFUNC_PGHOST"
+  as_server "$PG_BINDIR/initdb" -D "$XFUNC_PGDATA" -U postgres --auth=trust --encoding=UTF8 \
+    --locale=C.UTF-8 >"$XFUNC_STATE/initdb.log" 2>&1 || { cat "$XFUNC_STATE/initdb.log"; exit 1; }
+  as_server tee -a "$XFUNC_PGDATA/postgresql.conf" >/dev/null <<CONF
+
+# --- xfunc: written by tools/cluster.sh ---
+port = $XFUNC_PGPORT
+listen_addresses = ''
+unix_socket_directories = '$XFUNC_PGHOST'
+shared_preload_libraries = '$PRELOAD'
+jit = off
+CONF
+}
+
+missing_libraries() {
+  local dir missing=()
+  dir=$("$PG_CONFIG" --pkglibdir)
+  for lib in ${PRELOAD//,/ }; do [ -f "$dir/$lib.so" ] || missing+=("$lib"); done
+  echo "${missing[*]}"
+}
+
+start() {
+  create
+  if running; then say "running"; else
+    local missing; missing=$(missing_libraries)
+    if [ -n "$missing" ]; then
+      say "cannot start: shared_preload_libraries names $missing, not installed yet. Run: just install"
+      exit 1
+    fi
+    as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -l "$XFUNC_PGLOG" -w -t 60 start >/dev/null \
+      || { tail -n 20 "$XFUNC_PGLOG"; exit 1; }
+    say "started"
+  fi
+  say "data $XFUNC_PGDATA, port $XFUNC_PGPORT, socket $XFUNC_PGHOST, log $XFUNC_PGLOG"
+  say "connect: $(psql_line)"
+}
+
+stop() {
+  if running; then
+    as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -w -t 60 -m fast stop >/dev/null
+    say "stopped"
+  else
+    say "not running"
+  fi
+}
+
+case "${1:-status}" in
+  create) create; say "data $XFUNC_PGDATA" ;;
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  destroy) stop; rm -rf "$XFUNC_PGDATA" "$XFUNC_PGHOST" "$XFUNC_PGLOG"; say "destroyed $XFUNC_PGDATA" ;;
+  status)
+    if running; then say "running: data $XFUNC_PGDATA, port $XFUNC_PGPORT"; say "connect: $(psql_line)"
+    elif [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then say "stopped: data $XFUNC_PGDATA"
+    else say "no cluster yet (just cluster-start creates one)"; fi ;;
+  psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres "$@" ;;
+  psql-line) psql_line ;;
+  env) printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT" ;;
+  *) echo "usage: $0 create|start|stop|restart|destroy|status|psql|psql-line|env" >&2; exit 2 ;;
+esac

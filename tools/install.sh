@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds both extensions and installs them into this checkout's PostgreSQL copy:
+# xfunc (Rust, release profile) with cargo pgrx, xfunc_c (C, warnings are errors) with PGXS.
+# The cluster preloads both libraries, so it is stopped around the install and started again.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$XFUNC_ROOT"
+
+[ -x "$PG_CONFIG" ] || { echo "install: no PostgreSQL copy at $XFUNC_PG: run bash tools/setup.sh"; exit 1; }
+tools/cluster.sh stop
+cargo pgrx install --release --pg-config "$PG_CONFIG"
+make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
+make -s -C c PG_CONFIG="$PG_CONFIG" install
+tools/cluster.sh start

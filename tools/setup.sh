@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs what xfunc needs on a Debian 12 machine, skipping everything already present.
+#
+# Idempotent: a second run only checks and prints "ok" lines. Works as root, or as a normal user
+# with sudo (apt-get runs through sudo; cargo tools go to that user's ~/.cargo/bin).
+#
+#   Debian:  postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo
+#   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml), mdbook
+#   pip:     just (the rust-just wheel), or cargo install just when pip is absent
+#   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/env.sh says why),
+#            and cargo pgrx init against it, never a download
+set -euo pipefail
+
+PG_MAJOR=15
+PGRX_VERSION=0.18.1
+
+say() { printf 'setup: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- Debian packages -------------------------------------------------------------------------
+debs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang sudo)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  say "ok Debian packages (${debs[*]})"
+fi
+
+# --- cargo-pgrx --------------------------------------------------------------------------------
+if cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
+  say "ok cargo-pgrx $PGRX_VERSION"
+else
+  say "installing cargo-pgrx $PGRX_VERSION (about 6 minutes on 2 cores)"
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+fi
+
+# --- this checkout's private copy of PostgreSQL 15 (see tools/env.sh) ------------------------
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+ensure_pg_copy "$XFUNC_PG"
+
+# --- cargo pgrx init against that copy, never a download --------------------------------------
+ensure_pgrx_home "$PGRX_HOME" "$PG_CONFIG"
+
+# --- just ---------------------------------------------------------------------------------------
+if command -v just >/dev/null 2>&1; then
+  say "ok just ($(just --version))"
+else
+  if command -v pip3 >/dev/null 2>&1 && pip3 install -q rust-just; then
+    command -v pyenv >/dev/null 2>&1 && pyenv rehash
+  fi
+  if ! command -v just >/dev/null 2>&1; then
+    say "installing just with cargo"
+    cargo install just --locked
+  fi
+  say "installed $(just --version)"
+fi
+
+# --- mdbook -------------------------------------------------------------------------------------
+if command -v mdbook >/dev/null 2>&1; then
+  say "ok mdbook ($(mdbook --version))"
+else
+  say "installing mdbook (about 3 minutes on 2 cores)"
+  cargo install mdbook --version 0.5.4 --locked
+fi
