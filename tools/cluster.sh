@@ -23,10 +23,8 @@ create() {
     --locale=C.UTF-8 >"$XFUNC_STATE/initdb.log" 2>&1 || { cat "$XFUNC_STATE/initdb.log"; exit 1; }
   as_server tee -a "$XFUNC_PGDATA/postgresql.conf" >/dev/null <<CONF
 
-# --- xfunc: written by tools/cluster.sh ---
-port = $XFUNC_PGPORT
+# --- xfunc: written by tools/cluster.sh (which gives port and socket directory at start) ---
 listen_addresses = ''
-unix_socket_directories = '$XFUNC_PGHOST'
 shared_preload_libraries = '$PRELOAD'
 jit = off
 CONF
@@ -47,7 +45,9 @@ start() {
       say "cannot start: shared_preload_libraries names $missing, not installed yet. Run: just install"
       exit 1
     fi
-    as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -l "$XFUNC_PGLOG" -w -t 60 start >/dev/null \
+    as_server mkdir -p "$XFUNC_PGHOST"
+    as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -l "$XFUNC_PGLOG" -w -t 60 \
+      -o "-p $XFUNC_PGPORT -k $XFUNC_PGHOST" start >/dev/null \
       || { tail -n 20 "$XFUNC_PGLOG"; exit 1; }
     say "started"
   fi

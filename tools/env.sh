@@ -10,7 +10,8 @@ PG_MAJOR=15
 PG_SYSTEM_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 
 XFUNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-XFUNC_PGPORT=${XFUNC_PGPORT:-28815}
+# The port is derived from the checkout's path, so two checkouts never fight over one.
+XFUNC_PGPORT=${XFUNC_PGPORT:-$((20000 + 0x$(printf '%s' "$XFUNC_ROOT" | md5sum | cut -c1-4) % 10000))}
 
 # PostgreSQL refuses to run as root; as root the cluster runs as the postgres user.
 if [ "$(id -u)" -eq 0 ]; then XFUNC_RUNAS=${XFUNC_RUNAS:-postgres}; else XFUNC_RUNAS=${XFUNC_RUNAS:-$(id -un)}; fi
