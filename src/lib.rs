@@ -2,10 +2,34 @@
 //! with pgrx. Each module is one chapter of the book (`book/src/`), with a C twin of the same name
 //! in `c/` and a regression test of the same name in `sql/`.
 
+use pgrx::prelude::*;
+
 // The magic block: lets PostgreSQL refuse a library built for another major version.
 ::pgrx::pg_module_magic!(name, version);
 
+// One module per chapter of the book, in chapter order (chapters 3, 6 and 7 have no code).
+pub mod dynamic_loading;
 pub mod base_types;
+pub mod v1_calling;
+pub mod writing_code;
+pub mod composite_args;
+pub mod returning_rows;
+pub mod returning_sets;
+pub mod polymorphic;
+pub mod shared_memory;
+pub mod shared_log;
+
+// ANCHOR: pg_init
+/// Runs once per process that loads the library: in the postmaster when the library is in
+/// `shared_preload_libraries`, otherwise in each backend at its first call into the library.
+/// Each chapter that needs set-up at load time has an `init` of its own.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    dynamic_loading::init();
+    shared_memory::init();
+    shared_log::init();
+}
+// ANCHOR_END: pg_init
 
 /// Helpers shared by the `#[pg_test]` tests of every chapter.
 #[cfg(any(test, feature = "pg_test"))]

@@ -1,0 +1,1 @@
+//! Composite-type arguments (chapter 8): `c_overpaid`.

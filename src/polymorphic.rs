@@ -1,0 +1,1 @@
+//! Polymorphic arguments and return types (chapter 11): `make_array`.

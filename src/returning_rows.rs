@@ -1,0 +1,1 @@
+//! Returning rows (chapter 9): one composite value.

@@ -1,0 +1,1 @@
+//! Returning sets (chapter 10): `retcomposite`.

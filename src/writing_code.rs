@@ -1,0 +1,1 @@
+//! Writing code (chapter 5): memory contexts, zeroed padding.
