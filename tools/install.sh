@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds both extensions and installs them into this checkout's PostgreSQL copy:
 # xfunc (Rust, release profile) with cargo pgrx, xfunc_c (C, warnings are errors) with PGXS.
+# XFUNC_INSTALL_PROFILE=dev installs an unoptimized Rust build, quicker to compile while
+# iterating; benchmarks and the test command use the release build.
 # The cluster preloads both libraries, so it is stopped around the install and started again.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -8,7 +10,11 @@ cd "$XFUNC_ROOT"
 
 [ -x "$PG_CONFIG" ] || { echo "install: no PostgreSQL copy at $XFUNC_PG: run bash tools/setup.sh"; exit 1; }
 tools/cluster.sh stop
-cargo pgrx install --release --pg-config "$PG_CONFIG"
+if [ "${XFUNC_INSTALL_PROFILE:-release}" = dev ]; then
+  cargo pgrx install --pg-config "$PG_CONFIG"
+else
+  cargo pgrx install --release --pg-config "$PG_CONFIG"
+fi
 make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
 make -s -C c PG_CONFIG="$PG_CONFIG" install
 tools/cluster.sh start
