@@ -15,7 +15,9 @@ default:
 
 # build and install both extensions, start the cluster, serve the book (README's first command)
 up: install cluster-start
-    @echo "try it:  $(tools/cluster.sh psql-line) -c 'SELECT add_one(41)'"
+    @echo "try it:  just psql -c 'SELECT add_one(41)'       (Rust build, database xfunc)"
+    @echo "         just psql -d xfunc_c -c 'SELECT add_one(41)'  (C build)"
+    @echo "    or:  $(tools/cluster.sh psql-line) -c 'SELECT add_one(41)'"
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
@@ -57,10 +59,10 @@ cluster-status:
 cluster-destroy:
     tools/cluster.sh destroy
 
-# open psql on the cluster (arguments go to psql, e.g. just psql -c 'SELECT add_one(41)')
+# psql on the cluster, database xfunc (Rust build) unless -d says otherwise (-d xfunc_c: C)
 [positional-arguments]
 psql *args:
-    tools/cluster.sh psql "$@"
+    @tools/cluster.sh psql "$@"
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -76,7 +78,7 @@ pgrx-test:
 # run the regress suite (or the named tests) against both installed extensions
 [positional-arguments]
 regress *tests:
-    tools/regress.sh xfunc xfunc_c -- "$@"
+    @tools/regress.sh xfunc xfunc_c -- "$@"
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reader's private PostgreSQL 15 cluster for this checkout.
 #
-#   tools/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|env
+#   tools/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|reader-databases|env
 #
 # Its own data directory, port and socket directory (see tools/env.sh); jit off; both extensions
 # preloaded. start and stop are idempotent. start creates the cluster when there is none.
@@ -12,7 +12,7 @@ PRELOAD="xfunc, xfunc_c"
 
 say() { printf 'cluster: %s\n' "$*"; }
 running() { [ -f "$XFUNC_PGDATA/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" status >/dev/null 2>&1; }
-psql_line() { echo "psql -h $XFUNC_PGHOST -p $XFUNC_PGPORT -U postgres postgres"; }
+psql_line() { echo "psql -h $XFUNC_PGHOST -p $XFUNC_PGPORT -U postgres ${1:-xfunc}"; }
 
 create() {
   if [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then return; fi
@@ -46,13 +46,32 @@ start() {
       exit 1
     fi
     as_server mkdir -p "$XFUNC_PGHOST"
-    as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -l "$XFUNC_PGLOG" -w -t 60 \
+    # A Rust backtrace setting inherited by the server would add DETAIL lines to the errors
+    # raised inside xfunc's functions, and regress output would depend on the caller's shell.
+    as_server env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
+      "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" -l "$XFUNC_PGLOG" -w -t 60 \
       -o "-p $XFUNC_PGPORT -k $XFUNC_PGHOST" start >/dev/null \
       || { tail -n 20 "$XFUNC_PGLOG"; exit 1; }
     say "started"
   fi
   say "data $XFUNC_PGDATA, port $XFUNC_PGPORT, socket $XFUNC_PGHOST, log $XFUNC_PGLOG"
   say "connect: $(psql_line)"
+}
+
+# One database per build for the reader to try things in: xfunc with the Rust extension and
+# xfunc_c with the C twin (the two declare the same functions, so they cannot share one).
+# The extension is created afresh so that it has the functions of the build just installed;
+# objects of the reader's that depend on it (CASCADE) go with it.
+reader_databases() {
+  local psql=("$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+  for db in xfunc xfunc_c; do
+    if [ -z "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+      "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
+    fi
+    "${psql[@]}" -d "$db" -c "SET client_min_messages = warning" \
+      -c "DROP EXTENSION IF EXISTS $db CASCADE" -c "CREATE EXTENSION $db"
+  done
+  say "databases xfunc (Rust build) and xfunc_c (C build) have their extension"
 }
 
 stop() {
@@ -74,8 +93,10 @@ case "${1:-status}" in
     if running; then say "running: data $XFUNC_PGDATA, port $XFUNC_PGPORT"; say "connect: $(psql_line)"
     elif [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then say "stopped: data $XFUNC_PGDATA"
     else say "no cluster yet (just cluster-start creates one)"; fi ;;
-  psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres "$@" ;;
+  # database xfunc by default (a -d in the arguments wins: psql takes the last one)
+  psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -d xfunc "$@" ;;
+  reader-databases) reader_databases ;;
   psql-line) psql_line ;;
   env) printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT" ;;
-  *) echo "usage: $0 create|start|stop|restart|destroy|status|psql|psql-line|env" >&2; exit 2 ;;
+  *) echo "usage: $0 create|start|stop|restart|destroy|status|psql|psql-line|reader-databases|env" >&2; exit 2 ;;
 esac

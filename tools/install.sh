@@ -3,7 +3,8 @@
 # xfunc (Rust, release profile) with cargo pgrx, xfunc_c (C, warnings are errors) with PGXS.
 # XFUNC_INSTALL_PROFILE=dev installs an unoptimized Rust build, quicker to compile while
 # iterating; benchmarks and the test command use the release build.
-# The cluster preloads both libraries, so it is stopped around the install and started again.
+# The cluster preloads both libraries, so it is stopped around the install and started again;
+# then databases xfunc and xfunc_c get the freshly installed extensions.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$XFUNC_ROOT"
@@ -18,3 +19,4 @@ fi
 make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
 make -s -C c PG_CONFIG="$PG_CONFIG" install
 tools/cluster.sh start
+tools/cluster.sh reader-databases
