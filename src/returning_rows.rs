@@ -26,9 +26,9 @@ unsafe fn call_result_tupdesc<'a>(fcinfo: pg_sys::FunctionCallInfo) -> PgTupleDe
             "function returning record called in context that cannot accept type record"
         );
     }
-    // SAFETY: get_call_result_type built this descriptor in the current memory context for this
-    // call alone (a copy, not reference-counted): we neither release nor free it, the memory
-    // context does.
+    // SAFETY: the descriptor is either a copy of the named type's, palloc'd in the current memory
+    // context, or the executor's descriptor of the column definition list; neither is
+    // reference-counted and neither is ours to free, so the wrapper neither releases nor frees it.
     unsafe { PgTupleDesc::from_pg_unchecked(tupdesc) }
 }
 // ANCHOR_END: result_tupdesc
@@ -48,8 +48,9 @@ extension_sql!(
 /// `HeapTupleGetDatum`; here `PgHeapTuple::from_datums` calls `heap_form_tuple`, and returning
 /// the `PgHeapTuple` makes the composite Datum. Division by zero and `i32::MIN / -1` are errors,
 /// as in the built-in `int4div`: `checked_div` catches the overflow that in C would trap.
+/// Not `pub`: its `fcinfo` must be the one PostgreSQL passes, never a pointer from Rust code.
 #[pg_extern(immutable, parallel_safe, requires = ["divmod_result"])]
-pub fn divmod(
+fn divmod(
     dividend: i32,
     divisor: i32,
     fcinfo: pg_sys::FunctionCallInfo,
@@ -126,8 +127,9 @@ fn check_divmod_result(tupdesc: &PgTupleDesc) {
 /// The C version converts each part with `BuildTupleFromCStrings`, which runs the input function
 /// of each column's type; pgrx has no wrapper for it, so we call it the same way. Only the
 /// splitting is safe Rust; the C strings are palloc'd copies, as in C.
+/// Not `pub`, like `divmod`: `fcinfo` must be the one PostgreSQL passes.
 #[pg_extern(stable, parallel_safe)]
-pub fn split_pair(
+fn split_pair(
     pair: &str,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "record") {
