@@ -1,1 +1,249 @@
-//! Returning rows (chapter 9): one composite value.
+//! Returning rows (chapter 9): one composite value built from Datums (`divmod`), one built from C
+//! strings (`split_pair`).
+//!
+//! Either way the function first asks `get_call_result_type` for the tuple descriptor of the row
+//! it must return: the declared composite type (`divmod_result`), or, for `RETURNS record`, the
+//! column definition list the caller wrote in `FROM`. pgrx has no safe wrapper for that call, so
+//! both functions make it through `pg_sys`, exactly as the C twins do.
+
+use pgrx::prelude::*;
+use pgrx::PgTupleDesc;
+
+/// The descriptor of the row the current call must return, or the manual's error (SQLSTATE
+/// 0A000) when the caller gave none: `RETURNS record` called where a record cannot be accepted.
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+// ANCHOR: result_tupdesc
+unsafe fn call_result_tupdesc<'a>(fcinfo: pg_sys::FunctionCallInfo) -> PgTupleDesc<'a> {
+    let mut tupdesc: pg_sys::TupleDesc = std::ptr::null_mut();
+    // SAFETY: fcinfo is valid (our caller's contract); on TYPEFUNC_COMPOSITE, tupdesc is set.
+    let class = unsafe { pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut tupdesc) };
+    if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "function returning record called in context that cannot accept type record"
+        );
+    }
+    // SAFETY: the descriptor is either a copy of the named type's, palloc'd in the current memory
+    // context, or the executor's descriptor of the column definition list; neither is
+    // reference-counted and neither is ours to free, so the wrapper neither releases nor frees it.
+    unsafe { PgTupleDesc::from_pg_unchecked(tupdesc) }
+}
+// ANCHOR_END: result_tupdesc
+
+// ANCHOR: divmod_type
+extension_sql!(
+    "CREATE TYPE divmod_result AS (quotient integer, remainder integer);",
+    name = "divmod_result",
+);
+// ANCHOR_END: divmod_type
+
+// ANCHOR: divmod
+/// `divmod(dividend, divisor)`: truncating division, like SQL's `/` and `%`, returned as one row
+/// of the named type `divmod_result` built from Datums.
+///
+/// The C version calls `get_call_result_type`, `BlessTupleDesc`, `heap_form_tuple` and
+/// `HeapTupleGetDatum`; here `PgHeapTuple::from_datums` calls `heap_form_tuple`, and returning
+/// the `PgHeapTuple` makes the composite Datum. Division by zero and `i32::MIN / -1` are errors,
+/// as in the built-in `int4div`: `checked_div` catches the overflow that in C would trap.
+/// Not `pub`: its `fcinfo` must be the one PostgreSQL passes, never a pointer from Rust code.
+#[pg_extern(immutable, parallel_safe, requires = ["divmod_result"])]
+fn divmod(
+    dividend: i32,
+    divisor: i32,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pgrx::composite_type!('static, "divmod_result") {
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
+    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
+    check_divmod_result(&tupdesc);
+    // SAFETY: BlessTupleDesc only registers a RECORD descriptor in the type cache (a no-op for a
+    // named type like divmod_result) and returns the same pointer.
+    unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
+
+    if divisor == 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
+            "division by zero"
+        );
+    }
+    let (Some(quotient), Some(remainder)) =
+        (dividend.checked_div(divisor), dividend.checked_rem(divisor))
+    else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range"
+        );
+    };
+
+    // SAFETY: two int4 Datums for a descriptor of two int4 columns (check_divmod_result).
+    let row = unsafe {
+        PgHeapTuple::from_datums(tupdesc, [quotient.into_datum(), remainder.into_datum()])
+    };
+    match row {
+        Ok(row) => row,
+        Err(e) => {
+            // Unreachable after check_divmod_result; an error, not a panic, all the same.
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+        }
+    }
+}
+// ANCHOR_END: divmod
+
+// ANCHOR: check_divmod_result
+/// Raises a clear error unless the row type we are about to fill is `(integer, integer)`.
+///
+/// `divmod_result` is a type like any other: `ALTER TYPE` can add, drop or retype its attributes
+/// after `CREATE FUNCTION`. `heap_form_tuple` trusts the descriptor blindly (`from_datums` checks
+/// only the count), so a `text` column would take our int4 for a pointer. Exactly `integer`, not
+/// a domain over it: `heap_form_tuple` would not check a domain's constraints.
+fn check_divmod_result(tupdesc: &PgTupleDesc) {
+    let ok = tupdesc.len() == 2
+        && tupdesc
+            .iter()
+            .all(|att| !att.attisdropped && att.atttypid == pg_sys::INT4OID);
+    if !ok {
+        // SAFETY: format_type_be returns a palloc'd, NUL-terminated string for any OID.
+        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(tupdesc.oid())) };
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!(
+                "return type {} is not (integer, integer)",
+                name.to_string_lossy()
+            )
+        );
+    }
+}
+// ANCHOR_END: check_divmod_result
+
+// ANCHOR: split_pair
+/// `split_pair(pair)`: splits `key=value` at the first `=` into a row of two columns whose types
+/// the caller chooses with a column definition list. With no `=`, the value column is NULL.
+///
+/// The C version converts each part with `BuildTupleFromCStrings`, which runs the input function
+/// of each column's type; pgrx has no wrapper for it, so we call it the same way. Only the
+/// splitting is safe Rust; the C strings are palloc'd copies, as in C.
+/// Not `pub`, like `divmod`: `fcinfo` must be the one PostgreSQL passes.
+#[pg_extern(stable, parallel_safe)]
+fn split_pair(
+    pair: &str,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pgrx::composite_type!('static, "record") {
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
+    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
+    if tupdesc.len() != 2 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!(
+                "split_pair returns 2 columns, but the column definition list has {}",
+                tupdesc.len()
+            )
+        );
+    }
+    let (key, value) = match pair.split_once('=') {
+        Some((key, value)) => (key, Some(value)),
+        None => (pair, None),
+    };
+
+    // SAFETY: TupleDescGetAttInMetadata blesses the descriptor and looks up each column's input
+    // function. pnstrdup copies `len` bytes into a NUL-terminated palloc'd string; a null pointer
+    // in `values` makes a NULL field. BuildTupleFromCStrings reads exactly natts (2) strings.
+    let tuple = unsafe {
+        let attinmeta = pg_sys::TupleDescGetAttInMetadata(tupdesc.as_ptr());
+        let cstring = |s: &str| pg_sys::pnstrdup(s.as_ptr().cast(), s.len());
+        let mut values = [cstring(key), value.map_or(std::ptr::null_mut(), cstring)];
+        pg_sys::BuildTupleFromCStrings(attinmeta, values.as_mut_ptr())
+    };
+    // SAFETY: the tuple was just formed for this descriptor.
+    unsafe { PgHeapTuple::from_heap_tuple(tupdesc, tuple) }.into_owned()
+}
+// ANCHOR_END: split_pair
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn divmod_truncates_like_sql() {
+        for (a, b) in [
+            (7, 2),
+            (-7, 2),
+            (7, -2),
+            (-7, -2),
+            (i32::MIN, 1),
+            (i32::MAX, -1),
+        ] {
+            let same = Spi::get_one_with_args::<bool>(
+                "SELECT divmod($1, $2) = ROW($1 / $2, $1 % $2)::divmod_result",
+                &[a.into(), b.into()],
+            );
+            assert_eq!(same, Ok(Some(true)), "divmod({a}, {b})");
+        }
+    }
+
+    #[pg_test]
+    fn divmod_bad_input() {
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT divmod(1, 0)"),
+            Some("22012".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT divmod(-2147483648, -1)"),
+            Some("22003".into())
+        );
+        assert_eq!(
+            Spi::get_one::<bool>("SELECT divmod(NULL, 1) IS NULL"),
+            Ok(Some(true))
+        );
+    }
+
+    #[pg_test]
+    fn split_pair_uses_the_callers_types() {
+        assert_eq!(
+            Spi::get_one::<i32>(
+                "SELECT value FROM split_pair('port=5432') AS (key text, value integer)"
+            ),
+            Ok(Some(5432))
+        );
+        assert_eq!(
+            Spi::get_one::<String>(
+                "SELECT value FROM split_pair('a=b=c') AS (key text, value text)"
+            ),
+            Ok(Some("b=c".into()))
+        );
+        assert_eq!(
+            Spi::get_one::<bool>(
+                "SELECT value IS NULL FROM split_pair('flag') AS (key text, value bool)"
+            ),
+            Ok(Some(true))
+        );
+    }
+
+    #[pg_test]
+    fn split_pair_bad_input() {
+        for (query, sqlstate) in [
+            ("SELECT split_pair('a=1')", "0A000"),
+            ("SELECT * FROM split_pair('a=1') AS (key text)", "42804"),
+            (
+                "SELECT * FROM split_pair('a=x') AS (key text, value integer)",
+                "22P02",
+            ),
+            (
+                "SELECT * FROM split_pair('a=99999999999') AS (key text, value integer)",
+                "22003",
+            ),
+        ] {
+            assert_eq!(
+                crate::testing::sqlstate_of(query),
+                Some(sqlstate.into()),
+                "{query}"
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+/*
+ * returning_rows.c
+ *		Returning rows (composite types): one row built from Datums, one from C strings.
+ *
+ * The C twin of src/returning_rows.rs. Same SQL contract: see c/returning_rows.sql and the
+ * regression test sql/returning_rows.sql, which both builds must pass with the same expected
+ * output.
+ *
+ * Either way, the function first asks get_call_result_type for the tuple descriptor of the row
+ * it must return: the declared composite type (divmod_result), or, for RETURNS record, the
+ * column definition list the caller wrote in FROM.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+/* ANCHOR: check_divmod_result */
+/*
+ * Raise a clear error unless the row type we are about to fill is (integer, integer).
+ *
+ * divmod_result is a type like any other: ALTER TYPE can add, drop or retype its attributes after
+ * CREATE FUNCTION. heap_form_tuple trusts the descriptor blindly, so with a third column it would
+ * read past the end of values[], and with a text column it would take our int4 for a pointer.
+ * Exactly integer, not a domain over it: heap_form_tuple would not check a domain's constraints.
+ */
+static void
+check_divmod_result(TupleDesc tupdesc)
+{
+	bool		ok = tupdesc->natts == 2;
+
+	for (int i = 0; ok && i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		ok = !att->attisdropped && att->atttypid == INT4OID;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("return type %s is not (integer, integer)",
+						format_type_be(tupdesc->tdtypeid))));
+}
+/* ANCHOR_END: check_divmod_result */
+
+/* ANCHOR: divmod */
+/*
+ * divmod(dividend integer, divisor integer) RETURNS divmod_result
+ *
+ * Truncating division, like SQL's / and %, returned as one row (quotient, remainder) built from
+ * Datums with heap_form_tuple. The checks are those of the built-in int4div: dividing by zero is
+ * an error, and so is PG_INT32_MIN / -1, whose quotient does not fit (in C it would not even
+ * wrap: the CPU traps).
+ */
+PG_FUNCTION_INFO_V1(divmod);
+
+Datum
+divmod(PG_FUNCTION_ARGS)
+{
+	int32		dividend = PG_GETARG_INT32(0);
+	int32		divisor = PG_GETARG_INT32(1);
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context "
+						"that cannot accept type record")));
+	check_divmod_result(tupdesc);
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	if (divisor == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DIVISION_BY_ZERO),
+				 errmsg("division by zero")));
+	if (divisor == -1)
+	{
+		if (unlikely(dividend == PG_INT32_MIN))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+		values[0] = Int32GetDatum(-dividend);
+		values[1] = Int32GetDatum(0);
+	}
+	else
+	{
+		values[0] = Int32GetDatum(dividend / divisor);
+		values[1] = Int32GetDatum(dividend % divisor);
+	}
+
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+/* ANCHOR_END: divmod */
+
+/* ANCHOR: split_pair */
+/*
+ * split_pair(pair text) RETURNS record
+ *
+ * Splits "key=value" at the first '=' into a row of two columns whose types the caller chooses
+ * with a column definition list: each part is a C string, converted by the input function of its
+ * column's type (BuildTupleFromCStrings). With no '=', the value column is NULL.
+ */
+PG_FUNCTION_INFO_V1(split_pair);
+
+Datum
+split_pair(PG_FUNCTION_ARGS)
+{
+	char	   *pair = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TupleDesc	tupdesc;
+	AttInMetadata *attinmeta;
+	char	   *values[2];
+	char	   *sep;
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context "
+						"that cannot accept type record")));
+	if (tupdesc->natts != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("split_pair returns 2 columns, "
+						"but the column definition list has %d",
+						tupdesc->natts)));
+	/* Blesses the descriptor and looks up each column's input function. */
+	attinmeta = TupleDescGetAttInMetadata(tupdesc);
+
+	/* pair is our own copy (text_to_cstring), so we may cut it in two. */
+	sep = strchr(pair, '=');
+	values[0] = pair;
+	values[1] = NULL;			/* a NULL pointer makes a NULL field */
+	if (sep != NULL)
+	{
+		*sep = '\0';
+		values[1] = sep + 1;
+	}
+
+	tuple = BuildTupleFromCStrings(attinmeta, values);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+/* ANCHOR_END: split_pair */

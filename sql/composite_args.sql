@@ -1,0 +1,90 @@
+--
+-- composite_args: a row as an argument, the manual's c_overpaid(emp, integer).
+-- Chapter 8 of the book. Run against xfunc (Rust) and xfunc_c (C): same expected output.
+--
+-- The extension creates the manual's table emp; this file fills it, runs the manual's query,
+-- then passes NULL rows, NULL salaries and rows of the wrong type, and changes emp's row type
+-- under the function (inside transactions that are rolled back).
+-- After each statement meant to fail, \echo :LAST_ERROR_SQLSTATE prints the SQLSTATE it raised.
+--
+
+-- ANCHOR: emp_rows
+INSERT INTO emp VALUES
+    ('Bill',   1000, 30, '(1,1)'),
+    ('Sam',    2000, 40, '(1,2)'),
+    ('Ginger', NULL, 25, '(2,1)');
+-- ANCHOR_END: emp_rows
+
+-- The manual's query.
+-- ANCHOR: manual_query
+SELECT name, c_overpaid(emp, 1500) AS overpaid
+    FROM emp
+    WHERE name = 'Bill' OR name = 'Sam';
+-- ANCHOR_END: manual_query
+
+-- A NULL salary is "not overpaid"; a NULL row never reaches the function (STRICT).
+-- ANCHOR: nulls
+SELECT name, salary, c_overpaid(emp, 1500) AS overpaid FROM emp ORDER BY name;
+SELECT c_overpaid(NULL::emp, 1500) IS NULL AS null_row_gives_null;
+SELECT c_overpaid(e, NULL) IS NULL AS null_limit_gives_null FROM emp e WHERE name = 'Sam';
+-- ANCHOR_END: nulls
+
+-- Any value of type emp will do, not only a row read from the table; named notation works too.
+-- ANCHOR: row_values
+SELECT c_overpaid(ROW('Ann', 1500, 33, NULL)::emp, 1500) AS equal_is_not_over,
+       c_overpaid(ROW('Ann', 2147483647, 33, NULL), -2147483648) AS extremes,
+       c_overpaid("limit" => 999, emp => ('Bob', 1000, 50, '(0,0)')) AS named;
+-- ANCHOR_END: row_values
+
+-- Rows of another type are refused before our code runs.
+-- ANCHOR: wrong_rows
+CREATE TABLE dept (name text, budget integer);
+SELECT c_overpaid(d, 1500) FROM dept d;          -- expect: ERROR 42883 no c_overpaid(dept, ...)
+\echo :LAST_ERROR_SQLSTATE
+SELECT c_overpaid(ROW('Bill', 1000), 1500);      -- expect: ERROR 42846 two fields, emp has four
+\echo :LAST_ERROR_SQLSTATE
+SELECT c_overpaid(ROW('Bill', 3000000000, 30, NULL), 1500);  -- expect: ERROR 42846 bigint salary
+\echo :LAST_ERROR_SQLSTATE
+SELECT c_overpaid('(Bill,3000000000,30,)', 1500);  -- expect: ERROR 22003 salary out of int4 range
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: wrong_rows
+
+-- The row type can change after CREATE FUNCTION: the function checks the column at each call.
+-- ANCHOR: altered_emp
+BEGIN;
+ALTER TABLE emp ALTER COLUMN salary TYPE numeric;
+SELECT c_overpaid(emp, 1500) FROM emp WHERE name = 'Sam';     -- expect: ERROR 42804 numeric
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TABLE emp ALTER COLUMN salary TYPE bigint;
+SELECT c_overpaid(emp, 1500) FROM emp WHERE name = 'Ginger';  -- expect: ERROR 42804 even if NULL
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TABLE emp DROP COLUMN salary;
+SELECT c_overpaid(emp, 1500) FROM emp WHERE name = 'Sam';     -- expect: ERROR 42703 no salary
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- ANCHOR_END: altered_emp
+
+-- A domain over integer is still an integer: accepted.
+-- ANCHOR: domain_salary
+BEGIN;
+CREATE DOMAIN pay AS integer CHECK (VALUE >= 0);
+ALTER TABLE emp ALTER COLUMN salary TYPE pay;
+SELECT name, c_overpaid(emp, 1500) AS overpaid FROM emp ORDER BY name;
+ROLLBACK;
+-- ANCHOR_END: domain_salary
+
+-- What both builds must agree on: the function's declaration and the table's columns.
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel
+  FROM pg_proc p
+ WHERE p.proname = 'c_overpaid'
+ ORDER BY args;
+SELECT attnum, attname, format_type(atttypid, atttypmod) AS type
+  FROM pg_attribute
+ WHERE attrelid = 'emp'::regclass AND attnum > 0
+ ORDER BY attnum;
