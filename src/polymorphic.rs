@@ -19,8 +19,11 @@ use pgrx::{pg_getarg_type, AnyArray, AnyElement, FromDatum};
 /// the pseudo-type `anyelement` (its `type_oid()` is the constant `ANYELEMENTOID`), so, as the
 /// C version does, we ask the catalog for the element type's length, by-value flag and alignment
 /// and call `construct_md_array`. Not STRICT, as in the manual.
+///
+/// Not `pub`: it takes a raw `FunctionCallInfo`, which only the wrapper pgrx generates (called
+/// by PostgreSQL) can pass soundly.
 #[pg_extern(immutable, parallel_safe)]
-pub fn make_array(
+fn make_array(
     element: Option<AnyElement>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Option<AnyArray> {
@@ -119,11 +122,9 @@ mod tests {
     fn make_array_without_an_expression_tree() {
         // OidFunctionCall1Coll calls the function with no fn_expr: get_fn_expr_argtype has
         // nothing to look at and returns InvalidOid.
-        let oid = Spi::get_one::<pg_sys::Oid>(
-            "SELECT 'make_array(anyelement)'::regprocedure::oid",
-        )
-        .expect("looking up make_array")
-        .expect("make_array exists");
+        let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'make_array(anyelement)'::regprocedure::oid")
+            .expect("looking up make_array")
+            .expect("make_array exists");
         // SAFETY: oid names a function of one argument, and 42 is a valid by-value Datum.
         unsafe {
             pg_sys::OidFunctionCall1Coll(oid, pg_sys::InvalidOid, pg_sys::Datum::from(42));
