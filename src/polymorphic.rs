@@ -23,10 +23,7 @@ use pgrx::{pg_getarg_type, AnyArray, AnyElement, FromDatum};
 /// Not `pub`: it takes a raw `FunctionCallInfo`, which only the wrapper pgrx generates (called
 /// by PostgreSQL) can pass soundly.
 #[pg_extern(immutable, parallel_safe)]
-fn make_array(
-    element: Option<AnyElement>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Option<AnyArray> {
+fn make_array(element: Option<AnyElement>, fcinfo: pg_sys::FunctionCallInfo) -> Option<AnyArray> {
     // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has one argument.
     let element_type = unsafe { pg_getarg_type(fcinfo, 0) };
     if element_type == pg_sys::InvalidOid {
