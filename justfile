@@ -102,6 +102,10 @@ book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
+# the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds
+srf-memory:
+    tools/srf-memory.sh
+
 # run the criterion benchmarks against the local cluster (arguments go to cargo bench)
 [positional-arguments]
 bench *args:

@@ -1,0 +1,84 @@
+--
+-- returning_sets: retcomposite, a value-per-call set-returning function, declared twice
+-- (a named composite type; OUT parameters returning SETOF record).
+-- Chapter 10 of the book. Run against xfunc (Rust) and xfunc_c (C): same expected output.
+--
+-- After each statement meant to fail, \echo :LAST_ERROR_SQLSTATE prints the SQLSTATE it raised.
+--
+
+-- Both declarations: count rows of (base, 2 * base, 3 * base).
+-- ANCHOR: retcomposite
+SELECT * FROM retcomposite(3, 10);
+SELECT * FROM retcomposite_out(2, -7);
+-- ANCHOR_END: retcomposite
+
+-- The row type comes from the declaration.
+-- ANCHOR: row_types
+SELECT pg_typeof(r) AS row_type, r FROM retcomposite(1, 5) AS r;
+SELECT pg_typeof(r) AS row_type, r FROM retcomposite_out(1, 5) AS r;
+SELECT f3 FROM retcomposite_out(2, 100);
+-- ANCHOR_END: row_types
+
+-- Many rows, all equal.
+SELECT count(*), min(f1), max(f2), sum(f3) FROM retcomposite(100000, 3);
+
+-- Zero rows; NULL arguments (STRICT: no call, no rows).
+-- ANCHOR: empty
+SELECT * FROM retcomposite(0, 5);
+SELECT count(*) AS null_count FROM retcomposite(NULL, 1);
+SELECT count(*) AS null_base FROM retcomposite_out(1, NULL);
+-- ANCHOR_END: empty
+
+-- A negative count is an error, not zero rows and not four billion rows.
+-- ANCHOR: bad_count
+SELECT * FROM retcomposite(-1, 1);       -- expect: ERROR 22023 count must not be negative
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM retcomposite_out(-2147483648, 1);  -- expect: ERROR 22023 count must not be negative
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: bad_count
+
+-- Overflow of 2 * base or 3 * base: checked on the first call, before any row,
+-- even when no row would be returned.
+-- ANCHOR: overflow
+SELECT * FROM retcomposite(1, 715827882);      -- 3 * base = 2147483646: fits
+SELECT * FROM retcomposite(1, -715827882);
+SELECT * FROM retcomposite(1, 715827883);      -- expect: ERROR 22003 3 * base overflows
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM retcomposite_out(1, 1073741824); -- expect: ERROR 22003 2 * base overflows
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM retcomposite(0, -2147483648);    -- expect: ERROR 22003 even for zero rows
+\echo :LAST_ERROR_SQLSTATE
+SELECT retcomposite(3, 1073741824) LIMIT 1;    -- expect: ERROR 22003 no row comes first
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: overflow
+
+-- In the select list an SRF runs in a ProjectSet node, which asks for one row at a time:
+-- LIMIT 3 stops after three calls out of 2147483647. In FROM, a Function Scan would first
+-- store every row the function returns in a tuplestore.
+-- ANCHOR: huge_count
+SELECT retcomposite(2147483647, 1) AS r LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT retcomposite(2147483647, 1) LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT * FROM retcomposite(2147483647, 1) LIMIT 3;
+-- ANCHOR_END: huge_count
+
+-- Wrong arguments are refused before our code runs.
+SELECT * FROM retcomposite(1);                -- expect: ERROR 42883 no one-argument variant
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM retcomposite(3000000000, 1);    -- expect: ERROR 42883 no bigint variant
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM retcomposite_out(1, 1) AS t(a integer, b integer, c integer);  -- expect: ERROR 42601 column list redundant with OUT parameters
+\echo :LAST_ERROR_SQLSTATE
+
+-- The declarations both builds must agree on.
+-- ANCHOR: declarations
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel, p.proretset
+  FROM pg_proc p
+ WHERE p.proname IN ('retcomposite', 'retcomposite_out')
+ ORDER BY p.proname;
+SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_attribute a
+ WHERE a.attrelid = '__retcomposite'::regclass AND a.attnum > 0
+ ORDER BY a.attnum;
+-- ANCHOR_END: declarations
