@@ -85,6 +85,11 @@ install-and-regress: install regress
 book-check:
     python3 tools/book_check.py
 
+# open every page of the built book in headless Chromium: titles, code blocks, links, search
+[positional-arguments]
+browser-test *args:
+    python3 tools/browser_test.py "$@"
+
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
     cargo test --benches
