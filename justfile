@@ -90,6 +90,14 @@ book-check:
 browser-test *args:
     python3 tools/browser_test.py "$@"
 
+# fail when the book's C-to-Rust appendix misses a name c/ uses, lists an unused one, or is stale
+api-map:
+    PG_CONFIG={{pg_config}} python3 tools/api_map.py
+
+# rewrite the appendix book/src/appendix-api-map.md from book/api-map.toml and c/
+api-map-update:
+    PG_CONFIG={{pg_config}} python3 tools/api_map.py --write
+
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
     cargo test --benches
