@@ -234,8 +234,12 @@ class Chromium:
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            pass
+        try:  # the browser's own process group: its renderers and helpers, if any are left
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
         for fd in (self._to_browser, self._from_browser):
             try:
                 os.close(fd)
@@ -282,45 +286,54 @@ class Ids(HTMLParser):
                 self.ids.add(v or "")
 
 
-# In-page checks, evaluated in the page once it has loaded.
+# What the checks need from a page, read in the page once its scripts have run.
 PAGE_FACTS = r"""
 (() => {
+  const all = sel => [...document.querySelectorAll(sel)];
+  const squeeze = text => text.trim().replace(/\s+/g, ' ');
+  // Where an element is, for a reader: the twin label and the heading above it.
   const context = el => {
-    let e = el, label = '';
     const twin = el.closest('.twins > div');
-    if (twin) { const l = twin.querySelector('.twin-label'); if (l) label = l.textContent.trim(); }
-    while (e && e !== document.body) {
-      let p = e.previousElementSibling;
-      while (p) { if (/^H[1-6]$/.test(p.tagName)) return (label ? label + ' under ' : '') + '"' + p.textContent.trim() + '"'; p = p.previousElementSibling; }
-      e = e.parentElement;
+    const label = twin && twin.querySelector('.twin-label')
+        ? squeeze(twin.querySelector('.twin-label').textContent) : '';
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      for (let p = e.previousElementSibling; p; p = p.previousElementSibling) {
+        if (/^H[1-6]$/.test(p.tagName)) {
+          return (label ? label + ' under ' : '') + '"' + squeeze(p.textContent) + '"';
+        }
+      }
     }
     return label || 'top of page';
   };
-  const main = document.querySelector('main');
-  const prose = main ? main.cloneNode(true) : document.createElement('main');
-  prose.querySelectorAll('code').forEach(c => c.remove());
+  const directive = /\{\{#[^}]*\}?\}?/;
+  const codes = all('main pre > code');
+  const prose = (document.querySelector('main') || document.body).cloneNode(true);
+  prose.querySelectorAll('code').forEach(c => c.remove());  // `{{#include}}` may be quoted
   return {
-    h1: [...document.querySelectorAll('main h1')].map(h => h.textContent.trim().replace(/\s+/g, ' ')),
-    codeBlocks: document.querySelectorAll('main pre > code').length,
-    emptyCode: [...document.querySelectorAll('main pre > code')]
-        .filter(c => !c.textContent.trim()).map(context),
-    unexpanded: [...document.querySelectorAll('main pre > code')]
-        .filter(c => /\{\{#\w+/.test(c.textContent)).map(c => context(c) + ': ' + c.textContent.match(/\{\{#[^}]*\}?\}?/)[0]),
-    unexpandedProse: (prose.textContent.match(/\{\{#[^}]*\}?\}?/g) || []),
-    twins: [...document.querySelectorAll('main .twins')].map(t => {
+    h1: all('main h1').map(h => squeeze(h.textContent)),
+    emptyCode: codes.filter(c => !c.textContent.trim()).map(context),
+    unexpanded: codes.filter(c => directive.test(c.textContent))
+        .map(c => context(c) + ': ' + c.textContent.match(directive)[0])
+        .concat(prose.textContent.match(new RegExp(directive, 'g')) || []),
+    twins: all('main .twins').map(t => {
       const [a, b] = [...t.children].map(c => c.getBoundingClientRect());
-      return {where: context(t.querySelector('pre') || t), sides: t.children.length,
-              sideBySide: !!(a && b && Math.abs(a.top - b.top) < 2 && b.left >= a.right),
-              codes: [...t.children].map(c => c.querySelectorAll('pre > code').length)};
+      return {
+        where: context(t.querySelector('pre') || t),
+        sides: t.children.length,
+        sideBySide: !!(a && b && Math.abs(a.top - b.top) < 2 && b.left >= a.right),
+        codes: [...t.children].map(c => c.querySelectorAll('pre > code').length),
+      };
     }),
-    playground: document.querySelectorAll('main pre.playground').length,
-    sidebarLinks: document.querySelectorAll('#mdbook-sidebar a[href]').length,
-    sidebarActive: [...document.querySelectorAll('#mdbook-sidebar a.active')].map(a => a.getAttribute('href')),
-    links: [...document.querySelectorAll('a[href]')].map(a => ({
-        href: a.href, raw: a.getAttribute('href'),
-        text: (a.textContent.trim() || a.title || a.getAttribute('aria-label') || '').replace(/\s+/g, ' ').slice(0, 50),
-        where: a.closest('#mdbook-sidebar') ? 'sidebar' : (a.closest('main') ? 'text' : 'page chrome')})),
-    ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.getAttribute('name')),
+    playground: all('main pre.playground').length,
+    sidebarLinks: all('#mdbook-sidebar a[href]').length,
+    sidebarActive: all('#mdbook-sidebar a.active').map(a => a.getAttribute('href')),
+    links: all('a[href]').map(a => ({
+      href: a.href,
+      raw: a.getAttribute('href'),
+      text: squeeze(a.textContent || a.title || a.getAttribute('aria-label') || '').slice(0, 50),
+      where: a.closest('#mdbook-sidebar') ? 'sidebar' : a.closest('main') ? 'text' : 'page chrome',
+    })),
+    ids: all('[id], a[name]').map(e => e.id || e.getAttribute('name')),
   };
 })()
 """
@@ -417,10 +430,11 @@ def check_pages(browser: Chromium, origin: str, pages: list[tuple[str, str]], sh
         f = browser.js(PAGE_FACTS)
         ids[url] = set(f["ids"]) if status == 200 else None
         if f["h1"][:1] != [title]:
-            problem(path, f"first <h1> is {f['h1'][:1] or 'missing'}; SUMMARY.md promises {title!r}")
+            problem(path, f"first <h1> is {f['h1'][:1] or 'missing'}; "
+                          f"SUMMARY.md promises {title!r}")
         for where in f["emptyCode"]:
             problem(path, f"empty code block ({where})")
-        for where in f["unexpanded"] + f["unexpandedProse"]:
+        for where in f["unexpanded"]:
             problem(path, f"mdbook directive left unexpanded (a failed include?): {where}")
         for t in f["twins"]:
             if t["sides"] != 2 or any(n == 0 for n in t["codes"]):
@@ -485,7 +499,7 @@ def check_search(browser: Chromium, origin: str, pages: list[tuple[str, str]], t
     browser.js("document.activeElement && document.activeElement.blur()")
     browser.key("s", "KeyS", ord("S"), "s")
     deadline = time.monotonic() + 5
-    while not browser.js("document.activeElement && document.activeElement.id === 'mdbook-searchbar'"):
+    while not browser.js("document.activeElement?.id === 'mdbook-searchbar'"):
         if time.monotonic() > deadline:
             problem(where, "pressing 's' did not open the search bar")
             return
