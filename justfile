@@ -98,6 +98,11 @@ api-map:
 api-map-update:
     PG_CONFIG={{pg_config}} python3 tools/api_map.py --write
 
+# spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
+spelling:
+    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc' \
+        README.md justfile book/src book/api-map.toml src c sql benches tools
+
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
     cargo test --benches
