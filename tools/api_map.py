@@ -111,9 +111,12 @@ def header_names(c_file: Path, server: str) -> dict[str, tuple[str, str]]:
     for header, lines in decls.items():
         for stmt in re.split(r"[;{}]", "\n".join(lines)):
             stmt = " ".join(stmt.split())
-            if re.match(r"^extern\b", stmt) or re.match(r"^static (__)?inline\b", stmt):
+            pointer = re.match(r"^extern\b[^(]*\(\s*\*\s*(\w+)\s*\)\s*\(", stmt)
+            if pointer:  # extern int (*pg_popcount32) (uint32 word): a variable
+                names.setdefault(pointer.group(1), (header, "variable"))
+            elif re.match(r"^extern\b", stmt) or re.match(r"^static (__)?inline\b", stmt):
                 calls = [n for n in re.findall(r"\b(\w+)\s*\(", stmt) if n not in C_KEYWORDS]
-                if calls and "(" in stmt and not stmt.startswith("extern \"C\""):
+                if calls:
                     names.setdefault(calls[0], (header, "function"))
                 elif stmt.startswith("extern") and "(" not in stmt:
                     m = re.search(r"\b(\w+)\s*(\[[^\]]*\]\s*)*$", stmt)
