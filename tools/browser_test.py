@@ -386,6 +386,11 @@ def main() -> int:
         print("browser-test: SUMMARY.md lists no page", file=sys.stderr)
         return 1
     shot_page = args.screenshot or next((p for p, _ in pages if p.startswith("02-")), pages[0][0])
+    if shot_page not in {p for p, _ in pages}:
+        print(f"browser-test: --screenshot {shot_page}: not a page of SUMMARY.md", file=sys.stderr)
+        return 2
+    shot = OUT / Path(shot_page).with_suffix(".png").name
+    shot.unlink(missing_ok=True)
 
     profile = tempfile.mkdtemp(prefix="xfunc-chromium-")
     browser = Chromium(CHROMIUM, profile)  # before the server thread: see Chromium.__init__
@@ -403,6 +408,8 @@ def main() -> int:
         server.server_close()
         shutil.rmtree(profile, ignore_errors=True)
 
+    if not problems and not shot.is_file():
+        problem(shot_page, f"no screenshot saved to {shot.relative_to(ROOT)}")
     for p in problems:
         print(f"browser-test: {p}")
     took = time.monotonic() - started
@@ -410,8 +417,8 @@ def main() -> int:
         print(f"browser-test: {len(problems)} problem(s) ({took:.1f} s)")
         return 1
     print(f"browser-test: {len(pages)} pages render (titles, code blocks, Rust/C side by side), "
-          f"links resolve, search finds {args.search!r}; screenshot "
-          f"{(OUT / Path(shot_page).with_suffix('.png').name).relative_to(ROOT)} ({took:.1f} s)")
+          f"links resolve, search finds {args.search!r}; screenshot {shot.relative_to(ROOT)} "
+          f"({took:.1f} s)")
     return 0
 
 
