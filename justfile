@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress book-check bench-smoke
+test: lint pgrx-test install-and-regress book-check api-map spelling browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -86,6 +86,24 @@ install-and-regress: install regress
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:
     python3 tools/book_check.py
+
+# open every page of the built book in headless Chromium: titles, code blocks, links, search
+[positional-arguments]
+browser-test *args:
+    python3 tools/browser_test.py "$@"
+
+# fail when the book's C-to-Rust appendix misses a name c/ uses, lists an unused one, or is stale
+api-map:
+    PG_CONFIG={{pg_config}} python3 tools/api_map.py
+
+# rewrite the appendix book/src/appendix-api-map.md from book/api-map.toml and c/
+api-map-update:
+    PG_CONFIG={{pg_config}} python3 tools/api_map.py --write
+
+# spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
+spelling:
+    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc' \
+        README.md justfile book/src book/api-map.toml src c sql benches tools
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:

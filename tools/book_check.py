@@ -7,7 +7,8 @@ Fails (exit 1, one line per problem) on:
   - an include of a missing file, of an anchor the file does not define (or defines empty),
     or by line numbers (ranges drift silently: use an anchor);
   - a page under book/src that SUMMARY.md does not list, or a SUMMARY entry with no page;
-  - a link from one page to another page or heading that does not exist;
+  - a link from one page to another page or heading that does not exist (inline links and
+    reference-style link definitions);
   - any warning or error from `mdbook build` (a missing include is only a warning there).
 """
 import html
@@ -23,6 +24,7 @@ HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}
 INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^>\s]+)>?")  # [label]: target
 
 problems: list[str] = []
 
@@ -85,6 +87,9 @@ def check_page(page: Path) -> None:
             body.append((lineno, line))
         else:
             for m in LINK.finditer(line):
+                check_link(page, lineno, m.group(1))
+            m = LINK_DEFINITION.match(line)
+            if m:
                 check_link(page, lineno, m.group(1))
     if fence is not None:
         problems.append(f"{page.relative_to(ROOT)}: unclosed code block")

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Keeps the book's appendix "The C API and its Rust counterparts" true to the C sources.
+
+What counts as PostgreSQL API: every identifier that c/*.c (or c/*.h) uses in its code (comments
+and strings do not count, struct members do not count) and that the headers it includes from
+the PostgreSQL server include directory define as a macro or declare as a function or a global
+variable. The C compiler's preprocessor says which headers those are and where each name is
+defined, so C library names (memcpy, ...) and the sources' own names are left out, and what
+PostgreSQL redefines (snprintf, in port.h) is in. One name PostgreSQL calls in the library,
+_PG_init, counts too although the library defines it.
+
+book/api-map.toml gives, for each such name, what the Rust side (pgrx) uses instead; a key
+with a `*` (ERRCODE_*) stands for every used name it matches. The appendix
+(book/src/appendix-api-map.md) is generated from that file and from the sources: where each
+name is defined, which C file uses it, which chapter shows it (a page that includes the lines
+that use it).
+
+    python3 tools/api_map.py            check; exit 1 when the map or the appendix is out of date
+    python3 tools/api_map.py --write    rewrite the appendix (after editing the map)
+
+The check fails, one line per problem, when c/ uses a name the map lacks (with the file:line of
+each use and a TOML stub to fill in), when the map lists a name c/ no longer uses, when an
+entry has no Rust side, and when the committed appendix differs from what would be generated.
+"""
+import difflib
+import fnmatch
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+C_DIR = ROOT / "c"
+MAP = ROOT / "book" / "api-map.toml"
+BOOK_SRC = ROOT / "book" / "src"
+PAGE = BOOK_SRC / "appendix-api-map.md"
+PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+
+# Names PostgreSQL looks up in the library by name: the library defines them, they are API.
+CALLED_BY_POSTGRES = {"_PG_init": "fmgr.h"}  # declared there from PostgreSQL 16; dfmgr.c calls it
+
+C_KEYWORDS = set("""
+    auto break case char const continue default do double else enum extern float for goto if
+    inline int long register restrict return short signed sizeof static struct switch typedef
+    union unsigned void volatile while _Bool _Complex _Imaginary _Alignas _Alignof _Atomic
+    _Generic _Noreturn _Static_assert _Thread_local __attribute__ __asm__ __inline__ __inline
+    __restrict __extension__ __typeof__ __builtin_va_list asm typeof
+""".split())
+
+
+@dataclass
+class Api:
+    name: str
+    header: str  # relative to the server include directory
+    kind: str  # "macro", "function", "variable"
+    uses: list[tuple[str, int]] = field(default_factory=list)  # (c/file, line)
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else f'"{key}"'
+
+
+def run(cmd: list[str]) -> str:
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+    except FileNotFoundError:
+        sys.exit(f"api-map: {cmd[0]} not found (set PG_CONFIG, or run: bash tools/setup.sh)")
+    if r.returncode != 0:
+        sys.exit(f"api-map: {' '.join(cmd[:3])} ... failed:\n{r.stderr}")
+    return r.stdout
+
+
+def strip_c(text: str) -> str:
+    """Blanks comments, string and character literals and #include lines; keeps line numbers."""
+    def blank(m: re.Match) -> str:
+        s = m.group(0)
+        if s.startswith("/") or s.startswith("#"):
+            return re.sub(r"[^\n]", " ", s)
+        return s[0] + re.sub(r"[^\n]", " ", s[1:-1]) + s[-1]
+    return re.sub(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|'
+                  r'^[ \t]*#[ \t]*include[^\n]*', blank, text, flags=re.S | re.M)
+
+
+def header_names(c_file: Path, server: str) -> dict[str, tuple[str, str]]:
+    """name -> (header, kind) for what c_file's PostgreSQL server headers define or declare."""
+    cc = run([PG_CONFIG, "--cc"]).split()
+    cppflags = [f for f in run([PG_CONFIG, "--cppflags"]).split() if f.startswith(("-D", "-I"))]
+    out = run(cc + ["-E", "-dD", *cppflags, f"-I{server}", f"-I{C_DIR}", str(c_file)])
+    roots = tuple({server.rstrip("/") + "/", os.path.realpath(server) + "/"})
+    names: dict[str, tuple[str, str]] = {}
+    current = None  # the server header the following lines come from, or None
+    decls: dict[str, list[str]] = defaultdict(list)
+    for line in out.splitlines():
+        m = re.match(r'^# \d+ "([^"]+)"', line)
+        if m:
+            path = os.path.normpath(m.group(1))
+            root = next((r for r in roots if path.startswith(r)), None)
+            current = path[len(root):] if root else None
+            continue
+        if current is None:
+            continue
+        m = re.match(r"^#define\s+(\w+)", line)
+        if m:
+            names.setdefault(m.group(1), (current, "macro"))
+        elif not line.startswith("#"):
+            decls[current].append(line)
+    for header, lines in decls.items():
+        for stmt in re.split(r"[;{}]", "\n".join(lines)):
+            stmt = " ".join(stmt.split())
+            pointer = re.match(r"^extern\b[^(]*\(\s*\*\s*(\w+)\s*\)\s*\(", stmt)
+            if pointer:  # extern int (*pg_popcount32) (uint32 word): a variable
+                names.setdefault(pointer.group(1), (header, "variable"))
+            elif re.match(r"^extern\b", stmt) or re.match(r"^static (__)?inline\b", stmt):
+                calls = [n for n in re.findall(r"\b(\w+)\s*\(", stmt) if n not in C_KEYWORDS]
+                if calls:
+                    names.setdefault(calls[0], (header, "function"))
+                elif stmt.startswith("extern") and "(" not in stmt:
+                    m = re.search(r"\b(\w+)\s*(\[[^\]]*\]\s*)*$", stmt)
+                    if m and m.group(1) not in C_KEYWORDS:
+                        names.setdefault(m.group(1), (header, "variable"))
+    return names
+
+
+def scan_sources() -> dict[str, Api]:
+    server = run([PG_CONFIG, "--includedir-server"]).strip()
+    sources = sorted(C_DIR.glob("*.c"))
+    own: set[str] = set()  # what the sources define themselves
+    texts = {}
+    for f in sorted(C_DIR.glob("*.[ch]")):
+        texts[f] = strip_c(f.read_text())
+        own.update(re.findall(r"^(\w+)\s*\([^;{]*\)\s*\{", texts[f], re.M))  # definitions
+        own.update(re.findall(r"^[ \t]*#[ \t]*define[ \t]+(\w+)", texts[f], re.M))
+        own.update(re.findall(r"^extern\b[^;(]*?\b(\w+)\s*\(", texts[f], re.M))
+    apis: dict[str, Api] = {}
+    known: dict[str, tuple[str, str]] = {}
+    for f in sources:
+        known.update(header_names(f, server))
+    for name, header in CALLED_BY_POSTGRES.items():
+        known[name] = (header, "function")
+    for f, text in texts.items():
+        rel = str(f.relative_to(ROOT))
+        for lineno, line in enumerate(text.splitlines(), 1):
+            for m in re.finditer(r"(?<![\w.])(?<!->)([A-Za-z_]\w*)", line):
+                name = m.group(1)
+                if name not in known or (name in own and name not in CALLED_BY_POSTGRES):
+                    continue
+                if line[:m.start()].rstrip().endswith(("->", ".")):
+                    continue  # a struct member that happens to share a name
+                header, kind = known[name]
+                api = apis.setdefault(name, Api(name, header, kind))
+                if (rel, lineno) not in api.uses:
+                    api.uses.append((rel, lineno))
+    return apis
+
+
+# --- the book: which page shows which lines of which C file ---------------------------------
+
+
+def summary() -> list[tuple[str, str]]:
+    """(page file, title) in SUMMARY.md order."""
+    text = (BOOK_SRC / "SUMMARY.md").read_text()
+    return [(m.group(2), re.sub(r"`|\*+|\\(?=.)", "", m.group(1)).strip())
+            for m in re.finditer(r"\[((?:[^\]\\]|\\.)+)\]\(([^)\s]+\.md)\)", text)]
+
+
+def shown_lines() -> dict[tuple[str, int], list[str]]:
+    """(c/file, line) -> the pages whose {{#include}} shows that line."""
+    shown: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for page, _ in summary():
+        path = BOOK_SRC / page
+        if not path.is_file() or path == PAGE:
+            continue
+        for m in re.finditer(r"\{\{#(?:rustdoc_)?include\s+([^}\s]+)\s*\}\}", path.read_text()):
+            file_part, _, anchor = m.group(1).partition(":")
+            target = (path.parent / file_part).resolve()
+            if target.parent != C_DIR.resolve() or not target.is_file():
+                continue
+            rel = str(target.relative_to(ROOT.resolve()))
+            lines = target.read_text().splitlines()
+            inside = not anchor
+            for lineno, line in enumerate(lines, 1):
+                if anchor and re.search(r"ANCHOR_END:\s*" + re.escape(anchor) + r"\b", line):
+                    inside = False
+                elif anchor and re.search(r"ANCHOR:\s*" + re.escape(anchor) + r"\b", line):
+                    inside = True
+                elif inside and page not in shown[(rel, lineno)]:
+                    shown[(rel, lineno)].append(page)
+    return shown
+
+
+def render(apis: dict[str, Api], entries: dict[str, dict]) -> str:
+    order = {page: i for i, (page, _) in enumerate(summary())}
+    titles = dict(summary())
+    shown = shown_lines()
+
+    def chapter(page: str) -> str:
+        """A chapter's number (book/src/NN-stem.md is chapter NN), else its title."""
+        m = re.match(r"(\d+)-", page)
+        return str(int(m.group(1))) if m else titles.get(page, page)
+
+    def rust_of(name: str) -> str:
+        if name in entries:
+            return entries[name]["rust"]
+        for key in entries:
+            if "*" in key and fnmatch.fnmatchcase(name, key):
+                return entries[key]["rust"].replace(key, name)  # ERRCODE_* -> ERRCODE_XYZ
+        return ""
+
+    by_header: dict[str, list[Api]] = defaultdict(list)
+    for api in apis.values():
+        by_header[api.header].append(api)
+    out = [
+        "# Appendix: The C API and Its Rust Counterparts",
+        "",
+        "<!-- Generated by tools/api_map.py from book/api-map.toml and c/*.c: do not edit.",
+        "     After changing either, run: just api-map-update -->",
+        "",
+        "Every PostgreSQL macro, function and global variable that the C twins in `c/` use,",
+        "grouped by the server header that defines it, with what the Rust side uses instead and",
+        "the chapters that show it in C. The table is generated from the C sources and",
+        "`book/api-map.toml`, and `just api-map` (part of the tests) fails when a C file starts",
+        "or stops using a name, so the table lists exactly what the C code uses.",
+        "Functions are shown with `()`, macros and global variables without.",
+        "",
+    ]
+    for header in sorted(by_header, key=lambda h: (h.count("/"), h)):
+        out += [f"## `{header}`", "", "| C | Rust (pgrx) | used in | shown in chapter |",
+                "|---|---|---|---|"]
+        for api in sorted(by_header[header], key=lambda a: a.name.lstrip("_").lower()):
+            files = sorted({f for f, _ in api.uses})
+            pages = sorted({p for use in api.uses for p in shown.get(use, [])},
+                           key=lambda p: order.get(p, 1 << 30))
+            c = f"`{api.name}()`" if api.kind == "function" else f"`{api.name}`"
+            used = ", ".join(f"`{f}`" for f in files)
+            where = ", ".join(f"[{chapter(p)}]({p})" for p in pages) or "not shown"
+            out.append(f"| {c} | {rust_of(api.name).replace('|', '&#124;')} | {used} | {where} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    write = "--write" in sys.argv[1:]
+    apis = scan_sources()
+    try:
+        entries = tomllib.loads(MAP.read_text()) if MAP.exists() else {}
+    except tomllib.TOMLDecodeError as e:
+        print(f"api-map: {MAP.relative_to(ROOT)}: {e}")
+        return 1
+    problems: list[str] = []
+
+    def covered(name: str) -> bool:
+        return name in entries or any(
+            "*" in k and fnmatch.fnmatchcase(name, k) for k in entries)
+
+    missing = sorted(n for n in apis if not covered(n))
+    for name in missing:
+        api = apis[name]
+        uses = ", ".join(f"{f}:{n}" for f, n in api.uses[:4])
+        more = f" (+{len(api.uses) - 4} more)" if len(api.uses) > 4 else ""
+        problems.append(f"c/ uses {name} ({api.kind}, {api.header}) but {MAP.relative_to(ROOT)} "
+                        f"has no entry for it: {uses}{more}")
+    for key, entry in entries.items():
+        if not isinstance(entry, dict) or not str(entry.get("rust", "")).strip():
+            problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] needs rust = \"...\"")
+        unknown = set(entry) - {"rust"} if isinstance(entry, dict) else set()
+        if unknown:
+            problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] has unknown keys "
+                            f"{sorted(unknown)} (only rust)")
+        used = (key in apis) if "*" not in key else any(fnmatch.fnmatchcase(n, key) for n in apis)
+        if not used:
+            problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] is no longer used in c/: "
+                            "remove it")
+    if not problems:
+        page = render(apis, entries)
+        if write:
+            if not PAGE.exists() or PAGE.read_text() != page:
+                PAGE.write_text(page)
+                print(f"api-map: wrote {PAGE.relative_to(ROOT)}")
+        elif not PAGE.exists() or PAGE.read_text() != page:
+            old = PAGE.read_text().splitlines() if PAGE.exists() else []
+            diff = list(difflib.unified_diff(old, page.splitlines(), "committed", "generated",
+                                             n=0, lineterm=""))
+            problems.append(f"{PAGE.relative_to(ROOT)} is out of date with c/, the book's "
+                            "includes or the map: run `just api-map-update` and commit it; "
+                            "the difference:\n  " + "\n  ".join(diff[2:22])
+                            + ("\n  ..." if len(diff) > 22 else ""))
+    for p in problems:
+        print(f"api-map: {p}")
+    if missing:
+        print(f"api-map: add to {MAP.relative_to(ROOT)} (what the Rust side uses instead, "
+              "in Markdown), then run `just api-map-update`:")
+        for name in missing:
+            print(f'\n[{toml_key(name)}]\nrust = ""')
+    if problems:
+        print(f"api-map: {len(problems)} problem(s)")
+        return 1
+    if not write:
+        print(f"api-map: {len(apis)} PostgreSQL names used in c/, each mapped to its Rust "
+              f"side; {PAGE.relative_to(ROOT)} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
