@@ -35,9 +35,11 @@ build:
     cargo build --lib
     make -s -C c PG_CONFIG={{pg_config}} COPT=-Werror
 
+# ANCHOR: install
 # build both extensions (Rust in release), install them into the checkout's PostgreSQL, restart
 install:
     tools/install.sh
+# ANCHOR_END: install
 
 # --- the local cluster (data, port and socket: tools/env.sh) --------------------------------------
 
@@ -73,6 +75,7 @@ lint:
 pgrx-test:
     tools/pgrx-test.sh
 
+# ANCHOR: regress
 # run the regress suite (or the named tests) against both installed extensions
 [positional-arguments]
 regress *tests:
@@ -80,10 +83,15 @@ regress *tests:
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress
+# ANCHOR_END: regress
 
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:
     python3 tools/book_check.py
+
+# fail when book/generated/ is not what the installed build gives (run after install-and-regress)
+book-artifacts-check:
+    tools/artifacts.sh --check
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
@@ -94,6 +102,10 @@ bench-smoke:
 # build the book into book/book
 book-build:
     mdbook build book
+
+# rewrite book/generated/ (compile lines, symbol tables, generated SQL) from the installed build
+book-artifacts:
+    tools/artifacts.sh
 
 # serve the book on localhost (XFUNC_BOOK_PORT, default 3000), rebuilding on change
 book-serve:
