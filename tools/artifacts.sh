@@ -137,8 +137,9 @@ dynsym() {
 
 : >"$out/pg_proc.txt"
 for lib in xfunc xfunc_c; do
-  echo "-- in a database where CREATE EXTENSION $lib has run" >>"$out/pg_proc.txt"
+  { echo "-- ANCHOR: $lib"; echo "-- in a database where CREATE EXTENSION $lib has run"; } >>"$out/pg_proc.txt"
   functions_of "$lib"
+  echo "-- ANCHOR_END: $lib" >>"$out/pg_proc.txt"
   dynsym "$lib" "$out/$lib.functions" >"$out/$lib.dynsym.txt"
   rm "$out/$lib.functions"
 done
@@ -147,6 +148,10 @@ done
 # against the postgres executable when it is loaded), then the libraries it names as NEEDED.
 nm -D --undefined-only --format=posix "$pkglibdir/xfunc_c.so" | awk '{ print $2, $1 }' |
   LC_ALL=C sort -k 2 >"$out/xfunc_c.undefined.txt"
+# Calls the dynamic linker binds at load time (PLT slots): the server's functions, but also the
+# library's own exported ones, which a symbol of the same name loaded earlier would interpose.
+readelf -r --wide "$pkglibdir/xfunc_c.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort \
+  >"$out/xfunc_c.plt.txt"
 for lib in xfunc xfunc_c; do
   needed=$(readelf -d "$pkglibdir/$lib.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | paste -s -d ' ')
   printf '%-11s %s\n' "$lib.so" "${needed:-(none)}"
