@@ -84,8 +84,8 @@ one_line ' -emit-llvm -c -o xfunc_c\.bc xfunc_c\.c$' "$build" | wrap > "$out/xfu
 one_line ' -shared -o xfunc_c\.so ' "$build" | wrap > "$out/xfunc_c.link.txt"
 
 # --- chapter 6: the dynamic symbol table of both libraries ------------------------------------
-# SQL-callable C functions of an extension: "symbol<TAB>function(argument types)" per line, from
-# the catalog of a scratch database in which the extension was just created. Written to $1.
+# Creates extension $1 in a scratch database and reads its catalog: writes $out/$1.functions,
+# "symbol<TAB>function(argument types)" per SQL-callable C function, and appends to pg_proc.txt.
 functions_of() {
   local ext=$1 db=artifacts_$1
   cluster -d postgres -c 'SET client_min_messages = warning' \
@@ -196,8 +196,9 @@ print("\n\n".join(e[2] for e in sorted(entries)))
 PY
 rm "$out/pgrxsc.bin"
 
-# The extension scripts as installed: what CREATE EXTENSION runs. pgrx's with the anchors added
-# around each block of connected objects, named after the Rust functions the block declares.
+# The extension scripts as installed: what CREATE EXTENSION runs. pgrx's with anchors added
+# around each block of connected objects, named after the Rust functions the block declares;
+# c/Makefile's with an anchor around the two header lines the Makefile writes.
 awk '
   /^\/\* <begin connected objects> \*\// { inblock = 1; n = 0; anchors = "" }
   inblock {
@@ -216,7 +217,8 @@ awk '
     next
   }
   { print }' "$extdir/xfunc--$rust_version.sql" >"$out/xfunc.install.sql"
-cp "$extdir/xfunc_c--$c_version.sql" "$out/xfunc_c.install.sql"
+awk 'NR == 1 { print "-- ANCHOR: header" } { print } NR == 2 { print "-- ANCHOR_END: header" }' \
+  "$extdir/xfunc_c--$c_version.sql" >"$out/xfunc_c.install.sql"
 # cargo pgrx installs the control file with @CARGO_VERSION@ replaced; PGXS copies it as it is.
 cp "$extdir/xfunc.control" "$out/xfunc.control"
 
