@@ -123,6 +123,8 @@ dynsym() {
           print "artifacts: CREATE FUNCTION names symbol " s ", which the library does not export" > "/dev/stderr"
           exit 1
         }
+        width = 0
+        for (i = 1; i <= NR; i++) if (length(names[i]) > width) width = length(names[i])
         for (i = 1; i <= NR; i++) {
           s = names[i]
           if (s == "Pg_magic_func") role = "PG_MODULE_MAGIC: the magic block, checked when the library is loaded"
@@ -130,7 +132,7 @@ dynsym() {
           else if (s ~ /^pg_finfo_/) role = "PG_FUNCTION_INFO_V1(" substr(s, 10) "): version-1 calling convention"
           else if (s in sql) role = "called for SQL function " sql[s]
           else role = "(not called by PostgreSQL through pg_proc)"
-          printf "%-28s %s\n", s, role
+          printf "%-" width "s  %s\n", s, role
         }
       }'
 }
@@ -159,7 +161,7 @@ done >"$out/needed.txt"
 
 # --- chapter 6: how cargo-pgrx knows which SQL to write --------------------------------------
 # Each #[pg_extern] function gets an anchor named after its Rust path without the crate
-# (base_types::add_one -> base_types-add_one) in both files, for the book to include one.
+# (xfunc::base_types::add_one -> base_types-add_one) in both files, for the book to include one.
 #
 # The schema section .pgrxsc that the pgrx macros fill: one entry (a u32 length, then the
 # payload: a kind byte and fields) per SQL entity. Printed one entry per paragraph with the
@@ -188,8 +190,8 @@ while pos + 4 <= len(data):
             i += 1
     kind = KINDS.get(payload[0], str(payload[0]))
     body = [kind] + ["    " + s for s in strings]
-    if kind == "function" and len(strings) >= 4:  # name, unaliased name, module path, full path
-        anchor = strings[3].split("::", 1)[-1].replace("::", "-")
+    if kind == "function" and len(strings) >= 4:  # SQL name, Rust name, module path, full path
+        anchor = "-".join((strings[2] + "::" + strings[1]).split("::")[1:])
         body = [f"# ANCHOR: {anchor}"] + body + [f"# ANCHOR_END: {anchor}"]
     entries.append((kind != "sentinel", body[0], "\n".join(body)))
 print("\n\n".join(e[2] for e in sorted(entries)))
@@ -203,9 +205,15 @@ awk '
   /^\/\* <begin connected objects> \*\// { inblock = 1; n = 0; anchors = "" }
   inblock {
     block[++n] = $0
+    # "-- xfunc::base_types::add_one" names the module (and the SQL name); the symbol in
+    # "AS 'MODULE_PATHNAME', 'add_one_wrapper';" names the Rust function.
     if ($0 ~ /^-- [A-Za-z_][A-Za-z0-9_]*::/) {
-      path = substr($0, 4); sub(/^[^:]*::/, "", path); gsub(/::/, "-", path)
-      anchors = anchors " " path
+      module = substr($0, 4); sub(/::[^:]*$/, "", module); sub(/^[^:]*(::)?/, "", module)
+      gsub(/::/, "-", module)
+    }
+    if (match($0, /^AS .MODULE_PATHNAME., .[A-Za-z0-9_]+_wrapper.;$/)) {
+      fn = $0; sub(/^AS .MODULE_PATHNAME., ./, "", fn); sub(/_wrapper.;$/, "", fn)
+      anchors = anchors " " (module == "" ? fn : module "-" fn)
     }
     if ($0 ~ /^\/\* <\/end connected objects> \*\//) {
       k = split(anchors, a, " ")
