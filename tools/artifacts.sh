@@ -53,14 +53,15 @@ normalise() {
       print subst($0, port, "port $XFUNC_PGPORT)") }'
 }
 
-# Breaks command lines longer than 100 columns into shell continuation lines, at single spaces.
+# Breaks command lines longer than 100 columns into shell continuation lines between words;
+# elsewhere, runs of spaces are kept as make printed them.
 wrap() {
   awk '{
     if (length($0) <= 100) { print; next }
     n = split($0, w, / /); line = w[1]
     for (i = 2; i <= n; i++) {
-      if (w[i] != "" && w[i - 1] != "" && length(line) + 1 + length(w[i]) > 98) {
-        print line " \\"; line = "    " w[i]
+      if (w[i] != "" && length(line) + 1 + length(w[i]) > 98) {
+        sub(/ +$/, "", line); print line " \\"; line = "    " w[i]
       } else line = line " " w[i]
     }
     print line
