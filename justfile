@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress book-check api-map spelling browser-test bench-smoke
+test: lint pgrx-test install-and-regress book-artifacts-check book-check api-map spelling browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -37,9 +37,11 @@ build:
     cargo build --lib
     make -s -C c PG_CONFIG={{pg_config}} COPT=-Werror
 
+# ANCHOR: install
 # build both extensions (Rust in release), install them into the checkout's PostgreSQL, restart
 install:
     tools/install.sh
+# ANCHOR_END: install
 
 # --- the local cluster (data, port and socket: tools/env.sh) --------------------------------------
 
@@ -75,6 +77,7 @@ lint:
 pgrx-test:
     tools/pgrx-test.sh
 
+# ANCHOR: regress
 # run the regress suite (or the named tests) against both installed extensions
 [positional-arguments]
 regress *tests:
@@ -82,6 +85,7 @@ regress *tests:
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress
+# ANCHOR_END: regress
 
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:
@@ -105,6 +109,10 @@ spelling:
     codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc' \
         README.md justfile book/src book/api-map.toml src c sql benches tools
 
+# fail when book/generated/ is not what the installed build gives (run after install-and-regress)
+book-artifacts-check:
+    tools/artifacts.sh --check
+
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
     cargo test --benches
@@ -114,6 +122,10 @@ bench-smoke:
 # build the book into book/book
 book-build:
     mdbook build book
+
+# rewrite book/generated/ (compile lines, symbol tables, generated SQL) from the installed build
+book-artifacts:
+    tools/artifacts.sh
 
 # serve the book on localhost (XFUNC_BOOK_PORT, default 3000), rebuilding on change
 book-serve:

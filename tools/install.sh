@@ -11,6 +11,7 @@ cd "$XFUNC_ROOT"
 
 [ -x "$PG_CONFIG" ] || { echo "install: no PostgreSQL copy at $XFUNC_PG: run bash tools/setup.sh"; exit 1; }
 tools/cluster.sh stop
+# ANCHOR: build_and_install
 if [ "${XFUNC_INSTALL_PROFILE:-release}" = dev ]; then
   cargo pgrx install --pg-config "$PG_CONFIG"
 else
@@ -18,5 +19,6 @@ else
 fi
 make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
 make -s -C c PG_CONFIG="$PG_CONFIG" install
+# ANCHOR_END: build_and_install
 tools/cluster.sh start
 tools/cluster.sh reader-databases

@@ -21,6 +21,7 @@ if [ ${#tests[@]} -eq 0 ]; then
 fi
 
 status=0
+# ANCHOR: pg_regress
 for ext in "${exts[@]}"; do
   out=$XFUNC_ROOT/target/regress/$ext
   rm -rf "$out"; mkdir -p "$out"
@@ -35,4 +36,5 @@ for ext in "${exts[@]}"; do
     fi
   fi
 done
+# ANCHOR_END: pg_regress
 exit $status
