@@ -11,7 +11,7 @@
 SELECT add_one(41);
 SELECT add_one(-1), add_one(0), add_one(2147483646);
 SELECT add_one(-2147483648) AS min_plus_one;
-SELECT add_one(NULL) IS NULL AS strict_null;
+SELECT add_one(NULL::integer) IS NULL AS strict_null;
 -- ANCHOR_END: add_one_int4
 
 -- ANCHOR: add_one_int4_overflow

@@ -145,7 +145,10 @@ mod tests {
 
     #[pg_test]
     fn add_one_is_strict() {
-        assert_eq!(Spi::get_one::<i32>("SELECT add_one(NULL)"), Ok(None));
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT add_one(NULL::integer)"),
+            Ok(None)
+        );
     }
 
     #[pg_test(error = "integer out of range")]
@@ -161,5 +164,90 @@ mod tests {
             Some("22003".into())
         );
         assert_eq!(crate::testing::sqlstate_of("SELECT add_one(1)"), None);
+    }
+
+    #[pg_test]
+    fn add_one_float8_follows_float8_pl() {
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one(41.5::float8)"),
+            Ok(Some(42.5))
+        );
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one('Infinity'::float8)"),
+            Ok(Some(f64::INFINITY))
+        );
+        let nan = Spi::get_one::<f64>("SELECT add_one('NaN'::float8)").unwrap();
+        assert!(nan.is_some_and(f64::is_nan));
+        // 1 added to the largest float8 rounds back to it: no overflow, as with the built-in.
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one(1.7976931348623157e308::float8)"),
+            Ok(Some(f64::MAX))
+        );
+    }
+
+    #[pg_test]
+    fn float8_pl_overflow_sqlstate_is_22003() {
+        // Unreachable from add_one (x + 1.0 never overflows a finite x), so test the helper.
+        assert_eq!(super::float8_pl(1.0, 2.0), 3.0);
+        assert_eq!(super::float8_pl(f64::INFINITY, 1.0), f64::INFINITY);
+        let caught = PgTryBuilder::new(|| {
+            super::float8_pl(f64::MAX, f64::MAX);
+            None
+        })
+        .catch_others(|e| match e {
+            pg_sys::panic::CaughtError::ErrorReport(r) => Some(r.sql_error_code()),
+            _ => None,
+        })
+        .execute();
+        assert_eq!(
+            caught,
+            Some(PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+        );
+    }
+
+    #[pg_test]
+    fn makepoint_takes_x_then_y() {
+        assert_eq!(
+            Spi::get_one::<String>("SELECT makepoint(point(1, 2), point(3, 4))::text"),
+            Ok(Some("(1,4)".into()))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT makepoint(NULL, point(3, 4))::text"),
+            Ok(None)
+        );
+    }
+
+    #[pg_test]
+    fn copytext_and_concat_text_handle_every_header() {
+        Spi::run(
+            "CREATE TEMP TABLE t (short text, ext text, cmp text); \
+             ALTER TABLE t ALTER COLUMN ext SET STORAGE EXTERNAL; \
+             ALTER TABLE t ALTER COLUMN cmp SET STORAGE MAIN; \
+             INSERT INTO t VALUES ('Grüße', repeat('é', 50000), repeat('ab', 5000))",
+        )
+        .unwrap();
+        assert_eq!(
+            Spi::get_one::<bool>(
+                "SELECT copytext(short) = short AND copytext(ext) = ext \
+                    AND copytext(cmp) = cmp AND concat_text(short, ext) = short || ext \
+                    AND concat_text(cmp, '') = cmp FROM t"
+            ),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT concat_text('', '')"),
+            Ok(Some(String::new()))
+        );
+    }
+
+    #[pg_test]
+    fn concat_text_over_1gb_sqlstate_is_54000() {
+        assert_eq!(
+            crate::testing::sqlstate_of(
+                "SELECT concat_text(t, t) FROM (SELECT repeat(repeat('x', 1048576), n) AS t \
+                 FROM generate_series(512, 512) AS n OFFSET 0) AS s"
+            ),
+            Some("54000".into())
+        );
     }
 }

@@ -79,7 +79,11 @@ pub fn padded_pair_unzeroed(a: i16, b: i64) -> Vec<u8> {
     // SAFETY: palloc in CurrentMemoryContext; every byte is written before it is read.
     let mut pair = unsafe { PgBox::<PaddedPair>::alloc() };
     // SAFETY: the chunk is PADDED_PAIR_SIZE bytes, ours alone.
-    unsafe { pair.as_ptr().cast::<u8>().write_bytes(0x7f, PADDED_PAIR_SIZE) };
+    unsafe {
+        pair.as_ptr()
+            .cast::<u8>()
+            .write_bytes(0x7f, PADDED_PAIR_SIZE)
+    };
     pair.a = a;
     pair.b = b;
     padded_pair_bytes(&pair)
@@ -93,7 +97,7 @@ mod tests {
 
     #[pg_test]
     fn padded_pair_padding_is_zero() {
-        let bytes = Spi::get_one::<Vec<u8>>("SELECT padded_pair(1, 2)")
+        let bytes = Spi::get_one::<Vec<u8>>("SELECT padded_pair(1::smallint, 2)")
             .unwrap()
             .unwrap();
         assert_eq!(bytes.len(), 16);
@@ -105,11 +109,15 @@ mod tests {
     #[pg_test]
     fn equal_pairs_have_equal_bytes_only_when_zeroed() {
         assert_eq!(
-            Spi::get_one::<bool>("SELECT padded_pair(-7, 1) = padded_pair(-7, 1)"),
+            Spi::get_one::<bool>(
+                "SELECT padded_pair(-7::smallint, 1) = padded_pair(-7::smallint, 1)"
+            ),
             Ok(Some(true))
         );
         assert_eq!(
-            Spi::get_one::<bool>("SELECT padded_pair_unzeroed(-7, 1) = padded_pair(-7, 1)"),
+            Spi::get_one::<bool>(
+                "SELECT padded_pair_unzeroed(-7::smallint, 1) = padded_pair(-7::smallint, 1)"
+            ),
             Ok(Some(false))
         );
     }
