@@ -37,6 +37,14 @@ SELECT x, add_one(x) AS add_one, x + 1 AS builtin
 SELECT add_one(NULL::float8) IS NULL AS strict_null;
 -- ANCHOR_END: add_one_float8
 
+-- Which overload a call picks: an integer literal finds add_one(integer); a numeric literal or
+-- an untyped NULL, the double precision one (numeric casts implicitly to float8 only, and
+-- float8 is the preferred type of the numeric category).
+-- ANCHOR: add_one_overloads
+SELECT pg_typeof(add_one(1)) AS integer_literal, pg_typeof(add_one(1.5)) AS numeric_literal,
+       pg_typeof(add_one(NULL)) AS untyped_null;
+-- ANCHOR_END: add_one_overloads
+
 -- No finite float8 overflows when 1 is added; the check add_one shares with float8_pl fires
 -- when two finite values sum past the largest float8:
 -- ANCHOR: float8_overflow
