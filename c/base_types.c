@@ -1,6 +1,7 @@
 /*
  * base_types.c
- *		Base types in C-language functions: the manual's add_one examples.
+ *		Base types in C-language functions: add_one (by value), makepoint
+ *		(fixed length, by reference), copytext and concat_text (varlena).
  *
  * The C twin of src/base_types.rs. Same SQL contract: see c/base_types.sql and the regression
  * test sql/base_types.sql, which both builds must pass with the same expected output.
@@ -9,6 +10,9 @@
 
 #include "common/int.h"
 #include "fmgr.h"
+#include "utils/float.h"
+#include "utils/geo_decls.h"
+#include "utils/memutils.h"
 
 /* ANCHOR: add_one_int4 */
 /*
@@ -33,3 +37,105 @@ add_one(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(result);
 }
 /* ANCHOR_END: add_one_int4 */
+
+/* ANCHOR: add_one_float8 */
+/*
+ * add_one(double precision) RETURNS double precision
+ *
+ * A float8, passed by value on every 64-bit platform (FLOAT8PASSBYVAL). float8_pl is the
+ * function behind the built-in float8 + float8: NaN and infinities propagate as IEEE 754 says,
+ * but an infinite result from finite inputs raises "value out of range: overflow" (22003).
+ */
+PG_FUNCTION_INFO_V1(add_one_float8);
+
+Datum
+add_one_float8(PG_FUNCTION_ARGS)
+{
+	float8		arg = PG_GETARG_FLOAT8(0);
+
+	PG_RETURN_FLOAT8(float8_pl(arg, 1.0));
+}
+/* ANCHOR_END: add_one_float8 */
+
+/* ANCHOR: makepoint */
+/*
+ * makepoint(point, point) RETURNS point
+ *
+ * A point is 16 bytes, passed by reference: the Datum is a Point *. The inputs may point into a
+ * shared buffer, so the result is a new Point in palloc'd memory.
+ */
+PG_FUNCTION_INFO_V1(makepoint);
+
+Datum
+makepoint(PG_FUNCTION_ARGS)
+{
+	Point	   *pointx = PG_GETARG_POINT_P(0);
+	Point	   *pointy = PG_GETARG_POINT_P(1);
+	Point	   *new_point = (Point *) palloc(sizeof(Point));
+
+	new_point->x = pointx->x;
+	new_point->y = pointy->y;
+
+	PG_RETURN_POINT_P(new_point);
+}
+/* ANCHOR_END: makepoint */
+
+/* ANCHOR: copytext */
+/*
+ * copytext(text) RETURNS text
+ *
+ * PG_GETARG_TEXT_PP detoasts (decompresses, fetches from the TOAST table) but leaves a short
+ * 1-byte header alone, so the value is read with VARSIZE_ANY_EXHDR and VARDATA_ANY, which
+ * understand both headers. The copy always gets a 4-byte header: VARHDRSZ + len bytes, with
+ * the length written by SET_VARSIZE and the data copied to VARDATA.
+ */
+PG_FUNCTION_INFO_V1(copytext);
+
+Datum
+copytext(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	Size		len = VARSIZE_ANY_EXHDR(t);
+	text	   *new_t = (text *) palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(new_t, VARHDRSZ + len);
+	memcpy(VARDATA(new_t), VARDATA_ANY(t), len);
+
+	PG_RETURN_TEXT_P(new_t);
+}
+/* ANCHOR_END: copytext */
+
+/* ANCHOR: concat_text */
+/*
+ * concat_text(text, text) RETURNS text
+ *
+ * Each input is under 1 GB, so their sum fits in a Size; the result must also fit in one
+ * palloc chunk. Check that before allocating and say so with SQLSTATE 54000, as repeat() does.
+ * The limit is one byte under MaxAllocSize, the same as the Rust twin's (pgrx's conversion of
+ * a byte string to a varlena asserts size < MaxAllocSize), so both accept the same inputs.
+ */
+PG_FUNCTION_INFO_V1(concat_text);
+
+Datum
+concat_text(PG_FUNCTION_ARGS)
+{
+	text	   *arg1 = PG_GETARG_TEXT_PP(0);
+	text	   *arg2 = PG_GETARG_TEXT_PP(1);
+	Size		len1 = VARSIZE_ANY_EXHDR(arg1);
+	Size		len2 = VARSIZE_ANY_EXHDR(arg2);
+	Size		new_text_size = VARHDRSZ + len1 + len2;
+	text	   *new_text;
+
+	if (new_text_size >= MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("requested length too large")));
+
+	new_text = (text *) palloc(new_text_size);
+	SET_VARSIZE(new_text, new_text_size);
+	memcpy(VARDATA(new_text), VARDATA_ANY(arg1), len1);
+	memcpy(VARDATA(new_text) + len1, VARDATA_ANY(arg2), len2);
+
+	PG_RETURN_TEXT_P(new_text);
+}
+/* ANCHOR_END: concat_text */

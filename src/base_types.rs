@@ -2,7 +2,8 @@
 //!
 //! PostgreSQL passes a value to a C function in one of three ways: by value (fits in a `Datum`),
 //! by reference to fixed-length data, or by reference to variable-length ("varlena") data.
-//! This module starts with the first.
+//! `add_one` shows the first (`integer`, `double precision`), `makepoint` the second (`point`),
+//! `copytext` and `concat_text` the third (`text`).
 
 use pgrx::prelude::*;
 
@@ -29,6 +30,104 @@ pub fn add_one(arg: i32) -> i32 {
 }
 // ANCHOR_END: add_one_int4
 
+// ANCHOR: add_one_float8
+/// `add_one(double precision)`: the manual's overload of `add_one` for `float8`.
+///
+/// `float8` is 8 bytes and, on every 64-bit platform PostgreSQL 15 supports, passed by value in
+/// the `Datum`. The C version reads it with `PG_GETARG_FLOAT8` and adds with the server's own
+/// `float8_pl`; pgrx unboxes the `f64` for us and we spell out `float8_pl` below. Rust needs a
+/// distinct name for the overload (`add_one_float8`); `name = "add_one"` gives the SQL name.
+#[pg_extern(name = "add_one", immutable, parallel_safe)]
+pub fn add_one_float8(arg: f64) -> f64 {
+    float8_pl(arg, 1.0)
+}
+
+/// The built-in `float8 + float8` (`float8_pl` in `utils/float.h`): IEEE 754 addition, where a
+/// NaN or an infinity in is a NaN or an infinity out, but an infinite result from two finite
+/// inputs is an error, not a silent `Infinity`.
+fn float8_pl(val1: f64, val2: f64) -> f64 {
+    let result = val1 + val2;
+    if result.is_infinite() && !val1.is_infinite() && !val2.is_infinite() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "value out of range: overflow"
+        );
+    }
+    result
+}
+// ANCHOR_END: add_one_float8
+
+// ANCHOR: makepoint
+/// `makepoint(point, point)`: the manual's fixed-length, by-reference example. The result takes
+/// its x from the first point and its y from the second.
+///
+/// The C version gets two `Point *` with `PG_GETARG_POINT_P`, `palloc`s a third and returns it
+/// with `PG_RETURN_POINT_P`. pgrx's `FromDatum for pg_sys::Point` copies each 16-byte point out of
+/// the argument (so an input can never be written through), and `IntoDatum` `palloc`s the result
+/// in `CurrentMemoryContext` and copies it there: the same two steps, done by the conversion.
+#[pg_extern(immutable, parallel_safe)]
+pub fn makepoint(pointx: pg_sys::Point, pointy: pg_sys::Point) -> pg_sys::Point {
+    pg_sys::Point {
+        x: pointx.x,
+        y: pointy.y,
+    }
+}
+// ANCHOR_END: makepoint
+
+// ANCHOR: copytext
+/// `copytext(text)`: the manual's varlena example, a copy of its argument.
+///
+/// The C version detoasts with `PG_GETARG_TEXT_PP`, `palloc`s `VARHDRSZ + len` bytes, writes the
+/// header with `SET_VARSIZE` and `memcpy`s the data. Here the argument arrives as a `&str`
+/// borrowed from the detoasted value (pgrx calls `pg_detoast_datum_packed`, which copies only
+/// when the value is compressed or out of line), and returning it makes pgrx build a new `text`
+/// in `CurrentMemoryContext`: `palloc`, 4-byte header, copy. The borrow checker is what keeps
+/// us from writing into the input.
+#[pg_extern(immutable, parallel_safe)]
+pub fn copytext(t: &str) -> &str {
+    t
+}
+// ANCHOR_END: copytext
+
+// ANCHOR: concat_text
+/// `MaxAllocSize` from `utils/memutils.h` (a macro with a cast, so bindgen does not export it):
+/// the largest request `palloc` accepts, 1 GB - 1. No varlena can be larger.
+const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
+
+/// `concat_text(text, text)`: the manual's second varlena example, its arguments joined.
+///
+/// The C version computes the length of the result from both headers, checks it, then
+/// `palloc`s, `SET_VARSIZE`s and `memcpy`s twice. pgrx detoasts the arguments into `&str`s and
+/// builds the `text` from the returned `String`; the length check is ours to write, before we
+/// allocate anything. The limit is one byte under `MaxAllocSize` in both builds, because pgrx's
+/// conversion of a byte string to a varlena asserts `size < MaxAllocSize`.
+#[pg_extern(immutable, parallel_safe)]
+pub fn concat_text(arg1: &str, arg2: &str) -> String {
+    let data_len = arg1.len() + arg2.len(); // each < 1 GB: no overflow in usize
+    if pg_sys::VARHDRSZ + data_len >= MAX_ALLOC_SIZE {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            "requested length too large"
+        );
+    }
+    // Rust's allocator aborts the process when it cannot allocate; ask for the memory in a way
+    // that can fail, and fail with PostgreSQL's out-of-memory error instead.
+    let mut result = String::new();
+    if result.try_reserve_exact(data_len).is_err() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+            "out of memory"
+        );
+    }
+    result.push_str(arg1);
+    result.push_str(arg2);
+    result
+}
+// ANCHOR_END: concat_text
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -46,7 +145,10 @@ mod tests {
 
     #[pg_test]
     fn add_one_is_strict() {
-        assert_eq!(Spi::get_one::<i32>("SELECT add_one(NULL)"), Ok(None));
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT add_one(NULL::integer)"),
+            Ok(None)
+        );
     }
 
     #[pg_test(error = "integer out of range")]
@@ -62,5 +164,90 @@ mod tests {
             Some("22003".into())
         );
         assert_eq!(crate::testing::sqlstate_of("SELECT add_one(1)"), None);
+    }
+
+    #[pg_test]
+    fn add_one_float8_follows_float8_pl() {
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one(41.5::float8)"),
+            Ok(Some(42.5))
+        );
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one('Infinity'::float8)"),
+            Ok(Some(f64::INFINITY))
+        );
+        let nan = Spi::get_one::<f64>("SELECT add_one('NaN'::float8)").unwrap();
+        assert!(nan.is_some_and(f64::is_nan));
+        // 1 added to the largest float8 rounds back to it: no overflow, as with the built-in.
+        assert_eq!(
+            Spi::get_one::<f64>("SELECT add_one(1.7976931348623157e308::float8)"),
+            Ok(Some(f64::MAX))
+        );
+    }
+
+    #[pg_test]
+    fn float8_pl_overflow_sqlstate_is_22003() {
+        // Unreachable from add_one (x + 1.0 never overflows a finite x), so test the helper.
+        assert_eq!(super::float8_pl(1.0, 2.0), 3.0);
+        assert_eq!(super::float8_pl(f64::INFINITY, 1.0), f64::INFINITY);
+        let caught = PgTryBuilder::new(|| {
+            super::float8_pl(f64::MAX, f64::MAX);
+            None
+        })
+        .catch_others(|e| match e {
+            pg_sys::panic::CaughtError::ErrorReport(r) => Some(r.sql_error_code()),
+            _ => None,
+        })
+        .execute();
+        assert_eq!(
+            caught,
+            Some(PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+        );
+    }
+
+    #[pg_test]
+    fn makepoint_takes_x_then_y() {
+        assert_eq!(
+            Spi::get_one::<String>("SELECT makepoint(point(1, 2), point(3, 4))::text"),
+            Ok(Some("(1,4)".into()))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT makepoint(NULL, point(3, 4))::text"),
+            Ok(None)
+        );
+    }
+
+    #[pg_test]
+    fn copytext_and_concat_text_handle_every_header() {
+        Spi::run(
+            "CREATE TEMP TABLE t (short text, ext text, cmp text); \
+             ALTER TABLE t ALTER COLUMN ext SET STORAGE EXTERNAL; \
+             ALTER TABLE t ALTER COLUMN cmp SET STORAGE MAIN; \
+             INSERT INTO t VALUES ('Grüße', repeat('é', 50000), repeat('ab', 5000))",
+        )
+        .unwrap();
+        assert_eq!(
+            Spi::get_one::<bool>(
+                "SELECT copytext(short) = short AND copytext(ext) = ext \
+                    AND copytext(cmp) = cmp AND concat_text(short, ext) = short || ext \
+                    AND concat_text(cmp, '') = cmp FROM t"
+            ),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT concat_text('', '')"),
+            Ok(Some(String::new()))
+        );
+    }
+
+    #[pg_test]
+    fn concat_text_over_1gb_sqlstate_is_54000() {
+        assert_eq!(
+            crate::testing::sqlstate_of(
+                "SELECT concat_text(t, t) FROM (SELECT repeat(repeat('x', 1048576), n) AS t \
+                 FROM generate_series(512, 512) AS n OFFSET 0) AS s"
+            ),
+            Some("54000".into())
+        );
     }
 }
