@@ -259,7 +259,7 @@ format_prefix(char *prefix, TimestampTz now, uint64 seq)
 
 	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
 				 errmsg("timestamp out of range")));
 	snprintf(prefix, PREFIX_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ %d " UINT64_FORMAT " ",
 			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -484,7 +484,8 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("lines must be between 0 and %d", TAIL_MAX)));
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* A set of a scalar type: the tuple descriptor the caller expects has one column. */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
