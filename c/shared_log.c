@@ -156,23 +156,40 @@ shared_log_get(void)
  * pg_file_write (convert_and_check_filename in genfile.c): no ".." component; an absolute
  * path must lie in the data directory or in an absolute log_directory; a relative path is
  * taken from the data directory (every backend's working directory). The check is on the
- * text of the path: a symbolic link inside the data directory is the administrator's.
+ * text of the path, canonicalized ("a//b/./c" is "a/b/c"): a symbolic link inside the data
+ * directory is the administrator's.
  */
 static const char *
 log_file_path_problem(const char *path)
 {
-	if (path_contains_parent_reference(path))
-		return "The path must not contain \"..\".";
-	if (is_absolute_path(path))
+	char		canonical[MAXPGPATH];
+
+	/* Any ".." component, before canonicalize_path could fold "a/../b" into "b". */
+	for (const char *p = path;;)
 	{
-		if (DataDir != NULL && path_is_prefix_of_path(DataDir, path))
+		const char *slash = strchr(p, '/');
+		size_t		len = slash ? (size_t) (slash - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return "The path must not contain \"..\".";
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	if (strlcpy(canonical, path, sizeof(canonical)) >= sizeof(canonical))
+		return "The path is too long.";
+	canonicalize_path(canonical);
+
+	if (is_absolute_path(canonical))
+	{
+		if (DataDir != NULL && path_is_prefix_of_path(DataDir, canonical))
 			return NULL;
 		if (Log_directory != NULL && is_absolute_path(Log_directory) &&
-			path_is_prefix_of_path(Log_directory, path))
+			path_is_prefix_of_path(Log_directory, canonical))
 			return NULL;
 		return "An absolute path must lie inside the data directory or log_directory.";
 	}
-	if (!path_is_relative_and_below_cwd(path))
+	if (!path_is_relative_and_below_cwd(canonical))
 		return "A relative path must lie inside the data directory.";
 	return NULL;
 }

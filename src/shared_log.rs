@@ -172,30 +172,41 @@ fn shared_log_get() -> *mut SharedLog {
 /// `pg_file_write` (`convert_and_check_filename` in genfile.c), with PostgreSQL's own path
 /// functions: no ".." component; an absolute path must lie in the data directory or in an
 /// absolute `log_directory`; a relative path is taken from the data directory (every
-/// backend's working directory). The check is on the text of the path: a symbolic link
-/// inside the data directory is the administrator's.
+/// backend's working directory). The check is on the text of the path, canonicalized
+/// ("a//b/./c" is "a/b/c"): a symbolic link inside the data directory is the administrator's.
 fn log_file_path_problem(path: &CStr) -> Option<&'static CStr> {
-    // SAFETY: path, DataDir and Log_directory are NUL-terminated strings (or null, tested);
-    // the path functions only read them.
+    // Any ".." component, before canonicalize_path could fold "a/../b" into "b".
+    if path.to_bytes().split(|&b| b == b'/').any(|part| part == b"..") {
+        return Some(c"The path must not contain \"..\".");
+    }
+    let bytes = path.to_bytes_with_nul();
+    let mut canonical = [0 as c_char; pg_sys::MAXPGPATH as usize];
+    if bytes.len() > canonical.len() {
+        return Some(c"The path is too long.");
+    }
+    for (dst, &src) in canonical.iter_mut().zip(bytes) {
+        *dst = src as c_char;
+    }
+    // SAFETY: `canonical` holds a NUL-terminated copy of the path; canonicalize_path only
+    // shortens it in place. DataDir and Log_directory are NUL-terminated strings or null
+    // (tested); the path functions only read them.
     unsafe {
-        if pg_sys::path_contains_parent_reference(path.as_ptr()) {
-            return Some(c"The path must not contain \"..\".");
-        }
-        if path.to_bytes().first() == Some(&b'/') {
+        pg_sys::canonicalize_path(canonical.as_mut_ptr());
+        if canonical[0] == b'/' as c_char {
             let data_dir = pg_sys::DataDir;
-            if !data_dir.is_null() && pg_sys::path_is_prefix_of_path(data_dir, path.as_ptr()) {
+            if !data_dir.is_null() && pg_sys::path_is_prefix_of_path(data_dir, canonical.as_ptr()) {
                 return None;
             }
             let log_dir = pg_sys::Log_directory;
             if !log_dir.is_null()
                 && *log_dir == b'/' as c_char
-                && pg_sys::path_is_prefix_of_path(log_dir, path.as_ptr())
+                && pg_sys::path_is_prefix_of_path(log_dir, canonical.as_ptr())
             {
                 return None;
             }
             return Some(c"An absolute path must lie inside the data directory or log_directory.");
         }
-        if !pg_sys::path_is_relative_and_below_cwd(path.as_ptr()) {
+        if !pg_sys::path_is_relative_and_below_cwd(canonical.as_ptr()) {
             return Some(c"A relative path must lie inside the data directory.");
         }
     }
