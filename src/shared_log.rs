@@ -176,7 +176,11 @@ fn shared_log_get() -> *mut SharedLog {
 /// ("a//b/./c" is "a/b/c"): a symbolic link inside the data directory is the administrator's.
 fn log_file_path_problem(path: &CStr) -> Option<&'static CStr> {
     // Any ".." component, before canonicalize_path could fold "a/../b" into "b".
-    if path.to_bytes().split(|&b| b == b'/').any(|part| part == b"..") {
+    if path
+        .to_bytes()
+        .split(|&b| b == b'/')
+        .any(|part| part == b"..")
+    {
         return Some(c"The path must not contain \"..\".");
     }
     let bytes = path.to_bytes_with_nul();
@@ -294,7 +298,10 @@ fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
     ereport!(
         ERROR,
         code,
-        format!("could not {what} log file \"{}\": {reason}", path.to_string_lossy())
+        format!(
+            "could not {what} log file \"{}\": {reason}",
+            path.to_string_lossy()
+        )
     );
 }
 
@@ -321,7 +328,14 @@ fn format_prefix(now: pg_sys::TimestampTz, seq: u64) -> String {
     let mut fsec: pg_sys::fsec_t = 0;
     // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
     let rc = unsafe {
-        pg_sys::timestamp2tm(now, ptr::null_mut(), &mut tm, &mut fsec, ptr::null_mut(), ptr::null_mut())
+        pg_sys::timestamp2tm(
+            now,
+            ptr::null_mut(),
+            &mut tm,
+            &mut fsec,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
     };
     if rc != 0 {
         ereport!(
@@ -418,7 +432,12 @@ fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
 /// OpenTransientFile's files).
 fn open_for_append(path: &CStr) -> File {
     let os_path = OsStr::from_bytes(path.to_bytes());
-    match OpenOptions::new().read(true).append(true).create(true).open(os_path) {
+    match OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(os_path)
+    {
         Ok(file) => file,
         Err(err) => file_error("open", path, &err),
     }
@@ -451,7 +470,11 @@ pub fn xfunc_log(message: &str) {
         Err(err) => file_error("stat", &path, &err),
     };
     let mut size = meta.len();
-    if shared.next_seq == 0 || shared.dev != meta.dev() || shared.ino != meta.ino() || shared.size != size {
+    if shared.next_seq == 0
+        || shared.dev != meta.dev()
+        || shared.ino != meta.ino()
+        || shared.size != size
+    {
         // Another file, or one changed behind our back: its last line is the truth.
         shared.next_seq = 0;
         shared.next_seq = recover_next_seq(&file, &path, &mut size);
@@ -560,8 +583,15 @@ mod tests {
     // The pgrx test cluster does not preload xfunc: the functions must refuse, not crash.
     #[pg_test]
     fn shared_log_without_preload_is_55000() {
-        for query in ["SELECT xfunc_log('hello')", "SELECT * FROM xfunc_log_tail(3)"] {
-            assert_eq!(crate::testing::sqlstate_of(query), Some("55000".into()), "{query}");
+        for query in [
+            "SELECT xfunc_log('hello')",
+            "SELECT * FROM xfunc_log_tail(3)",
+        ] {
+            assert_eq!(
+                crate::testing::sqlstate_of(query),
+                Some("55000".into()),
+                "{query}"
+            );
         }
     }
 

@@ -142,7 +142,10 @@ impl LwLockGuard {
     ///
     /// # Safety
     /// `lock` must point to an initialised LWLock in shared memory.
-    pub(crate) unsafe fn acquire(lock: *mut pg_sys::LWLock, mode: pg_sys::LWLockMode::Type) -> Self {
+    pub(crate) unsafe fn acquire(
+        lock: *mut pg_sys::LWLock,
+        mode: pg_sys::LWLockMode::Type,
+    ) -> Self {
         // SAFETY: the caller guarantees `lock` is an LWLock.
         unsafe { pg_sys::LWLockAcquire(lock, mode) };
         LwLockGuard(lock)
@@ -256,7 +259,11 @@ mod tests {
             "SELECT * FROM shared_counter()",
             "SELECT shared_counter_reset()",
         ] {
-            assert_eq!(crate::testing::sqlstate_of(query), Some("55000".into()), "{query}");
+            assert_eq!(
+                crate::testing::sqlstate_of(query),
+                Some("55000".into()),
+                "{query}"
+            );
         }
     }
 
