@@ -119,6 +119,7 @@ unsafe extern "C-unwind" fn shmem_startup() {
 }
 // ANCHOR_END: startup
 
+// ANCHOR: addin_lock
 /// `AddinShmemInitLock`: in C a macro of `storage/lwlocknames.h`,
 /// `(&MainLWLockArray[21].lock)`, which bindgen cannot translate.
 ///
@@ -130,6 +131,7 @@ pub(crate) unsafe fn addin_shmem_init_lock() -> *mut pg_sys::LWLock {
     // fixed, individually named locks of PostgreSQL 15.
     unsafe { &raw mut (*pg_sys::MainLWLockArray.add(ADDIN_SHMEM_INIT_LOCK)).lock }
 }
+// ANCHOR_END: addin_lock
 
 // ANCHOR: guard
 /// An LWLock held by this backend, released when the guard is dropped: at the end of the
