@@ -434,7 +434,6 @@ xfunc_log(PG_FUNCTION_ARGS)
 		log->size != st.st_size)
 	{
 		/* Another file, or one changed behind our back: its last line is the truth. */
-		log->next_seq = 0;
 		log->next_seq = recover_next_seq(fd, path, &st.st_size);
 		log->dev = st.st_dev;
 		log->ino = st.st_ino;

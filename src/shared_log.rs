@@ -45,11 +45,18 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 // ANCHOR: shared_struct
-/// The struct in shared memory. Every field but `lock` is guarded by `lock`.
+/// The struct in shared memory: the lock, and what it guards.
 #[repr(C)]
 struct SharedLog {
-    /// The one lock of tranche "xfunc_log".
+    /// The one lock of tranche "xfunc_log". Set once; read by every backend at any time.
     lock: *mut pg_sys::LWLock,
+    /// Guarded by `lock`: a writer holding it exclusively may take a `&mut` to this part.
+    cache: LogCache,
+}
+
+/// What the next writer needs to know about the file.
+#[repr(C)]
+struct LogCache {
     /// Number of the next line; 0: unknown, read the file.
     next_seq: u64,
     /// The file `next_seq` belongs to ...
@@ -144,10 +151,12 @@ unsafe extern "C-unwind" fn shmem_startup() {
         if !found {
             log.write(SharedLog {
                 lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
-                next_seq: 0,
-                dev: 0,
-                ino: 0,
-                size: 0,
+                cache: LogCache {
+                    next_seq: 0,
+                    dev: 0,
+                    ino: 0,
+                    size: 0,
+                },
             });
         }
         SHARED_LOG.store(log, Ordering::Relaxed);
@@ -444,7 +453,10 @@ fn open_for_append(path: &CStr) -> File {
 }
 
 // ANCHOR: xfunc_log
-/// `xfunc_log(message text) RETURNS void`: appends one line to the log file.
+/// `xfunc_log(message text) RETURNS void`: appends one line to the log file. The manual's
+/// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
+/// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx hands us
+/// a `&str`.
 ///
 /// Everything that can be done before taking the lock is: the path check, escaping the
 /// message, opening the file. Under the lock: compare the cache with the file, number the
@@ -462,8 +474,8 @@ pub fn xfunc_log(message: &str) {
     // SAFETY: `log` points to the struct in shared memory; its lock never changes.
     let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
     // SAFETY: from here to the end of the function we hold the lock exclusively: no other
-    // process reads or writes the struct's fields.
-    let shared = unsafe { &mut *log };
+    // process reads or writes the cache. (Others may read `lock`, which is not borrowed.)
+    let shared = unsafe { &mut (*log).cache };
 
     let meta = match file.metadata() {
         Ok(meta) => meta,
@@ -476,7 +488,6 @@ pub fn xfunc_log(message: &str) {
         || shared.size != size
     {
         // Another file, or one changed behind our back: its last line is the truth.
-        shared.next_seq = 0;
         shared.next_seq = recover_next_seq(&file, &path, &mut size);
         shared.dev = meta.dev();
         shared.ino = meta.ino();
@@ -506,7 +517,8 @@ pub fn xfunc_log(message: &str) {
 // ANCHOR: xfunc_log_tail
 /// `xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text`: the last `lines` lines of
 /// the log file, oldest first, read under the shared lock so that no line is seen
-/// half-written. No file yet: no rows.
+/// half-written. No file yet: no rows. The C version fills a tuplestore
+/// (`InitMaterializedSRF`); pgrx returns the rows of the iterator one per call.
 #[pg_extern(volatile)]
 pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String> {
     let log = shared_log_get();

@@ -187,8 +187,9 @@ fn shared_counter_get() -> *mut SharedCounter {
 // ANCHOR_END: require
 
 // ANCHOR: add
-/// `shared_counter_add(delta bigint) RETURNS bigint`: adds `delta` to the shared total and
-/// returns the new total. The read, the check and the write happen under the exclusive lock,
+/// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
+/// "Shared Memory and LWLocks" (which describes the set-up but shows no function): adds
+/// `delta` to the shared total and returns the new total. The read, the check and the write happen under the exclusive lock,
 /// so no concurrent update is lost; on overflow nothing changes and SQLSTATE 22003 is raised
 /// (the guard releases the lock as the error unwinds).
 ///
@@ -234,7 +235,8 @@ pub fn shared_counter() -> TableIterator<'static, (name!(value, i64), name!(upda
 // ANCHOR_END: read
 
 /// `shared_counter_reset() RETURNS void`: sets both fields back to zero, under the exclusive
-/// lock.
+/// lock. The C version writes the V1 wrapper and `PG_RETURN_VOID()`; pgrx derives both from
+/// the Rust signature, and the guard releases the lock.
 #[pg_extern(volatile)]
 pub fn shared_counter_reset() {
     let shared = shared_counter_get();
