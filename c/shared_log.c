@@ -41,6 +41,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "postmaster/syslogger.h"
@@ -313,11 +314,33 @@ newline_before(int fd, const char *path, off_t before)
 	return -1;
 }
 
+/*
+ * The sequence number of a line that starts with head: "<timestamp> <pid> <seq> ...", the
+ * timestamp any non-empty word, pid and seq decimal digits, each followed by one space.
+ */
+static bool
+parse_seq(const char *head, uint64 *seq)
+{
+	const char *p = strchr(head, ' ');
+	char	   *end;
+
+	if (p == NULL || p == head || !isdigit((unsigned char) p[1]))
+		return false;
+	for (p++; isdigit((unsigned char) *p); p++)
+		;
+	if (*p != ' ' || !isdigit((unsigned char) p[1]))
+		return false;
+	errno = 0;
+	*seq = strtou64(p + 1, &end, 10);
+	return errno == 0 && *end == ' ';
+}
+
 /* ANCHOR: recover */
 /*
  * Returns the sequence number that follows the file's last line (1 for an empty file). Called
- * with the lock held exclusively, when the cache does not describe this file. A last line
- * without its newline is cut off first; *size is updated.
+ * with the lock held exclusively, when the cache does not describe this file. If the file ends
+ * with an incomplete line after a line of ours, the incomplete line is cut off; *size is
+ * updated. A file whose last complete line is not ours is left alone: ERROR.
  */
 static uint64
 recover_next_seq(int fd, const char *path, off_t *size)
@@ -325,15 +348,28 @@ recover_next_seq(int fd, const char *path, off_t *size)
 	off_t		last_newline;
 	off_t		line_start;
 	char		head[PREFIX_MAX + 1];
-	ssize_t		n;
-	int			pid;
+	ssize_t		n = 0;
 	uint64		seq;
-	int			consumed = 0;
 
 	if (*size == 0)
 		return 1;
 
 	last_newline = newline_before(fd, path, *size);
+	if (last_newline >= 0)
+	{
+		line_start = newline_before(fd, path, last_newline) + 1;
+		n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read log file \"%s\": %m", path)));
+	}
+	head[n] = '\0';
+	if (last_newline < 0 || !parse_seq(head, &seq) || seq == PG_UINT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("last line of log file \"%s\" has no sequence number", path)));
+
 	if (last_newline != *size - 1)
 	{
 		if (ftruncate(fd, last_newline + 1) != 0)
@@ -344,22 +380,7 @@ recover_next_seq(int fd, const char *path, off_t *size)
 				(errmsg("removed an incomplete last line of %lld bytes from log file \"%s\"",
 						(long long) (*size - (last_newline + 1)), path)));
 		*size = last_newline + 1;
-		if (*size == 0)
-			return 1;
 	}
-
-	line_start = newline_before(fd, path, last_newline) + 1;
-	n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read log file \"%s\": %m", path)));
-	head[n] = '\0';
-	if (sscanf(head, "%*s %d " UINT64_FORMAT " %n", &pid, &seq, &consumed) != 2 ||
-		consumed == 0 || seq == PG_UINT64_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("last line of log file \"%s\" has no sequence number", path)));
 	return seq + 1;
 }
 /* ANCHOR_END: recover */
@@ -415,6 +436,10 @@ xfunc_log(PG_FUNCTION_ARGS)
 
 	initStringInfo(&escaped);
 	append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
+	if ((Size) escaped.len >= MaxAllocSize - PREFIX_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("message is too long to log")));
 	initStringInfo(&line);
 	enlargeStringInfo(&line, PREFIX_MAX + escaped.len + 1);
 
@@ -528,7 +553,7 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the last %d lines of log file \"%s\" are too long", lines, path)));
-	buf = palloc(end - start + 1);
+	buf = palloc(end - start + 1);	/* + 1: never palloc(0) */
 	if (pg_pread(fd, buf, end - start, start) != end - start)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -536,13 +561,18 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);
 
-	buf[end - start] = '\0';
 	for (p = buf; p < buf + (end - start);)
 	{
-		char	   *nl = strchr(p, '\n');
+		/* found: the buffer ends with a newline */
+		char	   *nl = memchr(p, '\n', buf + (end - start) - p);
 		Datum		value;
 		bool		isnull = false;
 
+		/* A file that is not ours may hold anything, a NUL byte included. */
+		if (!pg_verifymbstr(p, nl - p, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("log file \"%s\" holds a line that is not valid text", path)));
 		value = PointerGetDatum(cstring_to_text_with_len(p, nl - p));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 		p = nl + 1;

@@ -112,6 +112,16 @@ SELECT xfunc_log('lost');  -- expect: ERROR XX001 last line has no sequence numb
 SELECT * FROM xfunc_log_tail(5);  -- takes the lock in shared mode
 SELECT xfunc_log('lost again');  -- expect: ERROR XX001 last line has no sequence number
 \echo :LAST_ERROR_SQLSTATE
+
+-- A binary file: its last line is not ours either, and ends without a newline. It is not
+-- cut, and xfunc_log_tail refuses to return what is not text.
+COPY (SELECT 1) TO :'not_ours' WITH (FORMAT binary);
+SELECT size AS size_before FROM pg_stat_file(:'not_ours') \gset
+SELECT xfunc_log('lost');  -- expect: ERROR XX001 last line has no sequence number
+\echo :LAST_ERROR_SQLSTATE
+SELECT size = :size_before AS unchanged FROM pg_stat_file(:'not_ours');
+SELECT * FROM xfunc_log_tail(1);  -- expect: ERROR 22021 not valid text
+\echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: failures
 
 ALTER SYSTEM RESET :ext.log_file;

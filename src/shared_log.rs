@@ -82,6 +82,8 @@ static LOG_FILE: GucSetting<Option<CString>> =
 const PREFIX_MAX: usize = 64;
 /// `xfunc_log_tail` returns at most this many lines.
 const TAIL_MAX: i32 = 1000;
+/// PostgreSQL's MaxAllocSize: the largest palloc, and so the longest line the C version makes.
+const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 /// Block size for reading the file backwards.
 const BLOCK: u64 = 8192;
 
@@ -385,55 +387,60 @@ fn newline_before(file: &File, path: &CStr, mut before: u64) -> Option<u64> {
     None
 }
 
+/// The sequence number of a line that starts with `head`: "<timestamp> <pid> <seq> ...", the
+/// timestamp any non-empty word, pid and seq decimal digits, each followed by one space.
+fn parse_seq(head: &[u8]) -> Option<u64> {
+    let mut fields = head.splitn(4, |&b| b == b' ');
+    let (timestamp, pid, seq) = (fields.next()?, fields.next()?, fields.next()?);
+    fields.next()?; // the space after seq
+    let digits = |field: &[u8]| !field.is_empty() && field.iter().all(u8::is_ascii_digit);
+    if timestamp.is_empty() || !digits(pid) || !digits(seq) {
+        return None;
+    }
+    std::str::from_utf8(seq).ok()?.parse().ok()
+}
+
 // ANCHOR: recover
 /// Returns the sequence number that follows the file's last line (1 for an empty file). Called
-/// with the lock held exclusively, when the cache does not describe this file. A last line
-/// without its newline is cut off first; `size` is updated.
+/// with the lock held exclusively, when the cache does not describe this file. If the file
+/// ends with an incomplete line after a line of ours, the incomplete line is cut off; `size`
+/// is updated. A file whose last complete line is not ours is left alone: ERROR.
 fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
     if *size == 0 {
         return 1;
     }
-    let end = newline_before(file, path, *size).map_or(0, |nl| nl + 1);
-    if end != *size {
-        if let Err(err) = file.set_len(end) {
+    let last_newline = newline_before(file, path, *size);
+    let seq = last_newline.and_then(|last_newline| {
+        let line_start = newline_before(file, path, last_newline).map_or(0, |nl| nl + 1);
+        let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
+        if let Err(err) = file.read_exact_at(&mut head, line_start) {
+            file_error("read", path, &err);
+        }
+        parse_seq(&head).filter(|&seq| seq < u64::MAX)
+    });
+    let (Some(last_newline), Some(seq)) = (last_newline, seq) else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!(
+                "last line of log file \"{}\" has no sequence number",
+                path.to_string_lossy()
+            )
+        );
+    };
+
+    if last_newline != *size - 1 {
+        if let Err(err) = file.set_len(last_newline + 1) {
             file_error("truncate", path, &err);
         }
         pgrx::log!(
             "removed an incomplete last line of {} bytes from log file \"{}\"",
-            *size - end,
+            *size - (last_newline + 1),
             path.to_string_lossy()
         );
-        *size = end;
-        if end == 0 {
-            return 1;
-        }
+        *size = last_newline + 1;
     }
-    let last_newline = end - 1;
-    let line_start = newline_before(file, path, last_newline).map_or(0, |nl| nl + 1);
-    let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
-    if let Err(err) = file.read_exact_at(&mut head, line_start) {
-        file_error("read", path, &err);
-    }
-    // "<timestamp> <pid> <seq> ...": the third field.
-    let seq = head
-        .split(|&b| b == b' ')
-        .nth(2)
-        .and_then(|field| std::str::from_utf8(field).ok())
-        .and_then(|field| field.parse::<u64>().ok())
-        .filter(|&seq| seq < u64::MAX);
-    match seq {
-        Some(seq) => seq + 1,
-        None => {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
-                format!(
-                    "last line of log file \"{}\" has no sequence number",
-                    path.to_string_lossy()
-                )
-            );
-        }
-    }
+    seq + 1
 }
 // ANCHOR_END: recover
 
@@ -468,6 +475,14 @@ pub fn xfunc_log(message: &str) {
     let path = log_file_checked();
     let mut escaped = Vec::with_capacity(message.len());
     append_escaped(&mut escaped, message.as_bytes());
+    // The C version's buffers stop at 1 GB (MaxAllocSize); so do we, for the same lines.
+    if escaped.len() >= MAX_ALLOC_SIZE - PREFIX_MAX - 1 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            "message is too long to log"
+        );
+    }
     let mut line = Vec::with_capacity(PREFIX_MAX + escaped.len() + 1);
     let mut file = open_for_append(&path);
 
@@ -553,6 +568,16 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
             }
             start = newline_before(&file, &path, start - 1).map_or(0, |nl| nl + 1);
         }
+        if end - start >= MAX_ALLOC_SIZE as u64 {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!(
+                    "the last {lines} lines of log file \"{}\" are too long",
+                    path.to_string_lossy()
+                )
+            );
+        }
         let mut text = vec![0u8; (end - start) as usize];
         if let Err(err) = file.read_exact_at(&mut text, start) {
             file_error("read", &path, &err);
@@ -560,14 +585,32 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
         text
     };
 
-    // `text` is empty or ends with a newline.
-    let rows: Vec<String> = match text.strip_suffix(b"\n") {
+    // `text` is empty or ends with a newline. A file that is not ours may hold anything, a
+    // NUL byte included: each line must be valid text in the server's encoding.
+    let lines = match text.strip_suffix(b"\n") {
         None => Vec::new(),
-        Some(body) => body
-            .split(|&b| b == b'\n')
-            .map(|line| String::from_utf8_lossy(line).into_owned())
-            .collect(),
+        Some(body) => body.split(|&b| b == b'\n').collect(),
     };
+    let mut rows = Vec::with_capacity(lines.len());
+    for line in lines {
+        // SAFETY: pg_verifymbstr reads `line.len()` bytes of `line`; with noError it returns
+        // false instead of raising an ERROR.
+        let valid =
+            unsafe { pg_sys::pg_verifymbstr(line.as_ptr().cast(), line.len() as i32, true) };
+        match std::str::from_utf8(line) {
+            Ok(line) if valid => rows.push(line.to_owned()),
+            _ => {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+                    format!(
+                        "log file \"{}\" holds a line that is not valid text",
+                        path.to_string_lossy()
+                    )
+                );
+            }
+        }
+    }
     SetOfIterator::new(rows)
 }
 // ANCHOR_END: xfunc_log_tail
