@@ -30,7 +30,8 @@
  * first writer reads the last line of the file to continue its numbering. Because the number
  * always continues from the file, a gap in the sequence proves a lost line, even across a
  * crash. A last line without its newline (a write cut short by a power failure) is removed
- * when the numbering is recovered, with a LOG message.
+ * when the numbering is recovered, with a LOG message, if the line before it is ours; a file
+ * whose last complete line is not ours is never changed.
  */
 #include "postgres.h"
 
