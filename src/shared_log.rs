@@ -445,16 +445,47 @@ fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
 }
 // ANCHOR_END: recover
 
+/// A file this backend opens itself rather than through PostgreSQL's fd.c, counted against
+/// `max_files_per_process` for as long as it is open, as fd.c asks of such files
+/// (`ReserveExternalFD`). The C version's `OpenTransientFile` does that counting.
+struct ExternalFile(File);
+
+impl ExternalFile {
+    fn open(options: &OpenOptions, path: &CStr) -> io::Result<Self> {
+        // SAFETY: only counts; paired with ReleaseExternalFD on failure or in drop.
+        unsafe { pg_sys::ReserveExternalFD() };
+        match options.open(OsStr::from_bytes(path.to_bytes())) {
+            Ok(file) => Ok(ExternalFile(file)),
+            Err(err) => {
+                // SAFETY: undoes the reservation above.
+                unsafe { pg_sys::ReleaseExternalFD() };
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for ExternalFile {
+    fn drop(&mut self) {
+        // SAFETY: undoes the reservation of `open`; the File closes right after.
+        unsafe { pg_sys::ReleaseExternalFD() };
+    }
+}
+
+impl std::ops::Deref for ExternalFile {
+    type Target = File;
+    fn deref(&self) -> &File {
+        &self.0
+    }
+}
+
 /// Opens the log file for appending, creating it with the server's umask (0600, like
 /// OpenTransientFile's files).
-fn open_for_append(path: &CStr) -> File {
-    let os_path = OsStr::from_bytes(path.to_bytes());
-    match OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(os_path)
-    {
+fn open_for_append(path: &CStr) -> ExternalFile {
+    match ExternalFile::open(
+        OpenOptions::new().read(true).append(true).create(true),
+        path,
+    ) {
         Ok(file) => file,
         Err(err) => file_error("open", path, &err),
     }
@@ -485,7 +516,7 @@ pub fn xfunc_log(message: &str) {
         );
     }
     let mut line = Vec::with_capacity(PREFIX_MAX + escaped.len() + 1);
-    let mut file = open_for_append(&path);
+    let file = open_for_append(&path);
 
     // SAFETY: `log` points to the struct in shared memory; its lock never changes.
     let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
@@ -518,7 +549,7 @@ pub fn xfunc_log(message: &str) {
     line.push(b'\n');
 
     // write_all calls write() again after a short write and after EINTR.
-    if let Err(err) = file.write_all(&line) {
+    if let Err(err) = (&*file).write_all(&line) {
         // Cut off whatever part of the line got in; keep the cache.
         if file.set_len(shared.size).is_err() {
             shared.next_seq = 0; // could not: let the next writer look at the file
@@ -546,8 +577,7 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
             format!("lines must be between 0 and {TAIL_MAX}")
         );
     }
-    let os_path = OsStr::from_bytes(path.to_bytes());
-    let file = match File::open(os_path) {
+    let file = match ExternalFile::open(OpenOptions::new().read(true), &path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return SetOfIterator::empty(),
         Err(err) => file_error("open", &path, &err),
