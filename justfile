@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress book-artifacts-check book-check api-map spelling browser-test bench-smoke
+test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check book-check api-map spelling browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -86,6 +86,11 @@ regress *tests:
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress
 # ANCHOR_END: regress
+
+# chapters 12-13 on both builds: 16 pgbench clients logging, kill -9, failing writes, no preload
+[positional-arguments]
+shmem-tests *tests:
+    tools/shmem-tests.sh "$@"
 
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:

@@ -1,12 +1,583 @@
 /*
  * shared_log.c
  *		Synchronizing between backends (chapter 13): one log file, many backends.
+ *
+ * The C twin of src/shared_log.rs.
+ *
+ * xfunc_log(message) appends one line to the file named by the setting xfunc_c.log_file:
+ *
+ *		<UTC timestamp> <pid> <sequence number> <message, escaped>\n
+ *
+ * What lives in shared memory: one SharedLog struct, named "xfunc_c shared log" in the shared
+ * memory index, guarded by the only lock of the LWLock tranche "xfunc_c_log". It caches what
+ * the next writer needs to know about the file: which file it is (device and inode), how long
+ * it was after the last line we wrote, and the sequence number of the next line. The file is
+ * the truth; the struct is a cache of it.
+ *
+ * Locking: a writer holds the lock LW_EXCLUSIVE from before it looks at the file until its
+ * line is written: checking the cache, numbering the line and writing it are one critical
+ * section, so lines never interleave, the file is in sequence-number order, and the number a
+ * line gets is the number of lines before it plus one. xfunc_log_tail holds it LW_SHARED while
+ * it reads, so it never sees half a line. Nothing else is locked while the lock is held.
+ *
+ * Errors: an ERROR raised while the lock is held (a failed fstat, write or read) releases it
+ * through the transaction abort (AbortTransaction calls LWLockReleaseAll) and closes the file
+ * (OpenTransientFile registers it). A write that fails part-way is cut off again with
+ * ftruncate before the ERROR, and the sequence number is not advanced: the file holds only
+ * whole lines, and a line that was not written leaves no gap.
+ *
+ * Crash and restart: shared memory is created anew, the cache is empty (next_seq = 0), and the
+ * first writer reads the last line of the file to continue its numbering. Because the number
+ * always continues from the file, a gap in the sequence proves a lost line, even across a
+ * crash. A last line without its newline (a write cut short by a power failure) is removed
+ * when the numbering is recovered, with a LOG message, if the line before it is ours; a file
+ * whose last complete line is not ours is never changed.
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "postmaster/syslogger.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
 #include "xfunc_c.h"
 
+/* ANCHOR: shared_struct */
+/* The struct in shared memory. Every field but lock is guarded by lock. */
+typedef struct SharedLog
+{
+	LWLock	   *lock;			/* the one lock of tranche "xfunc_c_log" */
+	uint64		next_seq;		/* number of the next line; 0: unknown, read the file */
+	dev_t		dev;			/* the file next_seq belongs to ... */
+	ino_t		ino;
+	off_t		size;			/* ... and its size after our last line */
+} SharedLog;
+
+static SharedLog *shared_log = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* The setting xfunc_c.log_file. */
+static char *log_file = NULL;
+/* ANCHOR_END: shared_struct */
+
+/* Longest line prefix: timestamp, pid, sequence number and three spaces. */
+#define PREFIX_MAX 64
+/* xfunc_log_tail returns at most this many lines. */
+#define TAIL_MAX 1000
+
+static void shared_log_shmem_request(void);
+static void shared_log_shmem_startup(void);
+static bool check_log_file(char **newval, void **extra, GucSource source);
+
+/* ANCHOR: init */
 void
 shared_log_init(void)
 {
+	DefineCustomStringVariable("xfunc_c.log_file",
+							   "File that xfunc_log() appends to.",
+							   "A relative path is taken from the data directory. The file must "
+							   "be inside the data directory or log_directory.",
+							   &log_file,
+							   "xfunc_c.log",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_log_file, NULL, NULL);
+	MarkGUCPrefixReserved("xfunc_c");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = shared_log_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = shared_log_shmem_startup;
 }
+/* ANCHOR_END: init */
+
+static void
+shared_log_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedLog)));
+	RequestNamedLWLockTranche("xfunc_c_log", 1);
+}
+
+static void
+shared_log_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared_log = ShmemInitStruct("xfunc_c shared log", sizeof(SharedLog), &found);
+	if (!found)
+	{
+		shared_log->lock = &(GetNamedLWLockTranche("xfunc_c_log"))->lock;
+		shared_log->next_seq = 0;
+		shared_log->dev = 0;
+		shared_log->ino = 0;
+		shared_log->size = 0;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static SharedLog *
+shared_log_get(void)
+{
+	if (shared_log == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("xfunc_c must be loaded via shared_preload_libraries")));
+	return shared_log;
+}
+
+/* ANCHOR: path_check */
+/*
+ * Why path may not be a log file, or NULL if it may. The rules of pg_read_file and
+ * pg_file_write (convert_and_check_filename in genfile.c): no ".." component; an absolute
+ * path must lie in the data directory or in an absolute log_directory; a relative path is
+ * taken from the data directory (every backend's working directory). The check is on the
+ * text of the path, canonicalized ("a//b/./c" is "a/b/c"): a symbolic link inside the data
+ * directory is the administrator's.
+ */
+static const char *
+log_file_path_problem(const char *path)
+{
+	char		canonical[MAXPGPATH];
+
+	/* Any ".." component, before canonicalize_path could fold "a/../b" into "b". */
+	for (const char *p = path;;)
+	{
+		const char *slash = strchr(p, '/');
+		size_t		len = slash ? (size_t) (slash - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return "The path must not contain \"..\".";
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	if (strlcpy(canonical, path, sizeof(canonical)) >= sizeof(canonical))
+		return "The path is too long.";
+	canonicalize_path(canonical);
+
+	if (is_absolute_path(canonical))
+	{
+		if (DataDir != NULL && path_is_prefix_of_path(DataDir, canonical))
+			return NULL;
+		if (Log_directory != NULL && is_absolute_path(Log_directory) &&
+			path_is_prefix_of_path(Log_directory, canonical))
+			return NULL;
+		return "An absolute path must lie inside the data directory or log_directory.";
+	}
+	if (!path_is_relative_and_below_cwd(canonical))
+		return "A relative path must lie inside the data directory.";
+	return NULL;
+}
+
+/* The GUC check hook: runs for postgresql.conf, ALTER SYSTEM and reloads, in every process. */
+static bool
+check_log_file(char **newval, void **extra, GucSource source)
+{
+	const char *problem;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("The log file name must not be empty.");
+		return false;
+	}
+	problem = log_file_path_problem(*newval);
+	if (problem != NULL)
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errdetail("%s", problem);
+		return false;
+	}
+	return true;
+}
+/* ANCHOR_END: path_check */
+
+/* The setting, checked again where it is used (the rules may depend on log_directory). */
+static const char *
+log_file_checked(void)
+{
+	const char *problem = log_file_path_problem(log_file);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("log file \"%s\" is not allowed", log_file),
+				 errdetail_internal("%s", problem)));
+	return log_file;
+}
+
+/* ANCHOR: escape */
+/*
+ * Appends message to buf with backslash, newline, carriage return, tab and every other
+ * control character escaped, so that one message is one line. Bytes >= 0x80 (UTF-8) pass.
+ */
+static void
+append_escaped(StringInfo buf, const char *message, int len)
+{
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) message[i];
+
+		switch (c)
+		{
+			case '\\':
+				appendStringInfoString(buf, "\\\\");
+				break;
+			case '\n':
+				appendStringInfoString(buf, "\\n");
+				break;
+			case '\r':
+				appendStringInfoString(buf, "\\r");
+				break;
+			case '\t':
+				appendStringInfoString(buf, "\\t");
+				break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+					appendStringInfo(buf, "\\x%02x", c);
+				else
+					appendStringInfoChar(buf, (char) c);
+		}
+	}
+}
+/* ANCHOR_END: escape */
+
+/* "2026-11-21T17:30:00.123456Z 4242 17 ": the start of a line. */
+static void
+format_prefix(char *prefix, TimestampTz now, uint64 seq)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+				 errmsg("timestamp out of range")));
+	snprintf(prefix, PREFIX_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ %d " UINT64_FORMAT " ",
+			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int) fsec, MyProcPid, seq);
+}
+
+/*
+ * The offset of the last '\n' before offset `before`, or -1 if there is none. Reads backwards
+ * a block at a time.
+ */
+static off_t
+newline_before(int fd, const char *path, off_t before)
+{
+	char		block[BLCKSZ];
+
+	while (before > 0)
+	{
+		off_t		start = before > BLCKSZ ? before - BLCKSZ : 0;
+		ssize_t		n = pg_pread(fd, block, before - start, start);
+
+		if (n != before - start)
+		{
+			if (n >= 0)
+				errno = EIO;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read log file \"%s\": %m", path)));
+		}
+		for (ssize_t i = n - 1; i >= 0; i--)
+			if (block[i] == '\n')
+				return start + i;
+		before = start;
+	}
+	return -1;
+}
+
+/*
+ * The sequence number of a line that starts with head: "<timestamp> <pid> <seq> ...", the
+ * timestamp any non-empty word, pid and seq decimal digits, each followed by one space.
+ */
+static bool
+parse_seq(const char *head, uint64 *seq)
+{
+	const char *p = strchr(head, ' ');
+	char	   *end;
+
+	if (p == NULL || p == head || !isdigit((unsigned char) p[1]))
+		return false;
+	for (p++; isdigit((unsigned char) *p); p++)
+		;
+	if (*p != ' ' || !isdigit((unsigned char) p[1]))
+		return false;
+	errno = 0;
+	*seq = strtou64(p + 1, &end, 10);
+	return errno == 0 && *end == ' ';
+}
+
+/* ANCHOR: recover */
+/*
+ * Returns the sequence number that follows the file's last line (1 for an empty file). Called
+ * with the lock held exclusively, when the cache does not describe this file. If the file ends
+ * with an incomplete line after a line of ours, the incomplete line is cut off; *size is
+ * updated. A file whose last complete line is not ours is left alone: ERROR.
+ */
+static uint64
+recover_next_seq(int fd, const char *path, off_t *size)
+{
+	off_t		last_newline;
+	off_t		line_start;
+	char		head[PREFIX_MAX + 1];
+	ssize_t		n = 0;
+	uint64		seq;
+
+	if (*size == 0)
+		return 1;
+
+	last_newline = newline_before(fd, path, *size);
+	if (last_newline >= 0)
+	{
+		line_start = newline_before(fd, path, last_newline) + 1;
+		n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read log file \"%s\": %m", path)));
+	}
+	head[n] = '\0';
+	if (last_newline < 0 || !parse_seq(head, &seq) || seq == PG_UINT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("last line of log file \"%s\" has no sequence number", path)));
+
+	if (last_newline != *size - 1)
+	{
+		if (ftruncate(fd, last_newline + 1) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not truncate log file \"%s\": %m", path)));
+		ereport(LOG,
+				(errmsg("removed an incomplete last line of %lld bytes from log file \"%s\"",
+						(long long) (*size - (last_newline + 1)), path)));
+		*size = last_newline + 1;
+	}
+	return seq + 1;
+}
+/* ANCHOR_END: recover */
+
+/* write() until all of buf is written. False, with errno set, if it fails. */
+static bool
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, buf, len);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (n == 0)
+		{
+			/* no progress and no error: PostgreSQL takes it to mean out of space */
+			errno = ENOSPC;
+			return false;
+		}
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* ANCHOR: xfunc_log */
+/*
+ * xfunc_log(message text) RETURNS void
+ *
+ * Appends one line to the log file. Everything that can be done before taking the lock is:
+ * the path check, escaping the message, opening the file. Under the lock: compare the cache
+ * with the file, number the line, format it, write it whole, advance the cache.
+ */
+PG_FUNCTION_INFO_V1(xfunc_log);
+
+Datum
+xfunc_log(PG_FUNCTION_ARGS)
+{
+	text	   *message = PG_GETARG_TEXT_PP(0);
+	SharedLog  *log = shared_log_get();
+	const char *path = log_file_checked();
+	StringInfoData escaped;
+	StringInfoData line;
+	char		prefix[PREFIX_MAX];
+	struct stat st;
+	uint64		seq;
+	int			fd;
+
+	initStringInfo(&escaped);
+	append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
+	if ((Size) escaped.len >= MaxAllocSize - PREFIX_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("message is too long to log")));
+	initStringInfo(&line);
+	enlargeStringInfo(&line, PREFIX_MAX + escaped.len + 1);
+
+	fd = OpenTransientFile(path, O_RDWR | O_APPEND | O_CREAT | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open log file \"%s\": %m", path)));
+
+	LWLockAcquire(log->lock, LW_EXCLUSIVE);
+
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat log file \"%s\": %m", path)));
+	if (log->next_seq == 0 || log->dev != st.st_dev || log->ino != st.st_ino ||
+		log->size != st.st_size)
+	{
+		/* Another file, or one changed behind our back: its last line is the truth. */
+		log->next_seq = recover_next_seq(fd, path, &st.st_size);
+		log->dev = st.st_dev;
+		log->ino = st.st_ino;
+		log->size = st.st_size;
+	}
+	seq = log->next_seq;
+
+	format_prefix(prefix, GetCurrentTimestamp(), seq);
+	appendStringInfoString(&line, prefix);
+	appendBinaryStringInfo(&line, escaped.data, escaped.len);
+	appendStringInfoChar(&line, '\n');
+
+	if (!write_all(fd, line.data, line.len))
+	{
+		int			save_errno = errno;
+
+		/* Cut off whatever part of the line got in; keep the cache. */
+		if (ftruncate(fd, log->size) != 0)
+			log->next_seq = 0;	/* could not: let the next writer look at the file */
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write to log file \"%s\": %m", path)));
+	}
+	log->next_seq = seq + 1;
+	log->size += line.len;
+
+	LWLockRelease(log->lock);
+
+	if (CloseTransientFile(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close log file \"%s\": %m", path)));
+
+	PG_RETURN_VOID();
+}
+/* ANCHOR_END: xfunc_log */
+
+/* ANCHOR: xfunc_log_tail */
+/*
+ * xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text
+ *
+ * The last `lines` lines of the log file, oldest first, read under the shared lock so that
+ * no line is seen half-written. No file yet: no rows.
+ */
+PG_FUNCTION_INFO_V1(xfunc_log_tail);
+
+Datum
+xfunc_log_tail(PG_FUNCTION_ARGS)
+{
+	int32		lines = PG_GETARG_INT32(0);
+	SharedLog  *log = shared_log_get();
+	const char *path = log_file_checked();
+	ReturnSetInfo *rsinfo;
+	struct stat st;
+	off_t		end;
+	off_t		start;
+	char	   *buf;
+	char	   *p;
+	int			fd;
+
+	if (lines < 0 || lines > TAIL_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lines must be between 0 and %d", TAIL_MAX)));
+
+	/* A set of a scalar type: the tuple descriptor the caller expects has one column. */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+			return (Datum) 0;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open log file \"%s\": %m", path)));
+	}
+
+	LWLockAcquire(log->lock, LW_SHARED);
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat log file \"%s\": %m", path)));
+	/* Only whole lines: end just after the last newline. */
+	end = newline_before(fd, path, st.st_size) + 1;
+	start = end;
+	for (int i = 0; i < lines && start > 0; i++)
+		start = newline_before(fd, path, start - 1) + 1;
+	if ((Size) (end - start) >= MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the last %d lines of log file \"%s\" are too long", lines, path)));
+	buf = palloc(end - start + 1);	/* + 1: never palloc(0) */
+	if (pg_pread(fd, buf, end - start, start) != end - start)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read log file \"%s\": %m", path)));
+	LWLockRelease(log->lock);
+	CloseTransientFile(fd);
+
+	for (p = buf; p < buf + (end - start);)
+	{
+		/* found: the buffer ends with a newline */
+		char	   *nl = memchr(p, '\n', buf + (end - start) - p);
+		Datum		value;
+		bool		isnull = false;
+
+		/* A file that is not ours may hold anything, a NUL byte included. */
+		if (!pg_verifymbstr(p, nl - p, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("log file \"%s\" holds a line that is not valid text", path)));
+		value = PointerGetDatum(cstring_to_text_with_len(p, nl - p));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		p = nl + 1;
+	}
+	return (Datum) 0;
+}
+/* ANCHOR_END: xfunc_log_tail */

@@ -1,12 +1,215 @@
 /*
  * shared_memory.c
- *		Shared memory and LWLocks (chapter 12).
+ *		Shared memory and LWLocks (chapter 12): a counter every backend sees.
+ *
+ * The C twin of src/shared_memory.rs.
+ *
+ * What lives in shared memory: one SharedCounter struct, named "xfunc_c shared counter" in
+ * the shared memory index, holding a running total (value) and the number of updates made to
+ * it (updates). Both fields are guarded by one LWLock, the only lock of the named tranche
+ * "xfunc_c"; the tranche name is what pg_stat_activity.wait_event shows while a backend waits.
+ *
+ * Locking: readers take the lock LW_SHARED, writers LW_EXCLUSIVE. No code path holds it across
+ * anything that can raise an ERROR; if one did, the transaction abort's LWLockReleaseAll would
+ * release it. The lock is never taken together with another lock, so there is no lock order
+ * to respect.
+ *
+ * Set-up: only when the library is loaded by shared_preload_libraries. _PG_init installs two
+ * hooks (PostgreSQL 15's protocol): shmem_request_hook asks for the space and the tranche,
+ * shmem_startup_hook creates (or, in a process that finds it, attaches to) the struct. Without
+ * preloading no hook runs, `counter` stays NULL, and every function raises SQLSTATE 55000.
+ *
+ * Crash: shared memory is reinitialised when the postmaster restarts after a backend crash, so
+ * the counter starts again from zero. It is statistics, not data.
  */
 #include "postgres.h"
 
+#include "common/int.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
 #include "xfunc_c.h"
 
+/* ANCHOR: shared_struct */
+/* The struct in shared memory. Every field but lock is guarded by lock. */
+typedef struct SharedCounter
+{
+	LWLock	   *lock;			/* the one lock of tranche "xfunc_c" */
+	int64		value;			/* the running total */
+	int64		updates;		/* how many shared_counter_add calls changed it */
+} SharedCounter;
+
+/* This process's pointer to it: set by the startup hook, NULL when not preloaded. */
+static SharedCounter *counter = NULL;
+
+/* The hooks that were installed before ours: we must call them. */
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+/* ANCHOR_END: shared_struct */
+
+static void shared_counter_shmem_request(void);
+static void shared_counter_shmem_startup(void);
+
+/* ANCHOR: init */
+/*
+ * Called from _PG_init. Outside shared_preload_libraries it is too late to ask for shared
+ * memory (the postmaster has sized the segment already), so we install nothing.
+ */
 void
 shared_memory_init(void)
 {
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = shared_counter_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = shared_counter_shmem_startup;
+}
+/* ANCHOR_END: init */
+
+/* ANCHOR: request */
+/*
+ * shmem_request_hook: runs once in the postmaster, after every preloaded library's _PG_init,
+ * while the postmaster adds up how big the shared memory segment must be.
+ */
+static void
+shared_counter_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedCounter)));
+	RequestNamedLWLockTranche("xfunc_c", 1);
+}
+/* ANCHOR_END: request */
+
+/* ANCHOR: startup */
+/*
+ * shmem_startup_hook: runs in the postmaster once the segment exists (and again after every
+ * crash restart, on a new segment). ShmemInitStruct finds the struct by name in the shared
+ * memory index or carves it out; found says which. AddinShmemInitLock makes the look-up and
+ * the initialisation one step, for the EXEC_BACKEND builds where each backend runs this too.
+ */
+static void
+shared_counter_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	counter = ShmemInitStruct("xfunc_c shared counter", sizeof(SharedCounter), &found);
+	if (!found)
+	{
+		counter->lock = &(GetNamedLWLockTranche("xfunc_c"))->lock;
+		counter->value = 0;
+		counter->updates = 0;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+/* ANCHOR_END: startup */
+
+/* ANCHOR: require */
+/* Every function that needs the shared struct starts here. */
+static SharedCounter *
+shared_counter_get(void)
+{
+	if (counter == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("xfunc_c must be loaded via shared_preload_libraries")));
+	return counter;
+}
+/* ANCHOR_END: require */
+
+/* ANCHOR: add */
+/*
+ * shared_counter_add(delta bigint) RETURNS bigint
+ *
+ * Adds delta to the shared total and returns the new total. The read, the check and the
+ * write happen under the exclusive lock, so no concurrent update is lost. On overflow
+ * nothing changes: the lock is released first, then SQLSTATE 22003 is raised.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_add);
+
+Datum
+shared_counter_add(PG_FUNCTION_ARGS)
+{
+	int64		delta = PG_GETARG_INT64(0);
+	SharedCounter *c = shared_counter_get();
+	int64		result;
+	bool		overflow;
+
+	LWLockAcquire(c->lock, LW_EXCLUSIVE);
+	overflow = pg_add_s64_overflow(c->value, delta, &result);
+	if (!overflow)
+	{
+		c->value = result;
+		c->updates++;
+	}
+	LWLockRelease(c->lock);
+
+	if (overflow)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
+
+	PG_RETURN_INT64(result);
+}
+/* ANCHOR_END: add */
+
+/* ANCHOR: read */
+/*
+ * shared_counter() RETURNS TABLE(value bigint, updates bigint)
+ *
+ * Both fields read under one shared lock: a consistent pair, while other readers go on.
+ * One row, returned the PostgreSQL 15 way for set-returning functions (a tuplestore).
+ */
+PG_FUNCTION_INFO_V1(shared_counter);
+
+Datum
+shared_counter(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shared_counter_get();
+	ReturnSetInfo *rsinfo;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	LWLockAcquire(c->lock, LW_SHARED);
+	values[0] = Int64GetDatum(c->value);
+	values[1] = Int64GetDatum(c->updates);
+	LWLockRelease(c->lock);
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+/* ANCHOR_END: read */
+
+/*
+ * shared_counter_reset() RETURNS void
+ *
+ * Sets both fields back to zero, under the exclusive lock.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_reset);
+
+Datum
+shared_counter_reset(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shared_counter_get();
+
+	LWLockAcquire(c->lock, LW_EXCLUSIVE);
+	c->value = 0;
+	c->updates = 0;
+	LWLockRelease(c->lock);
+
+	PG_RETURN_VOID();
 }

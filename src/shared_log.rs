@@ -1,4 +1,697 @@
-//! Synchronizing between backends (chapter 13): one log file written by many backends.
+//! Synchronizing between backends (chapter 13): one log file, many backends.
+//!
+//! `xfunc_log(message)` appends one line to the file named by the setting `xfunc.log_file`:
+//!
+//! ```text
+//! <UTC timestamp> <pid> <sequence number> <message, escaped>\n
+//! ```
+//!
+//! What lives in shared memory: one [`SharedLog`], named "xfunc shared log" in the shared
+//! memory index, guarded by the only lock of the LWLock tranche "xfunc_log". It caches what the
+//! next writer needs to know about the file: which file it is (device and inode), how long it
+//! was after the last line we wrote, and the sequence number of the next line. The file is the
+//! truth; the struct is a cache of it.
+//!
+//! Locking: a writer holds the lock `LW_EXCLUSIVE` from before it looks at the file until its
+//! line is written: checking the cache, numbering the line and writing it are one critical
+//! section, so lines never interleave, the file is in sequence-number order, and the number a
+//! line gets is the number of lines before it plus one. `xfunc_log_tail` holds it `LW_SHARED`
+//! while it reads, so it never sees half a line. Nothing else is locked while it is held.
+//!
+//! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
+//! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). A write that fails
+//! part-way is cut off again with `set_len` (ftruncate) before the ERROR, and the sequence
+//! number is not advanced: the file holds only whole lines, and a line that was not written
+//! leaves no gap.
+//!
+//! Crash and restart: shared memory is created anew, the cache is empty (`next_seq == 0`), and
+//! the first writer reads the last line of the file to continue its numbering. Because the
+//! number always continues from the file, a gap in the sequence proves a lost line, even across
+//! a crash. A last line without its newline (a write cut short by a power failure) is removed
+//! when the numbering is recovered, with a LOG message, if the line before it is ours; a file
+//! whose last complete line is not ours is never changed.
+//!
+//! The C twin is `c/shared_log.c`.
 
-/// Called once from `_PG_init` (src/lib.rs) when the library is loaded.
-pub fn init() {}
+use crate::shared_memory::{addin_shmem_init_lock, LwLockGuard};
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::{c_char, c_void, CStr, CString, OsStr};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+// ANCHOR: shared_struct
+/// The struct in shared memory: the lock, and what it guards.
+#[repr(C)]
+struct SharedLog {
+    /// The one lock of tranche "xfunc_log". Set once; read by every backend at any time.
+    lock: *mut pg_sys::LWLock,
+    /// Guarded by `lock`: a writer holding it exclusively may take a `&mut` to this part.
+    cache: LogCache,
+}
+
+/// What the next writer needs to know about the file.
+#[repr(C)]
+struct LogCache {
+    /// Number of the next line; 0: unknown, read the file.
+    next_seq: u64,
+    /// The file `next_seq` belongs to ...
+    dev: u64,
+    ino: u64,
+    /// ... and its size after our last line.
+    size: u64,
+}
+
+const TRANCHE: &CStr = c"xfunc_log";
+
+static SHARED_LOG: AtomicPtr<SharedLog> = AtomicPtr::new(ptr::null_mut());
+
+static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;
+static mut PREV_SHMEM_STARTUP_HOOK: pg_sys::shmem_startup_hook_type = None;
+
+/// The setting `xfunc.log_file`.
+static LOG_FILE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"xfunc.log"));
+// ANCHOR_END: shared_struct
+
+/// Longest line prefix: timestamp, pid, sequence number and three spaces.
+const PREFIX_MAX: usize = 64;
+/// `xfunc_log_tail` returns at most this many lines.
+const TAIL_MAX: i32 = 1000;
+/// PostgreSQL's MaxAllocSize: the largest palloc, and so the longest line the C version makes.
+const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
+/// Block size for reading the file backwards.
+const BLOCK: u64 = 8192;
+
+// ANCHOR: init
+/// Called from `_PG_init`: defines the setting in every process that loads the library, and
+/// installs the shared memory hooks when the library is being preloaded.
+pub fn init() {
+    // SAFETY: check_log_file is a #[pg_guard] function with the check hook's signature.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"xfunc.log_file",
+            c"File that xfunc_log() appends to.",
+            c"A relative path is taken from the data directory. The file must be inside the data \
+              directory or log_directory.",
+            &LOG_FILE,
+            GucContext::Sighup,
+            GucFlags::SUPERUSER_ONLY,
+            Some(check_log_file),
+            None,
+            None,
+        );
+    }
+    // SAFETY: _PG_init runs in one thread of one process; the hook variables are PostgreSQL's
+    // globals for exactly this use, and we save the previous values before replacing them.
+    unsafe {
+        pg_sys::MarkGUCPrefixReserved(c"xfunc".as_ptr());
+        if !pg_sys::process_shared_preload_libraries_in_progress {
+            return;
+        }
+        PREV_SHMEM_REQUEST_HOOK = pg_sys::shmem_request_hook;
+        pg_sys::shmem_request_hook = Some(shmem_request);
+        PREV_SHMEM_STARTUP_HOOK = pg_sys::shmem_startup_hook;
+        pg_sys::shmem_startup_hook = Some(shmem_startup);
+    }
+}
+// ANCHOR_END: init
+
+#[pg_guard]
+unsafe extern "C-unwind" fn shmem_request() {
+    // SAFETY: as in shared_memory::shmem_request.
+    unsafe {
+        if let Some(prev) = PREV_SHMEM_REQUEST_HOOK {
+            prev();
+        }
+        pg_sys::RequestAddinShmemSpace(pg_sys::MAXALIGN(size_of::<SharedLog>()));
+        pg_sys::RequestNamedLWLockTranche(TRANCHE.as_ptr(), 1);
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn shmem_startup() {
+    // SAFETY: as in shared_memory::shmem_startup: the memory is ours to initialise while we
+    // hold AddinShmemInitLock and `found` is false.
+    unsafe {
+        if let Some(prev) = PREV_SHMEM_STARTUP_HOOK {
+            prev();
+        }
+        let init_lock = addin_shmem_init_lock();
+        pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
+        let mut found = false;
+        let log = pg_sys::ShmemInitStruct(
+            c"xfunc shared log".as_ptr(),
+            size_of::<SharedLog>(),
+            &mut found,
+        )
+        .cast::<SharedLog>();
+        if !found {
+            log.write(SharedLog {
+                lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
+                cache: LogCache {
+                    next_seq: 0,
+                    dev: 0,
+                    ino: 0,
+                    size: 0,
+                },
+            });
+        }
+        SHARED_LOG.store(log, Ordering::Relaxed);
+        pg_sys::LWLockRelease(init_lock);
+    }
+}
+
+fn shared_log_get() -> *mut SharedLog {
+    let log = SHARED_LOG.load(Ordering::Relaxed);
+    if log.is_null() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "xfunc must be loaded via shared_preload_libraries"
+        );
+    }
+    log
+}
+
+// ANCHOR: path_check
+/// Why `path` may not be a log file, or `None` if it may. The rules of `pg_read_file` and
+/// `pg_file_write` (`convert_and_check_filename` in genfile.c), with PostgreSQL's own path
+/// functions: no ".." component; an absolute path must lie in the data directory or in an
+/// absolute `log_directory`; a relative path is taken from the data directory (every
+/// backend's working directory). The check is on the text of the path, canonicalized
+/// ("a//b/./c" is "a/b/c"): a symbolic link inside the data directory is the administrator's.
+fn log_file_path_problem(path: &CStr) -> Option<&'static CStr> {
+    // Any ".." component, before canonicalize_path could fold "a/../b" into "b".
+    if path
+        .to_bytes()
+        .split(|&b| b == b'/')
+        .any(|part| part == b"..")
+    {
+        return Some(c"The path must not contain \"..\".");
+    }
+    let bytes = path.to_bytes_with_nul();
+    let mut canonical = [0 as c_char; pg_sys::MAXPGPATH as usize];
+    if bytes.len() > canonical.len() {
+        return Some(c"The path is too long.");
+    }
+    for (dst, &src) in canonical.iter_mut().zip(bytes) {
+        *dst = src as c_char;
+    }
+    // SAFETY: `canonical` holds a NUL-terminated copy of the path; canonicalize_path only
+    // shortens it in place. DataDir and Log_directory are NUL-terminated strings or null
+    // (tested); the path functions only read them.
+    unsafe {
+        pg_sys::canonicalize_path(canonical.as_mut_ptr());
+        if canonical[0] == b'/' as c_char {
+            let data_dir = pg_sys::DataDir;
+            if !data_dir.is_null() && pg_sys::path_is_prefix_of_path(data_dir, canonical.as_ptr()) {
+                return None;
+            }
+            let log_dir = pg_sys::Log_directory;
+            if !log_dir.is_null()
+                && *log_dir == b'/' as c_char
+                && pg_sys::path_is_prefix_of_path(log_dir, canonical.as_ptr())
+            {
+                return None;
+            }
+            return Some(c"An absolute path must lie inside the data directory or log_directory.");
+        }
+        if !pg_sys::path_is_relative_and_below_cwd(canonical.as_ptr()) {
+            return Some(c"A relative path must lie inside the data directory.");
+        }
+    }
+    None
+}
+
+/// The GUC check hook: runs for postgresql.conf, ALTER SYSTEM and reloads, in every process.
+/// A check hook must not raise an ERROR: it returns false, with an SQLSTATE and a detail.
+#[pg_guard]
+unsafe extern "C-unwind" fn check_log_file(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL passes a pointer to the proposed value, a string or null.
+    let value = unsafe { (*newval).cast_const() };
+    let (code, detail) = if value.is_null() || unsafe { *value } == 0 {
+        (
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            c"The log file name must not be empty.",
+        )
+    } else {
+        // SAFETY: not null, and GUC strings are NUL-terminated.
+        match log_file_path_problem(unsafe { CStr::from_ptr(value) }) {
+            None => return true,
+            Some(problem) => (PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, problem),
+        }
+    };
+    // SAFETY: the documented way to report from a check hook (GUC_check_errcode and the
+    // variable behind the GUC_check_errdetail macro); pstrdup copies the detail into memory
+    // that lives until the caller has reported it.
+    unsafe {
+        pg_sys::GUC_check_errcode(code as i32);
+        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
+    }
+    false
+}
+// ANCHOR_END: path_check
+
+/// The setting, checked again where it is used (the rules may depend on log_directory).
+fn log_file_checked() -> CString {
+    let Some(path) = LOG_FILE.get() else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "no log file is set"
+        );
+    };
+    if let Some(problem) = log_file_path_problem(&path) {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("log file \"{}\" is not allowed", path.to_string_lossy()),
+            problem.to_string_lossy()
+        );
+    }
+    path
+}
+
+/// Raises the ERROR the C twin's `errcode_for_file_access()` and `%m` would: the same
+/// SQLSTATE for the same errno, and the same text.
+fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
+    use io::ErrorKind::*;
+    let code = match err.kind() {
+        PermissionDenied | ReadOnlyFilesystem => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        NotFound => PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
+        AlreadyExists => PgSqlErrorCode::ERRCODE_DUPLICATE_FILE,
+        NotADirectory | IsADirectory | DirectoryNotEmpty => {
+            PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE
+        }
+        StorageFull | WriteZero => PgSqlErrorCode::ERRCODE_DISK_FULL,
+        _ => match err.raw_os_error() {
+            Some(5) => PgSqlErrorCode::ERRCODE_IO_ERROR, // EIO
+            Some(23 | 24) => PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES, // ENFILE, EMFILE
+            _ => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+        },
+    };
+    let reason = match err.raw_os_error() {
+        // SAFETY: pg_strerror returns a static, NUL-terminated message for any errno.
+        Some(errno) => unsafe { CStr::from_ptr(pg_sys::pg_strerror(errno)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => err.to_string(),
+    };
+    ereport!(
+        ERROR,
+        code,
+        format!(
+            "could not {what} log file \"{}\": {reason}",
+            path.to_string_lossy()
+        )
+    );
+}
+
+// ANCHOR: escape
+/// Appends `message` to `line` with backslash, newline, carriage return, tab and every other
+/// control character escaped, so that one message is one line. Bytes >= 0x80 (UTF-8) pass.
+fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
+    for &c in message {
+        match c {
+            b'\\' => line.extend_from_slice(b"\\\\"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            b'\t' => line.extend_from_slice(b"\\t"),
+            0x00..=0x1f | 0x7f => line.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+            _ => line.push(c),
+        }
+    }
+}
+// ANCHOR_END: escape
+
+/// "2026-11-21T17:30:00.123456Z 4242 17 ": the start of a line.
+fn format_prefix(now: pg_sys::TimestampTz, seq: u64) -> String {
+    let mut tm = pg_sys::pg_tm::default();
+    let mut fsec: pg_sys::fsec_t = 0;
+    // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
+    let rc = unsafe {
+        pg_sys::timestamp2tm(
+            now,
+            ptr::null_mut(),
+            &mut tm,
+            &mut fsec,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if rc != 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+            "timestamp out of range"
+        );
+    }
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z {} {} ",
+        tm.tm_year,
+        tm.tm_mon,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        fsec,
+        std::process::id(),
+        seq
+    )
+}
+
+/// The offset of the last '\n' before offset `before`, or `None`. Reads backwards a block at
+/// a time.
+fn newline_before(file: &File, path: &CStr, mut before: u64) -> Option<u64> {
+    let mut block = vec![0u8; BLOCK as usize];
+    while before > 0 {
+        let start = before.saturating_sub(BLOCK);
+        let chunk = &mut block[..(before - start) as usize];
+        if let Err(err) = file.read_exact_at(chunk, start) {
+            file_error("read", path, &err);
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Some(start + i as u64);
+        }
+        before = start;
+    }
+    None
+}
+
+/// The sequence number of a line that starts with `head`: "<timestamp> <pid> <seq> ...", the
+/// timestamp any non-empty word, pid and seq decimal digits, each followed by one space.
+fn parse_seq(head: &[u8]) -> Option<u64> {
+    let mut fields = head.splitn(4, |&b| b == b' ');
+    let (timestamp, pid, seq) = (fields.next()?, fields.next()?, fields.next()?);
+    fields.next()?; // the space after seq
+    let digits = |field: &[u8]| !field.is_empty() && field.iter().all(u8::is_ascii_digit);
+    if timestamp.is_empty() || !digits(pid) || !digits(seq) {
+        return None;
+    }
+    std::str::from_utf8(seq).ok()?.parse().ok()
+}
+
+// ANCHOR: recover
+/// Returns the sequence number that follows the file's last line (1 for an empty file). Called
+/// with the lock held exclusively, when the cache does not describe this file. If the file
+/// ends with an incomplete line after a line of ours, the incomplete line is cut off; `size`
+/// is updated. A file whose last complete line is not ours is left alone: ERROR.
+fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
+    if *size == 0 {
+        return 1;
+    }
+    let last_newline = newline_before(file, path, *size);
+    let seq = last_newline.and_then(|last_newline| {
+        let line_start = newline_before(file, path, last_newline).map_or(0, |nl| nl + 1);
+        let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
+        if let Err(err) = file.read_exact_at(&mut head, line_start) {
+            file_error("read", path, &err);
+        }
+        parse_seq(&head).filter(|&seq| seq < u64::MAX)
+    });
+    let (Some(last_newline), Some(seq)) = (last_newline, seq) else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!(
+                "last line of log file \"{}\" has no sequence number",
+                path.to_string_lossy()
+            )
+        );
+    };
+
+    if last_newline != *size - 1 {
+        if let Err(err) = file.set_len(last_newline + 1) {
+            file_error("truncate", path, &err);
+        }
+        pgrx::log!(
+            "removed an incomplete last line of {} bytes from log file \"{}\"",
+            *size - (last_newline + 1),
+            path.to_string_lossy()
+        );
+        *size = last_newline + 1;
+    }
+    seq + 1
+}
+// ANCHOR_END: recover
+
+/// A file this backend opens itself rather than through PostgreSQL's fd.c, counted against
+/// `max_files_per_process` for as long as it is open, as fd.c asks of such files
+/// (`ReserveExternalFD`). The C version's `OpenTransientFile` does that counting.
+struct ExternalFile(File);
+
+impl ExternalFile {
+    fn open(options: &OpenOptions, path: &CStr) -> io::Result<Self> {
+        // SAFETY: only counts; paired with ReleaseExternalFD on failure or in drop.
+        unsafe { pg_sys::ReserveExternalFD() };
+        match options.open(OsStr::from_bytes(path.to_bytes())) {
+            Ok(file) => Ok(ExternalFile(file)),
+            Err(err) => {
+                // SAFETY: undoes the reservation above.
+                unsafe { pg_sys::ReleaseExternalFD() };
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for ExternalFile {
+    fn drop(&mut self) {
+        // SAFETY: undoes the reservation of `open`; the File closes right after.
+        unsafe { pg_sys::ReleaseExternalFD() };
+    }
+}
+
+impl std::ops::Deref for ExternalFile {
+    type Target = File;
+    fn deref(&self) -> &File {
+        &self.0
+    }
+}
+
+/// Opens the log file for appending, creating it with the server's umask (0600, like
+/// OpenTransientFile's files).
+fn open_for_append(path: &CStr) -> ExternalFile {
+    match ExternalFile::open(
+        OpenOptions::new().read(true).append(true).create(true),
+        path,
+    ) {
+        Ok(file) => file,
+        Err(err) => file_error("open", path, &err),
+    }
+}
+
+// ANCHOR: xfunc_log
+/// `xfunc_log(message text) RETURNS void`: appends one line to the log file. The manual's
+/// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
+/// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx hands us
+/// a `&str`.
+///
+/// Everything that can be done before taking the lock is: the path check, escaping the
+/// message, opening the file. Under the lock: compare the cache with the file, number the
+/// line, format it, write it whole, advance the cache. The C version opens the file with
+/// `OpenTransientFile` so that an ERROR closes it; here `Drop` closes it on every path.
+#[pg_extern(volatile)]
+pub fn xfunc_log(message: &str) {
+    let log = shared_log_get();
+    let path = log_file_checked();
+    let mut escaped = Vec::with_capacity(message.len());
+    append_escaped(&mut escaped, message.as_bytes());
+    // The C version's buffers stop at 1 GB (MaxAllocSize); so do we, for the same lines.
+    if escaped.len() >= MAX_ALLOC_SIZE - PREFIX_MAX - 1 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            "message is too long to log"
+        );
+    }
+    let mut line = Vec::with_capacity(PREFIX_MAX + escaped.len() + 1);
+    let file = open_for_append(&path);
+
+    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
+    let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: from here to the end of the function we hold the lock exclusively: no other
+    // process reads or writes the cache. (Others may read `lock`, which is not borrowed.)
+    let shared = unsafe { &mut (*log).cache };
+
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(err) => file_error("stat", &path, &err),
+    };
+    let mut size = meta.len();
+    if shared.next_seq == 0
+        || shared.dev != meta.dev()
+        || shared.ino != meta.ino()
+        || shared.size != size
+    {
+        // Another file, or one changed behind our back: its last line is the truth.
+        shared.next_seq = recover_next_seq(&file, &path, &mut size);
+        shared.dev = meta.dev();
+        shared.ino = meta.ino();
+        shared.size = size;
+    }
+    let seq = shared.next_seq;
+
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    let now = unsafe { pg_sys::GetCurrentTimestamp() };
+    line.extend_from_slice(format_prefix(now, seq).as_bytes());
+    line.extend_from_slice(&escaped);
+    line.push(b'\n');
+
+    // write_all calls write() again after a short write and after EINTR.
+    if let Err(err) = (&*file).write_all(&line) {
+        // Cut off whatever part of the line got in; keep the cache.
+        if file.set_len(shared.size).is_err() {
+            shared.next_seq = 0; // could not: let the next writer look at the file
+        }
+        file_error("write to", &path, &err);
+    }
+    shared.next_seq = seq + 1;
+    shared.size += line.len() as u64;
+}
+// ANCHOR_END: xfunc_log
+
+// ANCHOR: xfunc_log_tail
+/// `xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text`: the last `lines` lines of
+/// the log file, oldest first, read under the shared lock so that no line is seen
+/// half-written. No file yet: no rows. The C version fills a tuplestore
+/// (`InitMaterializedSRF`); pgrx returns the rows of the iterator one per call.
+#[pg_extern(volatile)]
+pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String> {
+    let log = shared_log_get();
+    let path = log_file_checked();
+    if !(0..=TAIL_MAX).contains(&lines) {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("lines must be between 0 and {TAIL_MAX}")
+        );
+    }
+    let file = match ExternalFile::open(OpenOptions::new().read(true), &path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return SetOfIterator::empty(),
+        Err(err) => file_error("open", &path, &err),
+    };
+
+    let text = {
+        // SAFETY: `log` points to the struct in shared memory; its lock never changes.
+        let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_SHARED) };
+        let size = match file.metadata() {
+            Ok(meta) => meta.len(),
+            Err(err) => file_error("stat", &path, &err),
+        };
+        // Only whole lines: end just after the last newline.
+        let end = newline_before(&file, &path, size).map_or(0, |nl| nl + 1);
+        let mut start = end;
+        for _ in 0..lines {
+            if start == 0 {
+                break;
+            }
+            start = newline_before(&file, &path, start - 1).map_or(0, |nl| nl + 1);
+        }
+        if end - start >= MAX_ALLOC_SIZE as u64 {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!(
+                    "the last {lines} lines of log file \"{}\" are too long",
+                    path.to_string_lossy()
+                )
+            );
+        }
+        let mut text = vec![0u8; (end - start) as usize];
+        if let Err(err) = file.read_exact_at(&mut text, start) {
+            file_error("read", &path, &err);
+        }
+        text
+    };
+
+    // `text` is empty or ends with a newline. A file that is not ours may hold anything, a
+    // NUL byte included: each line must be valid text in the server's encoding.
+    let lines = match text.strip_suffix(b"\n") {
+        None => Vec::new(),
+        Some(body) => body.split(|&b| b == b'\n').collect(),
+    };
+    let mut rows = Vec::with_capacity(lines.len());
+    for line in lines {
+        // SAFETY: pg_verifymbstr reads `line.len()` bytes of `line`; with noError it returns
+        // false instead of raising an ERROR.
+        let valid =
+            unsafe { pg_sys::pg_verifymbstr(line.as_ptr().cast(), line.len() as i32, true) };
+        match std::str::from_utf8(line) {
+            Ok(line) if valid => rows.push(line.to_owned()),
+            _ => {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+                    format!(
+                        "log file \"{}\" holds a line that is not valid text",
+                        path.to_string_lossy()
+                    )
+                );
+            }
+        }
+    }
+    SetOfIterator::new(rows)
+}
+// ANCHOR_END: xfunc_log_tail
+
+// ANCHOR: grants
+// Writing a file on the server is what pg_write_server_files may do; reading, what
+// pg_read_server_files may do. Superusers may do both.
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION xfunc_log(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log(text) TO pg_write_server_files;
+REVOKE EXECUTE ON FUNCTION xfunc_log_tail(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
+"#,
+    name = "shared_log_grants",
+    requires = [xfunc_log, xfunc_log_tail]
+);
+// ANCHOR_END: grants
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    // The pgrx test cluster does not preload xfunc: the functions must refuse, not crash.
+    #[pg_test]
+    fn shared_log_without_preload_is_55000() {
+        for query in [
+            "SELECT xfunc_log('hello')",
+            "SELECT * FROM xfunc_log_tail(3)",
+        ] {
+            assert_eq!(
+                crate::testing::sqlstate_of(query),
+                Some("55000".into()),
+                "{query}"
+            );
+        }
+    }
+
+    #[pg_test(error = "xfunc must be loaded via shared_preload_libraries")]
+    fn shared_log_without_preload_message() {
+        Spi::run("SELECT xfunc_log('hello')").unwrap();
+    }
+
+    #[pg_test]
+    fn log_file_setting_exists_without_preload() {
+        // The setting is defined in every process that loads the library.
+        assert_eq!(
+            Spi::get_one::<String>("SELECT current_setting('xfunc.log_file')"),
+            Ok(Some("xfunc.log".into()))
+        );
+    }
+}

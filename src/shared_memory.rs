@@ -1,4 +1,278 @@
-//! Shared memory and LWLocks (chapter 12).
+//! Shared memory and LWLocks (chapter 12): a counter every backend sees.
+//!
+//! What lives in shared memory: one [`SharedCounter`], named "xfunc shared counter" in the
+//! shared memory index, holding a running total (`value`) and the number of updates made to it
+//! (`updates`). Both fields are guarded by one LWLock, the only lock of the named tranche
+//! "xfunc"; the tranche name is what `pg_stat_activity.wait_event` shows while a backend waits.
+//!
+//! Locking: readers take the lock `LW_SHARED`, writers `LW_EXCLUSIVE`, always through
+//! [`LwLockGuard`], which releases it when dropped, on every path out of the critical section.
+//! The lock is never taken together with another lock.
+//!
+//! Set-up: only when the library is loaded by `shared_preload_libraries`. `_PG_init` installs
+//! two hooks (PostgreSQL 15's protocol): `shmem_request_hook` asks for the space and the
+//! tranche, `shmem_startup_hook` creates the struct. Without preloading no hook runs, the
+//! pointer stays null, and every function raises SQLSTATE 55000.
+//!
+//! Crash: shared memory is reinitialised when the postmaster restarts after a backend crash,
+//! so the counter starts again from zero. It is statistics, not data.
+//!
+//! The C twin is `c/shared_memory.c`; it has the same hooks, line for line.
 
-/// Called once from `_PG_init` (src/lib.rs) when the library is loaded.
-pub fn init() {}
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::CStr;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+// ANCHOR: shared_struct
+/// The struct in shared memory. Every field but `lock` is guarded by `lock`.
+#[repr(C)]
+struct SharedCounter {
+    /// The one lock of tranche "xfunc".
+    lock: *mut pg_sys::LWLock,
+    /// The running total.
+    value: i64,
+    /// How many `shared_counter_add` calls changed it.
+    updates: i64,
+}
+
+const TRANCHE: &CStr = c"xfunc";
+
+/// This process's pointer to it: set by the startup hook, null when not preloaded. A backend
+/// is single-threaded; the atomic only spares us a `static mut`.
+static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
+
+/// The hooks that were installed before ours: we must call them.
+static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;
+static mut PREV_SHMEM_STARTUP_HOOK: pg_sys::shmem_startup_hook_type = None;
+// ANCHOR_END: shared_struct
+
+// ANCHOR: init
+/// Called from `_PG_init`. Outside `shared_preload_libraries` it is too late to ask for shared
+/// memory (the postmaster has sized the segment already), so we install nothing.
+pub fn init() {
+    // SAFETY: _PG_init runs in one thread of one process; the hook variables are PostgreSQL's
+    // globals for exactly this use, and we save the previous values before replacing them.
+    unsafe {
+        if !pg_sys::process_shared_preload_libraries_in_progress {
+            return;
+        }
+        PREV_SHMEM_REQUEST_HOOK = pg_sys::shmem_request_hook;
+        pg_sys::shmem_request_hook = Some(shmem_request);
+        PREV_SHMEM_STARTUP_HOOK = pg_sys::shmem_startup_hook;
+        pg_sys::shmem_startup_hook = Some(shmem_startup);
+    }
+}
+// ANCHOR_END: init
+
+// ANCHOR: request
+/// `shmem_request_hook`: runs once in the postmaster, after every preloaded library's
+/// `_PG_init`, while the postmaster adds up how big the shared memory segment must be.
+#[pg_guard]
+unsafe extern "C-unwind" fn shmem_request() {
+    // SAFETY: called by the postmaster in its only thread, at the one time PostgreSQL allows
+    // these requests; the previous hook is called as it expects to be.
+    unsafe {
+        if let Some(prev) = PREV_SHMEM_REQUEST_HOOK {
+            prev();
+        }
+        pg_sys::RequestAddinShmemSpace(pg_sys::MAXALIGN(size_of::<SharedCounter>()));
+        pg_sys::RequestNamedLWLockTranche(TRANCHE.as_ptr(), 1);
+    }
+}
+// ANCHOR_END: request
+
+// ANCHOR: startup
+/// `shmem_startup_hook`: runs in the postmaster once the segment exists (and again after every
+/// crash restart, on a new segment). `ShmemInitStruct` finds the struct by name in the shared
+/// memory index or carves it out; `found` says which. `AddinShmemInitLock` makes the look-up
+/// and the initialisation one step, for the `EXEC_BACKEND` builds where each backend runs this.
+#[pg_guard]
+unsafe extern "C-unwind" fn shmem_startup() {
+    // SAFETY: called by PostgreSQL once the segment exists. ShmemInitStruct returns memory of
+    // the size we asked for, MAXALIGNed; when `found` is false nobody else can see it before
+    // we release AddinShmemInitLock, so writing the whole struct there is sound.
+    unsafe {
+        if let Some(prev) = PREV_SHMEM_STARTUP_HOOK {
+            prev();
+        }
+        let init_lock = addin_shmem_init_lock();
+        pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
+        let mut found = false;
+        let counter = pg_sys::ShmemInitStruct(
+            c"xfunc shared counter".as_ptr(),
+            size_of::<SharedCounter>(),
+            &mut found,
+        )
+        .cast::<SharedCounter>();
+        if !found {
+            counter.write(SharedCounter {
+                lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
+                value: 0,
+                updates: 0,
+            });
+        }
+        COUNTER.store(counter, Ordering::Relaxed);
+        pg_sys::LWLockRelease(init_lock);
+    }
+}
+// ANCHOR_END: startup
+
+// ANCHOR: addin_lock
+/// `AddinShmemInitLock`: in C a macro of `storage/lwlocknames.h`,
+/// `(&MainLWLockArray[21].lock)`, which bindgen cannot translate.
+///
+/// # Safety
+/// Only once the main LWLock array exists (in a shmem startup hook or later).
+pub(crate) unsafe fn addin_shmem_init_lock() -> *mut pg_sys::LWLock {
+    const ADDIN_SHMEM_INIT_LOCK: usize = 21;
+    // SAFETY: the caller guarantees MainLWLockArray is set up; index 21 is within the
+    // fixed, individually named locks of PostgreSQL 15.
+    unsafe { &raw mut (*pg_sys::MainLWLockArray.add(ADDIN_SHMEM_INIT_LOCK)).lock }
+}
+// ANCHOR_END: addin_lock
+
+// ANCHOR: guard
+/// An LWLock held by this backend, released when the guard is dropped: at the end of the
+/// critical section, or while a Rust panic (which is how pgrx raises `ereport!(ERROR)`)
+/// unwinds through it.
+pub(crate) struct LwLockGuard(*mut pg_sys::LWLock);
+
+impl LwLockGuard {
+    /// Waits for `lock` in `mode`.
+    ///
+    /// # Safety
+    /// `lock` must point to an initialised LWLock in shared memory.
+    pub(crate) unsafe fn acquire(
+        lock: *mut pg_sys::LWLock,
+        mode: pg_sys::LWLockMode::Type,
+    ) -> Self {
+        // SAFETY: the caller guarantees `lock` is an LWLock.
+        unsafe { pg_sys::LWLockAcquire(lock, mode) };
+        LwLockGuard(lock)
+    }
+}
+
+impl Drop for LwLockGuard {
+    fn drop(&mut self) {
+        // SAFETY: we hold the lock. An ERROR raised inside PostgreSQL code zeroes
+        // InterruptHoldoffCount before it unwinds to us; then LWLockRelease must not run (it
+        // would decrement the count below zero) and the transaction abort's LWLockReleaseAll
+        // releases the lock instead. pgrx's own PgLwLock guard makes the same test.
+        unsafe {
+            if pg_sys::InterruptHoldoffCount > 0 {
+                pg_sys::LWLockRelease(self.0);
+            }
+        }
+    }
+}
+// ANCHOR_END: guard
+
+// ANCHOR: require
+/// Every function that needs the shared struct starts here.
+/// It returns a raw pointer, never a reference: other processes write the struct, which a
+/// Rust reference would promise they do not.
+fn shared_counter_get() -> *mut SharedCounter {
+    let counter = COUNTER.load(Ordering::Relaxed);
+    if counter.is_null() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "xfunc must be loaded via shared_preload_libraries"
+        );
+    }
+    counter
+}
+// ANCHOR_END: require
+
+// ANCHOR: add
+/// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
+/// "Shared Memory and LWLocks" (which describes the set-up but shows no function): adds
+/// `delta` to the shared total and returns the new total. The read, the check and the write happen under the exclusive lock,
+/// so no concurrent update is lost; on overflow nothing changes and SQLSTATE 22003 is raised
+/// (the guard releases the lock as the error unwinds).
+///
+/// The C version declares `PG_FUNCTION_INFO_V1`, reads `PG_GETARG_INT64(0)` and releases the
+/// lock by hand before `ereport`; here pgrx writes the wrapper, and `Drop` releases the lock.
+#[pg_extern(volatile)]
+pub fn shared_counter_add(delta: i64) -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
+    // process; its `lock` was set once, before any backend existed, and never changes.
+    let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: we hold the lock exclusively, so no other process reads or writes these fields.
+    unsafe {
+        let Some(sum) = (*shared).value.checked_add(delta) else {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                "bigint out of range"
+            );
+        };
+        (*shared).value = sum;
+        (*shared).updates += 1;
+        sum
+    }
+}
+// ANCHOR_END: add
+
+// ANCHOR: read
+/// `shared_counter() RETURNS TABLE(value bigint, updates bigint)`: both fields read under one
+/// shared lock, a consistent pair, while other readers go on. The C version fills a
+/// tuplestore (`InitMaterializedSRF`); pgrx builds the rows from the iterator.
+#[pg_extern(volatile)]
+pub fn shared_counter() -> TableIterator<'static, (name!(value, i64), name!(updates, i64))> {
+    let shared = shared_counter_get();
+    let row = {
+        // SAFETY: as in shared_counter_add.
+        let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_SHARED) };
+        // SAFETY: we hold the lock; writers hold it exclusively, so the fields do not change.
+        unsafe { ((*shared).value, (*shared).updates) }
+    };
+    TableIterator::once(row)
+}
+// ANCHOR_END: read
+
+/// `shared_counter_reset() RETURNS void`: sets both fields back to zero, under the exclusive
+/// lock. The C version writes the V1 wrapper and `PG_RETURN_VOID()`; pgrx derives both from
+/// the Rust signature, and the guard releases the lock.
+#[pg_extern(volatile)]
+pub fn shared_counter_reset() {
+    let shared = shared_counter_get();
+    // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
+    // process; its `lock` was set once, before any backend existed, and never changes.
+    let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: we hold the lock exclusively.
+    unsafe {
+        (*shared).value = 0;
+        (*shared).updates = 0;
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    // The pgrx test cluster does not preload xfunc: the functions must refuse, not crash.
+    #[pg_test]
+    fn shared_counter_without_preload_is_55000() {
+        for query in [
+            "SELECT shared_counter_add(1)",
+            "SELECT * FROM shared_counter()",
+            "SELECT shared_counter_reset()",
+        ] {
+            assert_eq!(
+                crate::testing::sqlstate_of(query),
+                Some("55000".into()),
+                "{query}"
+            );
+        }
+    }
+
+    #[pg_test(error = "xfunc must be loaded via shared_preload_libraries")]
+    fn shared_counter_without_preload_message() {
+        Spi::get_one::<i64>("SELECT shared_counter_add(1)").unwrap();
+    }
+}

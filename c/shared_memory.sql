@@ -1,0 +1,16 @@
+-- Shared memory and LWLocks (chapter 12). Part of the xfunc_c extension script.
+
+-- ANCHOR: functions
+CREATE FUNCTION shared_counter_add("delta" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_add'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter()
+    RETURNS TABLE("value" bigint, "updates" bigint)
+    AS 'MODULE_PATHNAME', 'shared_counter'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_reset() RETURNS void
+    AS 'MODULE_PATHNAME', 'shared_counter_reset'
+    LANGUAGE C VOLATILE STRICT;
+-- ANCHOR_END: functions

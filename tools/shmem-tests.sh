@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Tests of chapters 12 and 13 that a regress file cannot make: many backends at once, a
+# backend killed with SIGKILL, failing writes, and a cluster that does not preload the
+# libraries. Each runs against both builds, xfunc (Rust) and xfunc_c (C).
+#
+#   tools/shmem-tests.sh [concurrency|crash|failures|no-preload|all]...   default: all
+#
+# Expects the cluster to be running with both extensions installed (just install). Changes
+# xfunc.log_file and xfunc_c.log_file with ALTER SYSTEM while it runs and resets them at the
+# end; the crash test restarts every backend of the cluster, so run nothing else meanwhile.
+# Variables: CLIENTS (16), CALLS per client (10000).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$XFUNC_ROOT"
+
+CLIENTS=${CLIENTS:-16}
+CALLS=${CALLS:-10000}
+EXTS=(xfunc xfunc_c)
+WORK=$XFUNC_ROOT/target/shmem-tests
+mkdir -p "$WORK"
+
+PSQL=("$PG_BINDIR/psql" -X -q -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+PGBENCH=("$PG_BINDIR/pgbench" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -n)
+
+fail() { echo "shmem-tests: FAIL: $*" >&2; exit 1; }
+ok() { echo "shmem-tests: ok $*"; }
+# (grep -q on a pipe would end the writer early, which pipefail reports as a failure: the
+# checks below grep strings.)
+# sql DB ARGS...: one psql session, unaligned tuples only, stops at the first error.
+sql() { local db=$1; shift; "${PSQL[@]}" -v ON_ERROR_STOP=1 -At -d "$db" "$@"; }
+# sqlstate_of DB QUERY: runs QUERY and prints "SQLSTATE: message" of its error, or "ok".
+sqlstate_of() {
+  local out
+  if out=$("${PSQL[@]}" -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -At -d "$1" -c "$2" 2>&1); then echo ok
+  else sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1: \2/p' <<<"$out" | head -n 1; fi
+}
+expect_error() {  # expect_error DB QUERY "SQLSTATE: message prefix"
+  local got; got=$(sqlstate_of "$1" "$2")
+  [[ $got == "$3"* ]] || fail "$2: expected $3..., got '$got'"
+  ok "$2 -> $got"
+}
+db_of() { echo "shmem_$1"; }
+log_mark() { stat -c %s "$XFUNC_PGLOG"; }                  # where the server log is now
+log_since() { tail -c +"$(($1 + 1))" "$XFUNC_PGLOG"; }      # what it got since the mark
+
+# set_log_file EXT FILE: ALTER SYSTEM + reload. A connection made after pg_reload_conf()
+# returns is forked by a postmaster that has read the file again (chapter 13 says why); the
+# loop only guards against a slow machine.
+set_log_file() {
+  local ext=$1 file=$2
+  sql postgres -c "ALTER SYSTEM SET $ext.log_file = '$file'" -c "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 100); do
+    [ "$(sql postgres -c "SHOW $ext.log_file")" = "$file" ] && return
+    sleep 0.1
+  done
+  fail "$ext.log_file did not become $file"
+}
+fresh_log_file() {  # fresh_log_file EXT NAME: point the setting at a new, empty file
+  as_server rm -f "$XFUNC_PGDATA/$2"
+  set_log_file "$1" "$2"
+}
+reset_settings() {
+  for ext in "${EXTS[@]}"; do sql postgres -c "ALTER SYSTEM RESET $ext.log_file" >/dev/null || true; done
+  sql postgres -c "SELECT pg_reload_conf()" >/dev/null || true
+}
+
+setup() {
+  [[ $(tools/cluster.sh status) == "cluster: running"* ]] || fail "the cluster is not running (just install)"
+  for ext in "${EXTS[@]}"; do
+    local db; db=$(db_of "$ext")
+    [ -n "$(sql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ] \
+      || sql postgres -c "CREATE DATABASE $db" >/dev/null
+    sql "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS $ext" >/dev/null
+  done
+  trap reset_settings EXIT
+}
+
+# ANCHOR: pgbench_script
+# Each transaction logs one line whose message has a tab and a newline to escape.
+write_pgbench_script() {
+  cat >"$WORK/xfunc_log.sql" <<'SQL'
+SELECT xfunc_log(E'pgbench client :client_id: a tab\there, a newline\nthere');
+SQL
+}
+# ANCHOR_END: pgbench_script
+
+# ANCHOR: concurrency
+# CLIENTS backends x CALLS calls: exactly CLIENTS*CALLS lines, numbered 1.. in file order,
+# CALLS from each client. Meanwhile a sampler counts the LWLock wait events of the clients.
+concurrency() {
+  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_concurrency_$ext.log
+  fresh_log_file "$ext" "$file"
+  write_pgbench_script
+  sql "$db" >"$WORK/waits_$ext.txt" <<'SQL' &
+CREATE TEMP TABLE samples (wait_event text);
+DO $$
+BEGIN
+  FOR i IN 1..6000 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    INSERT INTO samples SELECT wait_event FROM pg_stat_activity
+     WHERE application_name = 'pgbench' AND wait_event_type = 'LWLock';
+    EXIT WHEN i > 100 AND NOT EXISTS
+      (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgbench');
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+END $$;
+SELECT wait_event || ' ' || count(*) FROM samples GROUP BY wait_event ORDER BY count(*) DESC;
+SQL
+  local sampler=$!
+  "${PGBENCH[@]}" -c "$CLIENTS" -j 2 -t "$CALLS" -f "$WORK/xfunc_log.sql" "$db" \
+    >"$WORK/pgbench_$ext.txt" 2>&1 || { cat "$WORK/pgbench_$ext.txt"; fail "pgbench ($ext)"; }
+  wait "$sampler"
+  ok "$ext: pgbench $CLIENTS clients x $CALLS calls, $(grep -o 'tps = [0-9.]*' "$WORK/pgbench_$ext.txt" | head -n 1)"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines $((CLIENTS * CALLS)) \
+    --clients "$CLIENTS" --per-client "$CALLS" || fail "$ext: the log file"
+  local tranche=${ext}_log
+  grep -q "^$tranche " "$WORK/waits_$ext.txt" \
+    || fail "$ext: no backend seen waiting on LWLock $tranche: $(tr '\n' ',' <"$WORK/waits_$ext.txt")"
+  ok "$ext: wait events sampled (LWLock): $(tr '\n' ',' <"$WORK/waits_$ext.txt" | sed 's/,$//')"
+  # One client alone, for the cost of the lock (no waiting at all).
+  "${PGBENCH[@]}" -c 1 -t "$CALLS" -f "$WORK/xfunc_log.sql" "$db" >"$WORK/pgbench1_$ext.txt" 2>&1
+  ok "$ext: pgbench 1 client x $CALLS calls, $(grep -o 'tps = [0-9.]*' "$WORK/pgbench1_$ext.txt" | head -n 1)"
+  # The chapter 12 counter under the same load: no update lost.
+  cat >"$WORK/counter.sql" <<'SQL'
+SELECT shared_counter_add(1);
+SQL
+  sql "$db" -c "SELECT shared_counter_reset()" >/dev/null
+  "${PGBENCH[@]}" -c "$CLIENTS" -j 2 -t 1000 -f "$WORK/counter.sql" "$db" >/dev/null 2>&1
+  local counted; counted=$(sql "$db" -c "SELECT value || ' ' || updates FROM shared_counter()")
+  [ "$counted" = "$((CLIENTS * 1000)) $((CLIENTS * 1000))" ] || fail "$ext: counter $counted"
+  ok "$ext: shared_counter after $CLIENTS clients x 1000 adds: value updates = $counted"
+}
+# ANCHOR_END: concurrency
+
+wait_for_server() {
+  for _ in $(seq 600); do
+    sql postgres -c "SELECT 1" >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  fail "the server did not come back"
+}
+
+# ANCHOR: crash
+# kill -9 one backend while CLIENTS others log. The postmaster ends every backend, creates
+# shared memory anew (the chapter 12 counter is 0 again), and logging goes on; the file holds
+# only whole lines, numbered without a gap across the crash, and every call pgbench counted
+# as done has its line.
+crash() {
+  local ext=$1 db file mark; db=$(db_of "$ext"); file=shmem_crash_$ext.log
+  fresh_log_file "$ext" "$file"
+  write_pgbench_script
+  sql "$db" -c "SELECT shared_counter_reset()" -c "SELECT shared_counter_add(42)" >/dev/null
+  mark=$(log_mark)
+  "${PGBENCH[@]}" -c "$CLIENTS" -j 2 -T 60 -f "$WORK/xfunc_log.sql" "$db" \
+    >"$WORK/pgbench_crash_$ext.txt" 2>&1 &
+  local bench=$!
+  local victim=""
+  for _ in $(seq 100); do
+    sleep 0.1
+    victim=$(sql postgres -c "SELECT pid FROM pg_stat_activity
+                               WHERE application_name = 'pgbench' AND datname = '$db'
+                               ORDER BY random() LIMIT 1")
+    [ -n "$victim" ] && [ "$(wc -l <"$XFUNC_PGDATA/$file")" -gt 5000 ] && break
+  done
+  [ -n "$victim" ] || fail "$ext: no pgbench backend to kill"
+  kill -9 "$victim"
+  if wait "$bench"; then fail "$ext: pgbench did not notice the crash"; fi
+  wait_for_server
+  local server_log; server_log=$(log_since "$mark")
+  grep -q "server process (PID $victim) was terminated by signal 9" <<<"$server_log" \
+    || fail "$ext: the server log does not show the crash"
+  grep -q "all server processes terminated; reinitializing" <<<"$server_log" \
+    || fail "$ext: the server log does not show the restart"
+  ok "$ext: killed backend $victim; the postmaster reinitialized"
+  local counter; counter=$(sql "$db" -c "SELECT value FROM shared_counter()")
+  [ "$counter" = 0 ] || fail "$ext: counter is $counter after the restart, not 0"
+  ok "$ext: shared_counter is 0 again: shared memory was set up anew"
+
+  local before processed
+  before=$(wc -l <"$XFUNC_PGDATA/$file")
+  processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' \
+    "$WORK/pgbench_crash_$ext.txt")
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines "$before" \
+    --min-lines "${processed:-0}" || fail "$ext: the log file after the crash"
+  ok "$ext: $before lines before and during the crash; pgbench counted ${processed:-?} calls done"
+  "${PGBENCH[@]}" -c 4 -j 2 -t 1000 -f "$WORK/xfunc_log.sql" "$db" >/dev/null 2>&1 \
+    || fail "$ext: pgbench after the restart"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines $((before + 4000)) \
+    || fail "$ext: the log file after the restart"
+  ok "$ext: 4000 more lines after the restart, numbered on from $((before + 1))"
+
+  # A last line cut short (as a power failure could leave it) is removed, with a LOG line.
+  mark=$(log_mark)
+  as_server sh -c "printf '2001-02-03T04:05:06.000007Z 1 %s torn' $((before + 4001)) >>'$XFUNC_PGDATA/$file'"
+  sql "$db" -c "SELECT xfunc_log('after a torn line')" >/dev/null
+  server_log=$(log_since "$mark")
+  grep -q "removed an incomplete last line of [0-9]* bytes" <<<"$server_log" \
+    || fail "$ext: no LOG line about the torn line"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines $((before + 4001)) \
+    || fail "$ext: the log file after the torn line"
+  ok "$ext: a torn last line was cut off, numbering went on"
+}
+# ANCHOR_END: crash
+
+# ANCHOR: failures
+# Writes that fail: the ERROR carries the errno's SQLSTATE, the lock is free afterwards (the
+# next call in the same session and in another does not hang), and the file stays whole.
+failures() {
+  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_failures_$ext.log
+  # Disk full: a symbolic link in the data directory to /dev/full.
+  as_server ln -sfn /dev/full "$XFUNC_PGDATA/shmem_full_$ext.log"
+  set_log_file "$ext" "shmem_full_$ext.log"
+  local out
+  out=$(timeout 60 "${PSQL[@]}" -At -v VERBOSITY=verbose -d "$db" \
+        -c "SELECT xfunc_log('one')" -c "SELECT xfunc_log('two')" \
+        -c "SELECT count(*) FROM xfunc_log_tail(5)" 2>&1) \
+    || fail "$ext: disk full: psql failed or hung: $out"
+  [ "$(grep -c '^ERROR:  53100: could not write to log file "shmem_full_'"$ext"'.log": No space left on device' <<<"$out")" = 2 ] \
+    || fail "$ext: disk full: $out"
+  ok "$ext: disk full -> 53100, twice in one session, then the shared lock: $(tail -n 1 <<<"$out") rows"
+  as_server rm -f "$XFUNC_PGDATA/shmem_full_$ext.log"
+
+  fresh_log_file "$ext" "$file"
+  sql "$db" -c "SELECT xfunc_log('first')" >/dev/null
+  # Permission denied: the server's user may not open the file.
+  as_server chmod 000 "$XFUNC_PGDATA/$file"
+  expect_error "$db" "SELECT xfunc_log('refused')" \
+    "42501: could not open log file \"$file\": Permission denied"
+  as_server chmod 600 "$XFUNC_PGDATA/$file"
+  sql "$db" -c "SELECT xfunc_log('second')" >/dev/null
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 2 || fail "$ext: after EACCES"
+  # The file removed: the next call makes a new one, whose numbering starts again at 1.
+  as_server rm "$XFUNC_PGDATA/$file"
+  sql "$db" -c "SELECT xfunc_log('in a new file')" >/dev/null
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: after rm"
+  ok "$ext: a removed file is created again, numbered from 1"
+}
+# ANCHOR_END: failures
+
+# ANCHOR: no_preload
+# A second, throw-away cluster from the same PostgreSQL copy, without shared_preload_libraries:
+# CREATE EXTENSION works, every function that needs shared memory raises 55000, nothing crashes.
+no_preload() {
+  local data=$XFUNC_STATE/nopreload-data sock=$XFUNC_STATE/nopreload-socket
+  local log=$XFUNC_STATE/nopreload.log
+  local PSQL=("$PG_BINDIR/psql" -X -q -h "$sock" -p "$XFUNC_PGPORT" -U postgres)
+  stop_no_preload() {
+    [ -f "$data/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$data" -w -m immediate stop >/dev/null
+    rm -rf "$data" "$sock" "$log"
+  }
+  stop_no_preload
+  install -d -o "$XFUNC_RUNAS" "$data" "$sock"
+  as_server "$PG_BINDIR/initdb" -D "$data" -U postgres --auth=trust --no-sync >"$WORK/nopreload-initdb.log" 2>&1 \
+    || { cat "$WORK/nopreload-initdb.log"; fail "initdb"; }
+  # Only a Unix socket in a directory of its own: the port number cannot clash.
+  as_server "$PG_BINDIR/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+    -o "-p $XFUNC_PGPORT -k $sock -c listen_addresses=''" start >/dev/null
+  trap 'stop_no_preload; reset_settings' EXIT
+  for ext in "${EXTS[@]}"; do
+    sql postgres -c "CREATE DATABASE $ext" >/dev/null
+    sql "$ext" -c "CREATE EXTENSION $ext" >/dev/null
+    for query in "SELECT shared_counter_add(1)" "SELECT * FROM shared_counter()" \
+                 "SELECT shared_counter_reset()" "SELECT xfunc_log('hello')" \
+                 "SELECT * FROM xfunc_log_tail(1)"; do
+      expect_error "$ext" "$query" "55000: $ext must be loaded via shared_preload_libraries"
+    done
+    # The setting exists (defined by _PG_init in the backend) and is checked.
+    [ "$(sql "$ext" -c "LOAD '$ext'" -c "SHOW $ext.log_file")" = "$ext.log" ] || fail "$ext: SHOW"
+  done
+  ! grep -q "terminated by signal" "$log" || fail "a backend crashed"
+  ok "no backend of the cluster without preload crashed"
+  stop_no_preload
+  trap reset_settings EXIT
+}
+# ANCHOR_END: no_preload
+
+setup
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(all)
+for t in "${tests[@]}"; do
+  case $t in
+    concurrency|crash|failures) for ext in "${EXTS[@]}"; do "$t" "$ext"; done ;;
+    no-preload) no_preload ;;
+    all) for ext in "${EXTS[@]}"; do concurrency "$ext"; crash "$ext"; failures "$ext"; done; no_preload ;;
+    *) echo "usage: $0 [concurrency|crash|failures|no-preload|all]..." >&2; exit 2 ;;
+  esac
+done
+echo "shmem-tests: every check passed"
