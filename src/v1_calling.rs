@@ -203,11 +203,15 @@ mod tests {
         // #[pg_extern] functions are called through the generated <name>_wrapper symbol; the
         // hand-written text_prefix is its own symbol.
         assert_eq!(
-            Spi::get_one::<String>("SELECT prosrc::text FROM pg_proc WHERE proname = 'add_nullable'"),
+            Spi::get_one::<String>(
+                "SELECT prosrc::text FROM pg_proc WHERE proname = 'add_nullable'"
+            ),
             Ok(Some("add_nullable_wrapper".into()))
         );
         assert_eq!(
-            Spi::get_one::<String>("SELECT prosrc::text FROM pg_proc WHERE proname = 'text_prefix'"),
+            Spi::get_one::<String>(
+                "SELECT prosrc::text FROM pg_proc WHERE proname = 'text_prefix'"
+            ),
             Ok(Some("text_prefix".into()))
         );
     }
