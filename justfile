@@ -100,6 +100,10 @@ book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
+# regenerate book/generated/expanded.rs: excerpts of what pgrx's macros expand our code to
+expand:
+    python3 tools/expand.py
+
 # run the criterion benchmarks against the local cluster (arguments go to cargo bench)
 [positional-arguments]
 bench *args:
