@@ -77,7 +77,8 @@ pub extern "C" fn pg_finfo_text_prefix() -> &'static pg_sys::Pg_finfo_record {
 #[pg_guard]
 #[no_mangle]
 pub unsafe extern "C-unwind" fn text_prefix(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: fcinfo is valid and argument 1 is a non-NULL int4 (see # Safety).
+    // SAFETY: fcinfo is valid and argument 1 is a non-NULL int4 (see # Safety). An int4 Datum
+    // holds the value in its low 32 bits: the cast is DatumGetInt32.
     let n = unsafe { pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 1) }.value() as i32;
     if n < 0 {
         ereport!(
