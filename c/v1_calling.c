@@ -91,7 +91,9 @@ text_prefix(PG_FUNCTION_ARGS)
 	int32		n = PG_GETARG_INT32(1);
 	int32		slice_len;
 	text	   *slice;
-	int			prefix_len;
+	const char *data;
+	int			len;
+	int			prefix_len = 0;
 
 	if (n < 0)
 		ereport(ERROR,
@@ -107,9 +109,17 @@ text_prefix(PG_FUNCTION_ARGS)
 
 	slice = PG_GETARG_TEXT_P_SLICE(0, 0, slice_len);
 
-	/* The number of bytes that hold the first n characters of the slice. */
-	prefix_len = pg_mbcharcliplen(VARDATA(slice), VARSIZE(slice) - VARHDRSZ, n);
+	data = VARDATA(slice);
+	len = VARSIZE(slice) - VARHDRSZ;
 
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(VARDATA(slice), prefix_len));
+	/*
+	 * Count the bytes of the first n characters. The slice may end inside the character after
+	 * them, so never look at that one: stop after n characters, or at the end of a shorter
+	 * value. pg_mblen_with_len never reads past data + len.
+	 */
+	for (int32 i = 0; i < n && prefix_len < len; i++)
+		prefix_len += pg_mblen_with_len(data + prefix_len, len - prefix_len);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(data, prefix_len));
 }
 /* ANCHOR_END: text_prefix */

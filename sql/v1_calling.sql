@@ -123,7 +123,19 @@ SELECT pg_column_size(v) < octet_length(v) AS compressed, text_prefix(v, 12) AS 
   FROM compressed_text;
 -- ANCHOR_END: text_prefix_compressed
 
-DROP TABLE stored_bytes, big_text, compressed_text;
+-- A slice can end inside a character: '€' takes 3 bytes, so the 4 bytes fetched for one
+-- character hold one '€' and a third of the next; only whole characters are returned.
+-- ANCHOR: text_prefix_cut
+CREATE TABLE euro_text (v text);
+ALTER TABLE euro_text ALTER COLUMN v SET STORAGE EXTERNAL;
+INSERT INTO euro_text VALUES (repeat('€', 100000));
+SELECT text_prefix(v, 1) AS one, text_prefix(v, 5) AS five,
+       octet_length(text_prefix(v, 1000)) AS bytes_1000,
+       text_prefix(v, 1000) = substr(v, 1, 1000) AS same_as_substr
+  FROM euro_text;
+-- ANCHOR_END: text_prefix_cut
+
+DROP TABLE stored_bytes, big_text, compressed_text, euro_text;
 DROP FUNCTION toast_pages_read(text);
 
 -- No version 0: a symbol without its PG_FUNCTION_INFO_V1 record is refused. Pg_magic_func

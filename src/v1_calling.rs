@@ -101,8 +101,16 @@ pub unsafe extern "C-unwind" fn text_prefix(fcinfo: pg_sys::FunctionCallInfo) ->
         let data = pgrx::varlena::vardata_any(slice);
         // A varlena's length fits in 30 bits.
         let len = pgrx::varlena::varsize_any_exhdr(slice) as i32;
-        // The number of bytes that hold the first n characters of the slice.
-        let prefix_len = pg_sys::pg_mbcharcliplen(data, len, n);
+        // Count the bytes of the first n characters. The slice may end inside the character
+        // after them, so never look at that one: stop after n characters, or at the end of a
+        // shorter value. pg_mblen_with_len never reads past data + len.
+        let mut prefix_len = 0;
+        let mut chars = 0;
+        while chars < n && prefix_len < len {
+            prefix_len +=
+                pg_sys::pg_mblen_with_len(data.add(prefix_len as usize), len - prefix_len);
+            chars += 1;
+        }
         pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(data, prefix_len))
     }
 }
@@ -192,6 +200,27 @@ mod tests {
             assert_eq!(
                 Spi::get_one::<bool>(&format!(
                     "SELECT text_prefix(v, {n}) = substr(v, 1, {n}) FROM big"
+                )),
+                Ok(Some(true)),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[pg_test]
+    fn text_prefix_stops_before_a_character_the_slice_cuts() {
+        // '\u{20ac}' (the euro sign) is 3 bytes: the 4-byte slice for n = 1 ends inside the
+        // second one, and the 8 bytes for n = 2 inside the third.
+        Spi::run(
+            "CREATE TEMP TABLE euro (v text); \
+             ALTER TABLE euro ALTER COLUMN v SET STORAGE EXTERNAL; \
+             INSERT INTO euro VALUES (repeat('\u{20ac}', 100000))",
+        )
+        .expect("setting up euro");
+        for n in [1, 2, 3, 4, 1000, 100_000, 100_001] {
+            assert_eq!(
+                Spi::get_one::<bool>(&format!(
+                    "SELECT text_prefix(v, {n}) = substr(v, 1, {n}) FROM euro"
                 )),
                 Ok(Some(true)),
                 "n = {n}"
