@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check book-check api-map spelling browser-test bench-smoke
+test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check expand-check book-check api-map spelling browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -140,6 +140,14 @@ book-serve:
 # the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds
 srf-memory:
     tools/srf-memory.sh
+
+# regenerate book/generated/expanded.rs: excerpts of what pgrx's macros expand our code to
+expand:
+    python3 tools/expand.py
+
+# fail when book/generated/expanded.rs is not what the macros expand the current code to
+expand-check:
+    python3 tools/expand.py --check
 
 # run the criterion benchmarks against the local cluster (arguments go to cargo bench)
 [positional-arguments]

@@ -5,7 +5,9 @@
 use pgrx::prelude::*;
 
 // The magic block: lets PostgreSQL refuse a library built for another major version.
+// ANCHOR: magic
 ::pgrx::pg_module_magic!(name, version);
+// ANCHOR_END: magic
 
 // One module per chapter of the book, in chapter order (chapters 3, 6 and 7 have no code).
 pub mod dynamic_loading;

@@ -100,7 +100,7 @@ def headings(page: Path) -> set[str]:
     for line in page.read_text().splitlines():
         m = re.match(r"^#+\s+(.*)", line)
         if m:
-            text = re.sub(r"[`*_]|\[([^]]*)\]\([^)]*\)", r"\1", m.group(1)).strip().lower()
+            text = re.sub(r"[`*]|\[([^]]*)\]\([^)]*\)", r"\1", m.group(1)).strip().lower()
             ids.add(re.sub(r"[^\w\- ]", "", html.unescape(text)).replace(" ", "-"))
     return ids
 

@@ -1,0 +1,125 @@
+/*
+ * v1_calling.c
+ *		Version-1 calling convention (chapter 4): NULL arguments, copies, slices.
+ *
+ * The C twin of src/v1_calling.rs. Every function here has the one version-1 signature,
+ * Datum f(FunctionCallInfo fcinfo), spelled PG_FUNCTION_ARGS, and is announced to PostgreSQL by
+ * PG_FUNCTION_INFO_V1. Same SQL contract: see c/v1_calling.sql and sql/v1_calling.sql.
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+/* ANCHOR: add_nullable */
+/*
+ * add_nullable(a integer, b integer) RETURNS integer, not STRICT
+ *
+ * A NULL argument counts as absent, as in sum(): the result is NULL only when both are.
+ * Without STRICT, PostgreSQL calls the function even for NULL arguments, so it must test
+ * PG_ARGISNULL(n) before each PG_GETARG_INT32(n): the Datum in a NULL slot is garbage.
+ */
+PG_FUNCTION_INFO_V1(add_nullable);
+
+Datum
+add_nullable(PG_FUNCTION_ARGS)
+{
+	int32		result;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(PG_GETARG_INT32(1));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_INT32(PG_GETARG_INT32(0));
+
+	if (unlikely(pg_add_s32_overflow(PG_GETARG_INT32(0), PG_GETARG_INT32(1), &result)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer out of range")));
+
+	PG_RETURN_INT32(result);
+}
+/* ANCHOR_END: add_nullable */
+
+/* ANCHOR: reverse_bytes */
+/*
+ * reverse_bytes(bytes bytea) RETURNS bytea
+ *
+ * The function reverses its input in place, so it must not work on the input itself:
+ * PG_GETARG_BYTEA_P(0) may return a pointer into a shared buffer page, and writing there would
+ * change the stored row for every session. PG_GETARG_BYTEA_P_COPY(0) returns a detoasted copy
+ * in the function's memory context, ours to change and to return.
+ */
+PG_FUNCTION_INFO_V1(reverse_bytes);
+
+Datum
+reverse_bytes(PG_FUNCTION_ARGS)
+{
+	bytea	   *copy = PG_GETARG_BYTEA_P_COPY(0);
+	char	   *lo = VARDATA(copy);
+	char	   *hi = lo + VARSIZE(copy) - VARHDRSZ;
+
+	/* hi points one past the last byte */
+	while (hi - lo > 1)
+	{
+		char		byte = *lo;
+
+		*lo++ = *--hi;
+		*hi = byte;
+	}
+
+	PG_RETURN_BYTEA_P(copy);
+}
+/* ANCHOR_END: reverse_bytes */
+
+/* ANCHOR: text_prefix */
+/*
+ * text_prefix(string text, n integer) RETURNS text
+ *
+ * The first n characters of string. For a value stored out of line (TOASTed),
+ * PG_GETARG_TEXT_P_SLICE(0, 0, len) fetches and decompresses only the first len bytes, where
+ * PG_GETARG_TEXT_P(0) would fetch all of it. Like substr(), a negative length is an error.
+ */
+PG_FUNCTION_INFO_V1(text_prefix);
+
+Datum
+text_prefix(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(1);
+	int32		slice_len;
+	text	   *slice;
+	const char *data;
+	int			len;
+	int			prefix_len = 0;
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SUBSTRING_ERROR),
+				 errmsg("negative prefix length not allowed")));
+
+	/*
+	 * n characters take at most n * (longest character of the encoding) bytes; past INT32_MAX,
+	 * a negative length asks for the whole value.
+	 */
+	if (pg_mul_s32_overflow(n, pg_database_encoding_max_length(), &slice_len))
+		slice_len = -1;
+
+	slice = PG_GETARG_TEXT_P_SLICE(0, 0, slice_len);
+
+	data = VARDATA(slice);
+	len = VARSIZE(slice) - VARHDRSZ;
+
+	/*
+	 * Count the bytes of the first n characters. The slice may end inside the character after
+	 * them, so never look at that one: stop after n characters, or at the end of a shorter
+	 * value. pg_mblen_with_len never reads past data + len.
+	 */
+	for (int32 i = 0; i < n && prefix_len < len; i++)
+		prefix_len += pg_mblen_with_len(data + prefix_len, len - prefix_len);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(data, prefix_len));
+}
+/* ANCHOR_END: text_prefix */
