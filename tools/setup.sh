@@ -31,6 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   say "ok Debian packages (${debs[*]})"
 fi
+# The headers must be those of the server that loads the libraries: a server-dev newer than the
+# server declares functions the server does not have (the libraries would fail to load).
+server=$(dpkg-query -W -f='${Version}' postgresql-$PG_MAJOR)
+headers=$(dpkg-query -W -f='${Version}' postgresql-server-dev-$PG_MAJOR)
+if [ "$server" != "$headers" ]; then
+  say "postgresql-$PG_MAJOR $server and its headers $headers differ: installing the same version of both"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+fi
 
 # --- cargo-pgrx --------------------------------------------------------------------------------
 if cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
