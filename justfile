@@ -114,7 +114,7 @@ spelling:
     codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc' \
         README.md justfile book/src book/api-map.toml src c sql benches tools
 
-# fail when book/generated/ is not what the installed build gives (run after install-and-regress)
+# fail when book/generated/build/ is not what the installed build gives (run after install-and-regress)
 book-artifacts-check:
     tools/artifacts.sh --check
 
@@ -128,7 +128,7 @@ bench-smoke:
 book-build:
     mdbook build book
 
-# rewrite book/generated/ (compile lines, symbol tables, generated SQL) from the installed build
+# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
 book-artifacts:
     tools/artifacts.sh
 

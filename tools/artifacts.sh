@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Writes book/generated/: what the build of both extensions actually produced, for the book's
+# Writes book/generated/build/: what the build of both extensions actually produced, for the book's
 # chapters on compiling and linking (6) and on PGXS (7) to include instead of pasting it.
 #
-#   tools/artifacts.sh           rewrite book/generated/ from the installed build (just book-artifacts)
-#   tools/artifacts.sh --check   exit 1 and print the difference when book/generated/ is stale
+#   tools/artifacts.sh           rewrite book/generated/build/ from the installed build (just book-artifacts)
+#   tools/artifacts.sh --check   exit 1 and print the difference when book/generated/build/ is stale
 #
 # Reads the installed build (just install): xfunc.so and xfunc_c.so and their extension scripts
 # in the checkout's PostgreSQL copy, c/Makefile through `make -n`, and the running cluster, where
@@ -21,7 +21,7 @@ case "${1:-}" in
   *) echo "usage: tools/artifacts.sh [--check]" >&2; exit 2 ;;
 esac
 
-dest=book/generated
+dest=book/generated/build
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { say "$*"; exit 1; }
