@@ -108,11 +108,155 @@ pub fn time_query(client: &mut postgres::Client, sql: &str) -> Duration {
     start.elapsed()
 }
 
-/// Median of the per-statement times recorded for one variant.
-pub fn median(samples: &mut [Duration]) -> Option<Duration> {
-    if samples.is_empty() {
-        return None;
+/// True under `cargo bench` (which passes `--bench`); false under `cargo test --benches`, where
+/// criterion runs every benchmark once, untimed, to prove that it still works.
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// A function of one of the two extensions, found in the bench database.
+pub struct Function {
+    /// Its argument types as SQL spells them, schema-qualified where needed (`rust.emp`).
+    pub arg_types: Vec<String>,
+    /// For each argument of a composite type: its column names, in order.
+    pub arg_columns: Vec<Vec<String>>,
+}
+
+/// Looks up `schema.name(arg_types)` in pg_proc, each argument type given by its pg_type name
+/// (`int4`, `float8`, `point`, `text`, `emp`...), whatever schema the type lives in. `None` when
+/// the function is not there: the chapter that defines it is not in this build yet.
+pub fn find_function(
+    client: &mut postgres::Client,
+    schema: &str,
+    name: &str,
+    arg_types: &[&str],
+) -> Option<Function> {
+    let wanted: Vec<String> = arg_types.iter().map(|t| t.to_string()).collect();
+    let row = client
+        .query_opt(
+            "SELECT array(SELECT format_type(a.t, NULL) FROM unnest(p.proargtypes::oid[])
+                          WITH ORDINALITY AS a(t, n) ORDER BY n),
+                    array(SELECT coalesce((SELECT string_agg(att.attname::text, ','
+                                                              ORDER BY att.attnum)
+                                             FROM pg_type ty JOIN pg_attribute att
+                                               ON att.attrelid = ty.typrelid
+                                            WHERE ty.oid = a.t AND att.attnum > 0
+                                              AND NOT att.attisdropped), '')
+                            FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, n)
+                           ORDER BY n)
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = $1 AND p.proname = $2
+                AND array(SELECT ty.typname::text FROM unnest(p.proargtypes::oid[])
+                          WITH ORDINALITY AS a(t, n) JOIN pg_type ty ON ty.oid = a.t
+                          ORDER BY n) = $3::text[]",
+            &[&schema, &name, &wanted],
+        )
+        .unwrap_or_else(|e| stop(&format!("looking up {schema}.{name}: {}", db_error(&e))))?;
+    let columns: Vec<String> = row.get(1);
+    Some(Function {
+        arg_types: row.get(0),
+        arg_columns: columns
+            .iter()
+            .map(|c| {
+                c.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect(),
+    })
+}
+
+/// Times `sql` as one criterion benchmark: each iteration is one statement on `client`.
+/// Criterion's own estimates (target/criterion/<group>/<id>/new/) are the record.
+pub fn bench_statement<M>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    id: criterion::BenchmarkId,
+    client: &mut postgres::Client,
+    sql: &str,
+) where
+    M: criterion::measurement::Measurement<Value = Duration>,
+{
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| time_query(client, sql)).sum())
+    });
+}
+
+/// The directory criterion writes its results to (found the way criterion finds it).
+pub fn criterion_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
     }
-    samples.sort_unstable();
-    Some(samples[samples.len() / 2])
+    .join("criterion")
+}
+
+/// What one measured run of a bench file did, for tools/bench_report.py: which benchmark
+/// groups it measured in this run (older results under target/criterion are ignored), what it
+/// skipped and why, and the parameters the report needs. Written only under `cargo bench`.
+pub struct RunRecord {
+    bench: &'static str,
+    started: std::time::SystemTime,
+    groups: Vec<String>,
+    skipped: Vec<String>,
+    params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RunRecord {
+    pub fn new(bench: &'static str) -> Self {
+        RunRecord {
+            bench,
+            started: std::time::SystemTime::now(),
+            groups: Vec::new(),
+            skipped: Vec::new(),
+            params: serde_json::Map::new(),
+        }
+    }
+
+    /// A benchmark group measured in this run.
+    pub fn group(&mut self, name: &str) {
+        if !self.groups.iter().any(|g| g == name) {
+            self.groups.push(name.to_owned());
+        }
+    }
+
+    /// A variant not measured, with the reason, also printed as one line.
+    pub fn skip(&mut self, what: &str, why: &str) {
+        eprintln!("xfunc bench: skip {what}: {why}");
+        self.skipped.push(format!("{what}: {why}"));
+    }
+
+    /// A parameter of the run that the report shows or computes with (rows, calls per row...).
+    pub fn param(&mut self, key: &str, value: serde_json::Value) {
+        self.params.insert(key.to_owned(), value);
+    }
+
+    /// Writes target/criterion/xfunc/<bench>.json, under `cargo bench` only.
+    pub fn write(&self, client: &mut postgres::Client) {
+        if !measuring() {
+            return;
+        }
+        let secs = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
+        let version: String = client
+            .query_one("SELECT version()", &[])
+            .map(|r| r.get(0))
+            .unwrap_or_else(|e| stop(&db_error(&e)));
+        let record = serde_json::json!({
+            "bench": self.bench,
+            "started": secs(self.started),
+            "finished": secs(std::time::SystemTime::now()),
+            "postgres": version,
+            "groups": self.groups,
+            "skipped": self.skipped,
+            "params": self.params,
+        });
+        let dir = criterion_dir().join("xfunc");
+        let path = dir.join(format!("{}.json", self.bench));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, format!("{record:#}\n")))
+            .unwrap_or_else(|e| stop(&format!("writing {}: {e}", path.display())));
+    }
 }
