@@ -99,6 +99,15 @@ pub fn bench_client() -> postgres::Client {
     client
 }
 
+/// One more session on the bench database (made by `bench_client`), with the same settings.
+pub fn another_client() -> postgres::Client {
+    let mut client = connect_to(BENCH_DB);
+    client
+        .batch_execute("SET jit = off; SET max_parallel_workers_per_gather = 0;")
+        .unwrap_or_else(|e| stop(&db_error(&e)));
+    client
+}
+
 /// Runs `sql` once and returns how long it took, failing the bench on an error.
 pub fn time_query(client: &mut postgres::Client, sql: &str) -> Duration {
     let start = Instant::now();
