@@ -242,11 +242,7 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
         let name = format!("per_call/{}", case.name);
         record.group(&name);
         let mut group = c.benchmark_group(&name);
-        group
-            .sampling_mode(SamplingMode::Flat)
-            .sample_size(30)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(6));
+        group.sampling_mode(SamplingMode::Flat);
         group.throughput(Throughput::Elements(ROWS));
         let baseline = case.baseline();
         common::bench_statement(
@@ -270,7 +266,7 @@ fn main() {
     let mut record = common::RunRecord::new("per_call");
     record.param("rows", ROWS.into());
     record.param("calls_per_row", CALLS.into());
-    let mut criterion = Criterion::default().configure_from_args();
+    let mut criterion = common::criterion(30, Duration::from_secs(1), Duration::from_secs(6));
     per_call(&mut criterion, &mut client, &mut record);
     criterion.final_summary();
     record.write(&mut client);

@@ -87,10 +87,7 @@ fn all_at_once(clients: &mut [postgres::Client], sql: &str, iters: u64) -> Durat
 }
 
 fn configure(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    g.sampling_mode(SamplingMode::Flat);
 }
 
 fn shared_log(c: &mut Criterion, client: &mut postgres::Client, record: &mut common::RunRecord) {
@@ -174,7 +171,7 @@ fn main() {
     let mut record = common::RunRecord::new("shared_log");
     record.param("lines_per_statement", lines().into());
     record.param("clients", CLIENTS.into());
-    let mut criterion = Criterion::default().configure_from_args();
+    let mut criterion = common::criterion(20, Duration::from_secs(1), Duration::from_secs(4));
     shared_log(&mut criterion, &mut client, &mut record);
     raw_write(&mut criterion, &mut record);
     criterion.final_summary();

@@ -131,11 +131,7 @@ fn group<'a>(
 ) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
     record.group(name);
     let mut group = c.benchmark_group(name);
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    group.sampling_mode(SamplingMode::Flat);
     group
 }
 
@@ -230,7 +226,7 @@ fn main() {
         })
         .collect();
     record.param("sizes", sizes.into());
-    let mut criterion = Criterion::default().configure_from_args();
+    let mut criterion = common::criterion(20, Duration::from_secs(1), Duration::from_secs(4));
     varlena(&mut criterion, &mut client, &mut record);
     memcpy(&mut criterion, &mut record);
     criterion.final_summary();

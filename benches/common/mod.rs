@@ -2,6 +2,8 @@
 //! started, through tools/cluster.sh) in a database where both builds sit side by side:
 //! `xfunc` (Rust) in schema `rust`, `xfunc_c` (C) in schema `c`, built-ins in `pg_catalog`.
 //! Every variant is then measured on one connection, in one run, so ratios hold on a noisy host.
+//! (Each bench file compiles this module on its own and uses part of it.)
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{exit, Command};
@@ -176,6 +178,20 @@ pub fn find_function(
     })
 }
 
+/// Criterion with this bench's sampling defaults; the command line (`-- --measurement-time 2`)
+/// still overrides them, which per-group settings would not allow.
+pub fn criterion(
+    sample_size: usize,
+    warm_up: Duration,
+    measurement: Duration,
+) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(sample_size)
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
+        .configure_from_args()
+}
+
 /// Times `sql` as one criterion benchmark: each iteration is one statement on `client`.
 /// Criterion's own estimates (target/criterion/<group>/<id>/new/) are the record.
 pub fn bench_statement<M>(
@@ -258,6 +274,7 @@ impl RunRecord {
             "started": secs(self.started),
             "finished": secs(std::time::SystemTime::now()),
             "postgres": version,
+            "loadavg_at_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
             "groups": self.groups,
             "skipped": self.skipped,
             "params": self.params,
