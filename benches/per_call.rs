@@ -23,6 +23,15 @@ const ROWS: u64 = 1_000_000;
 /// Calls per row.
 const CALLS: usize = 8;
 
+/// Rows per statement: ROWS under `cargo bench`, a handful in smoke mode (`cargo test --benches`).
+fn rows() -> u64 {
+    if common::measuring() {
+        ROWS
+    } else {
+        10
+    }
+}
+
 /// How the calls of one row are strung together.
 enum Shape {
     /// Each call's result is the next call's argument: f(f(...f(arg)...)), CALLS deep.
@@ -134,15 +143,15 @@ impl Case {
                 let calls = vec![once(self.arg); CALLS];
                 format!("num_nonnulls({})", calls.join(", "))
             }
-            Shape::Set => template.replace("{rows}", &ROWS.to_string()),
+            Shape::Set => template.replace("{rows}", &rows().to_string()),
         }
     }
 
     /// Function calls per statement.
     fn calls(&self) -> u64 {
         match self.shape {
-            Shape::Nest | Shape::Spread => ROWS * CALLS as u64,
-            Shape::Set => ROWS,
+            Shape::Nest | Shape::Spread => rows() * CALLS as u64,
+            Shape::Set => rows(),
         }
     }
 
@@ -151,7 +160,7 @@ impl Case {
         match self.shape {
             Shape::Set => statement(
                 "generate_series(1, {rows})"
-                    .replace("{rows}", &ROWS.to_string())
+                    .replace("{rows}", &rows().to_string())
                     .as_str(),
                 true,
             ),
@@ -166,7 +175,10 @@ fn statement(expr: &str, set: bool) -> String {
     if set {
         format!("SELECT count(r) FROM (SELECT {expr} AS r) AS rows")
     } else {
-        format!("SELECT count({expr}) FROM (SELECT generate_series(1, {ROWS}) AS g) AS rows")
+        format!(
+            "SELECT count({expr}) FROM (SELECT generate_series(1, {}) AS g) AS rows",
+            rows()
+        )
     }
 }
 
@@ -243,11 +255,11 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
         record.group(&name);
         let mut group = c.benchmark_group(&name);
         group.sampling_mode(SamplingMode::Flat);
-        group.throughput(Throughput::Elements(ROWS));
+        group.throughput(Throughput::Elements(rows()));
         let baseline = case.baseline();
         common::bench_statement(
             &mut group,
-            BenchmarkId::new("baseline", ROWS),
+            BenchmarkId::new("baseline", rows()),
             client,
             &baseline,
         );
@@ -264,7 +276,7 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
 fn main() {
     let mut client = common::bench_client();
     let mut record = common::RunRecord::new("per_call");
-    record.param("rows", ROWS.into());
+    record.param("rows", rows().into());
     record.param("calls_per_row", CALLS.into());
     let mut criterion = common::criterion(30, Duration::from_secs(1), Duration::from_secs(6));
     per_call(&mut criterion, &mut client, &mut record);

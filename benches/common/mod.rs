@@ -269,7 +269,27 @@ impl RunRecord {
             .query_one("SELECT version()", &[])
             .map(|r| r.get(0))
             .unwrap_or_else(|e| stop(&db_error(&e)));
+        let output = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default()
+        };
+        let cpu = output("lscpu", &[])
+            .lines()
+            .find_map(|l| l.strip_prefix("Model name:").map(|m| m.trim().to_owned()))
+            .unwrap_or_default();
+        let mut commit = output("git", &["rev-parse", "--short=12", "HEAD"]);
+        if !output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+            commit.push_str(" (with uncommitted changes)");
+        }
         let record = serde_json::json!({
+            "cpu": cpu,
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "rustc": output("rustc", &["--version"]),
+            "commit": commit,
             "bench": self.bench,
             "started": secs(self.started),
             "finished": secs(std::time::SystemTime::now()),
