@@ -104,3 +104,7 @@ book-serve:
 [positional-arguments]
 bench *args:
     cargo bench "$@"
+
+# turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
+bench-report:
+    python3 tools/bench_report.py
