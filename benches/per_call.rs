@@ -17,11 +17,15 @@ mod common;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use serde_json::json;
 
 /// Rows per statement.
 const ROWS: u64 = 1_000_000;
 /// Calls per row.
 const CALLS: usize = 8;
+
+/// Rows per statement when tools/bench_callgrind.py counts instructions (100x slower).
+const CALLGRIND_ROWS: u64 = 100_000;
 
 /// Rows per statement: ROWS under `cargo bench`, a handful in smoke mode (`cargo test --benches`).
 fn rows() -> u64 {
@@ -134,8 +138,9 @@ const EMP: &[(&str, &str)] = &[
 // ANCHOR_END: cases
 
 impl Case {
-    /// The expression a row evaluates: CALLS calls of `template` on the case's argument.
-    fn expression(&self, template: &str) -> String {
+    /// The expression a row evaluates: CALLS calls of `template` on the case's argument (for a
+    /// set-returning function: the call that returns `rows` rows).
+    fn expression(&self, template: &str, rows: u64) -> String {
         let once = |inner: &str| template.replace("{}", inner);
         match self.shape {
             Shape::Nest => (0..CALLS).fold(self.arg.to_string(), |inner, _| once(&inner)),
@@ -143,42 +148,35 @@ impl Case {
                 let calls = vec![once(self.arg); CALLS];
                 format!("num_nonnulls({})", calls.join(", "))
             }
-            Shape::Set => template.replace("{rows}", &rows().to_string()),
+            Shape::Set => template.replace("{rows}", &rows.to_string()),
         }
     }
 
-    /// Function calls per statement.
-    fn calls(&self) -> u64 {
+    /// Function calls in a statement of `rows` rows.
+    fn calls(&self, rows: u64) -> u64 {
         match self.shape {
-            Shape::Nest | Shape::Spread => rows() * CALLS as u64,
-            Shape::Set => rows(),
+            Shape::Nest | Shape::Spread => rows * CALLS as u64,
+            Shape::Set => rows,
+        }
+    }
+
+    /// The statement that calls `template` on `rows` rows.
+    fn statement(&self, template: &str, rows: u64) -> String {
+        let expr = self.expression(template, rows);
+        match self.shape {
+            Shape::Set => format!("SELECT count(r) FROM (SELECT {expr} AS r) AS rows"),
+            _ => format!(
+                "SELECT count({expr}) FROM (SELECT generate_series(1, {rows}) AS g) AS rows"
+            ),
         }
     }
 
     /// The same statement without the function: the bare argument, in the same shape.
-    fn baseline(&self) -> String {
+    fn baseline(&self, rows: u64) -> String {
         match self.shape {
-            Shape::Set => statement(
-                "generate_series(1, {rows})"
-                    .replace("{rows}", &rows().to_string())
-                    .as_str(),
-                true,
-            ),
-            _ => statement(&self.expression("{}"), false),
+            Shape::Set => self.statement("generate_series(1, {rows})", rows),
+            _ => self.statement("{}", rows),
         }
-    }
-}
-
-/// The statement that evaluates `expr` once per row: for a set-returning `expr`, once per row
-/// it returns.
-fn statement(expr: &str, set: bool) -> String {
-    if set {
-        format!("SELECT count(r) FROM (SELECT {expr} AS r) AS rows")
-    } else {
-        format!(
-            "SELECT count({expr}) FROM (SELECT generate_series(1, {}) AS g) AS rows",
-            rows()
-        )
     }
 }
 
@@ -204,6 +202,7 @@ fn emp_literal(function: &common::Function) -> Option<String> {
 
 /// Measures the baseline and every variant of every case whose function exists.
 fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut common::RunRecord) {
+    let mut callgrind = serde_json::Map::new();
     for case in CASES {
         let (fname, args) = case.function;
         let found: Vec<(&str, Option<common::Function>)> = ["rust", "c"]
@@ -256,21 +255,27 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
         let mut group = c.benchmark_group(&name);
         group.sampling_mode(SamplingMode::Flat);
         group.throughput(Throughput::Elements(rows()));
-        let baseline = case.baseline();
-        common::bench_statement(
-            &mut group,
-            BenchmarkId::new("baseline", rows()),
-            client,
-            &baseline,
+        let id = BenchmarkId::new("baseline", rows());
+        common::bench_statement(&mut group, id, client, &case.baseline(rows()));
+        callgrind.insert(
+            format!("{name}/baseline"),
+            json!({"sql": case.baseline(CALLGRIND_ROWS), "calls": case.calls(CALLGRIND_ROWS)}),
         );
-        group.throughput(Throughput::Elements(case.calls()));
+        group.throughput(Throughput::Elements(case.calls(rows())));
         for (variant, template) in &runnable {
-            let sql = statement(&case.expression(template), matches!(case.shape, Shape::Set));
-            let id = BenchmarkId::new(*variant, case.calls());
-            common::bench_statement(&mut group, id, client, &sql);
+            let id = BenchmarkId::new(*variant, case.calls(rows()));
+            common::bench_statement(&mut group, id, client, &case.statement(template, rows()));
+            callgrind.insert(
+                format!("{name}/{variant}"),
+                json!({
+                    "sql": case.statement(template, CALLGRIND_ROWS),
+                    "calls": case.calls(CALLGRIND_ROWS),
+                }),
+            );
         }
         group.finish();
     }
+    record.param("callgrind_statements", callgrind.into());
 }
 
 fn main() {
