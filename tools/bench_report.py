@@ -130,11 +130,8 @@ def svg_plot(title: str, series: list[tuple[str, list[tuple[float, float]]]], x_
     x0, x1 = fx(xs[0]), fx(xs[-1])
     x1 = x1 if x1 > x0 else x0 + 1
     y_max = max(y for _, y in points) / y_unit
-    step = 10 ** math.floor(math.log10(y_max)) if y_max > 0 else 1
-    for m in (1, 2, 5, 10):
-        if y_max / (step * m) <= 6:
-            step *= m
-            break
+    base = 10 ** (math.floor(math.log10(y_max)) - 1) if y_max > 0 else 1
+    step = next(base * m for m in (1, 2, 5, 10, 20, 50, 100) if y_max / (base * m) <= 6)
     y_top = step * math.ceil(y_max / step) if y_max > 0 else 1
     px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (w - left - right)
     py = lambda y: top + (1 - y / y_unit / y_top) * (h - top - bottom)
