@@ -153,3 +153,12 @@ expand-check:
 [positional-arguments]
 bench *args:
     cargo bench "$@"
+
+# count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
+[positional-arguments]
+bench-callgrind *cases:
+    python3 tools/bench_callgrind.py "$@"
+
+# turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
+bench-report:
+    python3 tools/bench_report.py

@@ -2,6 +2,8 @@
 //! started, through tools/cluster.sh) in a database where both builds sit side by side:
 //! `xfunc` (Rust) in schema `rust`, `xfunc_c` (C) in schema `c`, built-ins in `pg_catalog`.
 //! Every variant is then measured on one connection, in one run, so ratios hold on a noisy host.
+//! (Each bench file compiles this module on its own and uses part of it.)
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{exit, Command};
@@ -99,6 +101,15 @@ pub fn bench_client() -> postgres::Client {
     client
 }
 
+/// One more session on the bench database (made by `bench_client`), with the same settings.
+pub fn another_client() -> postgres::Client {
+    let mut client = connect_to(BENCH_DB);
+    client
+        .batch_execute("SET jit = off; SET max_parallel_workers_per_gather = 0;")
+        .unwrap_or_else(|e| stop(&db_error(&e)));
+    client
+}
+
 /// Runs `sql` once and returns how long it took, failing the bench on an error.
 pub fn time_query(client: &mut postgres::Client, sql: &str) -> Duration {
     let start = Instant::now();
@@ -108,11 +119,190 @@ pub fn time_query(client: &mut postgres::Client, sql: &str) -> Duration {
     start.elapsed()
 }
 
-/// Median of the per-statement times recorded for one variant.
-pub fn median(samples: &mut [Duration]) -> Option<Duration> {
-    if samples.is_empty() {
-        return None;
+/// True under `cargo bench` (which passes `--bench`); false under `cargo test --benches`, where
+/// criterion runs every benchmark once, untimed, to prove that it still works.
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// A function of one of the two extensions, found in the bench database.
+pub struct Function {
+    /// Its argument types as SQL spells them, schema-qualified where needed (`rust.emp`).
+    pub arg_types: Vec<String>,
+    /// For each argument of a composite type: its column names, in order.
+    pub arg_columns: Vec<Vec<String>>,
+}
+
+/// Looks up `schema.name(arg_types)` in pg_proc, each argument type given by its pg_type name
+/// (`int4`, `float8`, `point`, `text`, `emp`...), whatever schema the type lives in. `None` when
+/// the function is not there: the chapter that defines it is not in this build yet.
+pub fn find_function(
+    client: &mut postgres::Client,
+    schema: &str,
+    name: &str,
+    arg_types: &[&str],
+) -> Option<Function> {
+    let wanted: Vec<String> = arg_types.iter().map(|t| t.to_string()).collect();
+    let row = client
+        .query_opt(
+            "SELECT array(SELECT format_type(a.t, NULL) FROM unnest(p.proargtypes::oid[])
+                          WITH ORDINALITY AS a(t, n) ORDER BY n),
+                    array(SELECT coalesce((SELECT string_agg(att.attname::text, ','
+                                                              ORDER BY att.attnum)
+                                             FROM pg_type ty JOIN pg_attribute att
+                                               ON att.attrelid = ty.typrelid
+                                            WHERE ty.oid = a.t AND att.attnum > 0
+                                              AND NOT att.attisdropped), '')
+                            FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, n)
+                           ORDER BY n)
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = $1 AND p.proname = $2
+                AND array(SELECT ty.typname::text FROM unnest(p.proargtypes::oid[])
+                          WITH ORDINALITY AS a(t, n) JOIN pg_type ty ON ty.oid = a.t
+                          ORDER BY n) = $3::text[]",
+            &[&schema, &name, &wanted],
+        )
+        .unwrap_or_else(|e| stop(&format!("looking up {schema}.{name}: {}", db_error(&e))))?;
+    let columns: Vec<String> = row.get(1);
+    Some(Function {
+        arg_types: row.get(0),
+        arg_columns: columns
+            .iter()
+            .map(|c| {
+                c.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect(),
+    })
+}
+
+/// Criterion with this bench's sampling defaults; the command line (`-- --measurement-time 2`)
+/// still overrides them, which per-group settings would not allow.
+pub fn criterion(
+    sample_size: usize,
+    warm_up: Duration,
+    measurement: Duration,
+) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(sample_size)
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
+        .configure_from_args()
+}
+
+/// Times `sql` as one criterion benchmark: each iteration is one statement on `client`.
+/// Criterion's own estimates (target/criterion/<group>/<id>/new/) are the record.
+pub fn bench_statement<M>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    id: criterion::BenchmarkId,
+    client: &mut postgres::Client,
+    sql: &str,
+) where
+    M: criterion::measurement::Measurement<Value = Duration>,
+{
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| time_query(client, sql)).sum())
+    });
+}
+
+/// The directory criterion writes its results to (found the way criterion finds it).
+pub fn criterion_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
     }
-    samples.sort_unstable();
-    Some(samples[samples.len() / 2])
+    .join("criterion")
+}
+
+/// What one measured run of a bench file did, for tools/bench_report.py: which benchmark
+/// groups it measured in this run (older results under target/criterion are ignored), what it
+/// skipped and why, and the parameters the report needs. Written only under `cargo bench`.
+pub struct RunRecord {
+    bench: &'static str,
+    started: std::time::SystemTime,
+    groups: Vec<String>,
+    skipped: Vec<String>,
+    params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RunRecord {
+    pub fn new(bench: &'static str) -> Self {
+        RunRecord {
+            bench,
+            started: std::time::SystemTime::now(),
+            groups: Vec::new(),
+            skipped: Vec::new(),
+            params: serde_json::Map::new(),
+        }
+    }
+
+    /// A benchmark group measured in this run.
+    pub fn group(&mut self, name: &str) {
+        if !self.groups.iter().any(|g| g == name) {
+            self.groups.push(name.to_owned());
+        }
+    }
+
+    /// A variant not measured, with the reason, also printed as one line.
+    pub fn skip(&mut self, what: &str, why: &str) {
+        eprintln!("xfunc bench: skip {what}: {why}");
+        self.skipped.push(format!("{what}: {why}"));
+    }
+
+    /// A parameter of the run that the report shows or computes with (rows, calls per row...).
+    pub fn param(&mut self, key: &str, value: serde_json::Value) {
+        self.params.insert(key.to_owned(), value);
+    }
+
+    /// Writes target/criterion/xfunc/<bench>.json, under `cargo bench` only.
+    pub fn write(&self, client: &mut postgres::Client) {
+        if !measuring() {
+            return;
+        }
+        let secs = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
+        let version: String = client
+            .query_one("SELECT version()", &[])
+            .map(|r| r.get(0))
+            .unwrap_or_else(|e| stop(&db_error(&e)));
+        let output = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default()
+        };
+        let cpu = output("lscpu", &[])
+            .lines()
+            .find_map(|l| l.strip_prefix("Model name:").map(|m| m.trim().to_owned()))
+            .unwrap_or_default();
+        let mut commit = output("git", &["rev-parse", "--short=12", "HEAD"]);
+        if !output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+            commit.push_str(" (with uncommitted changes)");
+        }
+        let record = serde_json::json!({
+            "cpu": cpu,
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "rustc": output("rustc", &["--version"]),
+            "commit": commit,
+            "bench": self.bench,
+            "started": secs(self.started),
+            "finished": secs(std::time::SystemTime::now()),
+            "postgres": version,
+            "loadavg_at_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "groups": self.groups,
+            "skipped": self.skipped,
+            "params": self.params,
+        });
+        let dir = criterion_dir().join("xfunc");
+        let path = dir.join(format!("{}.json", self.bench));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, format!("{record:#}\n")))
+            .unwrap_or_else(|e| stop(&format!("writing {}: {e}", path.display())));
+    }
 }

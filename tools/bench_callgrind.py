@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Counts the instructions each per_call statement executes, with callgrind: a figure that does
+not depend on how busy the machine is, to explain a ratio that the wall clock measured.
+
+Takes the statements of the last `cargo bench --bench per_call` run (its run record,
+target/criterion/xfunc/per_call.json, holds each case's statements at a smaller row count),
+stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
+the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
+counts to target/criterion/xfunc/callgrind.json, where tools/bench_report.py finds them:
+instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
+the statement's own work cancelling out as in the timed run.
+
+    python3 tools/bench_callgrind.py [case...]      (default: every case of the last run)
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion" / "xfunc"
+BENCH_DB = "xfunc_bench"
+
+
+def say(msg: str) -> None:
+    print(f"bench-callgrind: {msg}", flush=True)
+
+
+def env() -> dict:
+    out = subprocess.run(
+        ["bash", "-c", '. tools/env.sh && printf "%s\\n" "$PG_BINDIR" "$XFUNC_PGDATA" '
+         '"$XFUNC_RUNAS"'], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    bindir, pgdata, runas = out.splitlines()
+    return {"bindir": bindir, "pgdata": pgdata, "runas": runas}
+
+
+def cluster(*args: str) -> str:
+    return subprocess.run(["tools/cluster.sh", *args], cwd=ROOT, capture_output=True,
+                          text=True).stdout
+
+
+def count(e: dict, workdir: str, sql: str) -> int:
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/callgrind.%p",
+           f"{e['bindir']}/postgres", "--single", "-D", e["pgdata"], "-c", "jit=off", BENCH_DB]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", e["runas"], "--"] + cmd
+    r = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True, cwd=workdir)
+    if "ERROR:" in r.stdout + r.stderr:
+        err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR:" in l]
+        raise SystemExit(f"bench-callgrind: {sql[:80]}...: {err[0].strip()}")
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if not m:
+        raise SystemExit(f"bench-callgrind: no instruction count from callgrind:\n{r.stderr[-800:]}")
+    return int(m.group(1))
+
+
+def main() -> int:
+    if not shutil.which("valgrind"):
+        say("valgrind is not installed (apt-get install valgrind)")
+        return 1
+    record_path = RECORDS / "per_call.json"
+    if not record_path.is_file():
+        say(f"no measured per_call run ({record_path} is missing): run `just bench --bench per_call`")
+        return 1
+    record = json.loads(record_path.read_text())
+    statements = record["params"].get("callgrind_statements", {})
+    wanted = sys.argv[1:]
+    if wanted:
+        statements = {k: v for k, v in statements.items() if k.split("/")[1] in wanted}
+    if not statements:
+        say("the last per_call run measured no case")
+        return 1
+    e = env()
+    was_running = "running:" in cluster("status")
+    if was_running:
+        say("stopping the cluster (a single-user backend needs the data directory to itself)")
+        cluster("stop")
+    counts = {}
+    workdir = tempfile.mkdtemp(prefix="xfunc-callgrind-")
+    os.chmod(workdir, 0o777)
+    try:
+        for key, st in sorted(statements.items()):
+            n = count(e, workdir, st["sql"])
+            counts[key] = {"instructions": n, "calls": st["calls"]}
+            say(f"{key}: {n:,} instructions")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if was_running:
+            cluster("start")
+            say("cluster started again")
+    version = subprocess.run(["valgrind", "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    out = {"per_call_started": record["started"], "valgrind": version, "counts": counts}
+    (RECORDS / "callgrind.json").write_text(json.dumps(out, indent=2) + "\n")
+    say(f"wrote {(RECORDS / 'callgrind.json').relative_to(ROOT)}; `just bench-report` shows it")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

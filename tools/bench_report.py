@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""Turns the last `cargo bench` run into the Markdown fragments of the book's chapter 14.
+
+Reads, for each bench file (per_call, varlena, shared_log), the run record the bench wrote
+(target/criterion/xfunc/<bench>.json: when it ran, which groups it measured, what it skipped)
+and criterion's results of that run (target/criterion/<group>/<id>/new/benchmark.json and
+estimates.json; results older than the run are ignored). Writes, into book/generated/benchmarks/:
+
+  <bench>.md    a stamp (date, CPU, PostgreSQL, rustc, commit), tables of medians and ratios
+                against the targets, and SVG plots inlined in the page
+
+A bench with no run record keeps its committed fragment (from the last reviewed run, which
+carries its own stamp). Nothing in the fragments is typed by hand.
+
+    python3 tools/bench_report.py [--criterion DIR] [--out DIR]
+"""
+import argparse
+import html
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHES = ("per_call", "varlena", "shared_log")
+
+# The targets of the benchmarks (Rust's time over C's, or a share of a limit).
+PER_CALL_TARGETS = {
+    "add_one_int4": 1.05,
+    "add_one_float8": 1.05,
+    "makepoint": 1.05,
+    "c_overpaid": 1.20,
+    "retcomposite": 1.20,
+}
+VARLENA_RATIO_TARGET = 1.10
+MEMCPY_SHARE_TARGET = 0.80  # of memcpy's bandwidth, at the largest size
+LOG_RAW_SHARE_TARGET = 0.50  # of the raw write loop, at 1 client
+LOG_SCALING_TARGET = 0.30  # of the logger's own 1-client rate, at the most clients
+
+VARIANT_LABEL = {"rust": "Rust", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
+                 "write": "write() loop"}
+COLORS = {"rust": "#d2691e", "c": "#1f77b4", "builtin": "#2ca02c", "memcpy": "#7f7f7f",
+          "write": "#7f7f7f"}
+
+
+def load_results(criterion: Path, record: dict) -> dict:
+    """(group, function, value) -> {"median": ns per iteration, "throughput": {...}} for every
+    benchmark of the record's groups measured during the run the record describes."""
+    started = record["started"]
+    groups = set(record["groups"])
+    out = {}
+    for bench_json in criterion.glob("**/new/benchmark.json"):
+        meta = json.loads(bench_json.read_text())
+        if meta["group_id"] not in groups:
+            continue
+        estimates = bench_json.with_name("estimates.json")
+        if not estimates.is_file() or estimates.stat().st_mtime < started:
+            continue  # an older run's result of a variant this run skipped
+        median = json.loads(estimates.read_text())["median"]["point_estimate"]
+        key = (meta["group_id"], meta["function_id"], meta["value_str"])
+        out[key] = {"median": median, "throughput": meta.get("throughput") or {}}
+    return out
+
+
+def stamp(record: dict) -> str:
+    """When and where the run was measured, as the bench recorded it."""
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(record["finished"]))
+    pg = record.get("postgres", "").split(" on ")[0] or "PostgreSQL (unknown version)"
+    load = record.get("loadavg_at_end", "").split()
+    load_text = f", load average {load[0]} at the end" if load else ""
+    return (f"*Measured {when} on {record.get('cpu') or 'an unknown CPU'} "
+            f"({record.get('cpus', '?')} CPUs{load_text}); {pg}; "
+            f"{record.get('rustc') or 'rustc (unknown version)'}; "
+            f"commit `{record.get('commit') or 'unknown'}`.*\n")
+
+
+def skipped(record: dict) -> str:
+    if not record["skipped"]:
+        return ""
+    lines = "".join(f"- `{s.split(': ', 1)[0]}`: {s.split(': ', 1)[1]}\n"
+                    for s in record["skipped"])
+    return f"\nNot measured in this run:\n\n{lines}"
+
+
+def positive(t: float) -> float | None:
+    """A time left after subtracting the baseline; none when noise swallowed it."""
+    return t if t > 0 else None
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    """A number, or an en dash when it was not measured or was below the noise."""
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    align = ["---"] + ["--:"] * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def verdict(value: float | None, target: float, at_most: bool) -> str:
+    if value is None:
+        return "–"
+    ok = value <= target if at_most else value >= target
+    return "met" if ok else "**missed**"
+
+
+def size_label(n: int) -> str:
+    for unit, div in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div and n % div == 0:
+            return f"{n // div} {unit}"
+    return f"{n} B"
+
+
+# --- SVG -------------------------------------------------------------------------------------
+
+def svg_plot(title: str, series: list[tuple[str, list[tuple[float, float]]]], x_label: str,
+             y_label: str, log_x: bool, x_tick_label=str, y_unit: float = 1.0) -> str:
+    """A line chart of (x, y) series, drawn in currentColor so it reads in every book theme.
+    The y axis starts at 0; x is logarithmic (base 2) when log_x."""
+    w, h, left, right, top, bottom = 640, 320, 70, 130, 30, 45
+    points = [p for _, s in series for p in s]
+    if not points:
+        return ""
+    fx = (lambda x: math.log2(x)) if log_x else (lambda x: x)
+    xs = sorted({x for x, _ in points})
+    x0, x1 = fx(xs[0]), fx(xs[-1])
+    x1 = x1 if x1 > x0 else x0 + 1
+    y_max = max(y for _, y in points) / y_unit
+    base = 10 ** (math.floor(math.log10(y_max)) - 1) if y_max > 0 else 1
+    step = next(base * m for m in (1, 2, 5, 10, 20, 50, 100) if y_max / (base * m) <= 6)
+    y_top = step * math.ceil(y_max / step) if y_max > 0 else 1
+    px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (w - left - right)
+    py = lambda y: top + (1 - y / y_unit / y_top) * (h - top - bottom)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" '
+           f'style="max-width:{w}px;font:12px sans-serif" role="img" '
+           f'aria-label="{html.escape(title)}">',
+           f'<text x="{w / 2}" y="16" text-anchor="middle" fill="currentColor">'
+           f'{html.escape(title)}</text>',
+           f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" '
+           f'stroke="currentColor"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="currentColor"/>']
+    tick = 0.0
+    while tick <= y_top + 1e-9:
+        y = top + (1 - tick / y_top) * (h - top - bottom)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}" '
+                   f'stroke="currentColor" stroke-opacity="0.15"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                   f'fill="currentColor">{tick:g}</text>')
+        tick += step
+    for x in xs:
+        out.append(f'<text x="{px(x):.1f}" y="{h - bottom + 16}" text-anchor="middle" '
+                   f'fill="currentColor">{html.escape(x_tick_label(x))}</text>')
+    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 8}" text-anchor="middle" '
+               f'fill="currentColor">{html.escape(x_label)}</text>')
+    out.append(f'<text x="14" y="{(top + h - bottom) / 2}" text-anchor="middle" '
+               f'fill="currentColor" transform="rotate(-90 14 {(top + h - bottom) / 2})">'
+               f'{html.escape(y_label)}</text>')
+    for i, (name, pts) in enumerate(series):
+        color = COLORS.get(name, "currentColor")
+        dash = ' stroke-dasharray="5 4"' if name in ("memcpy", "write") else ""
+        pts = sorted(pts)
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{color}" '
+                   f'stroke-width="2"{dash}/>')
+        for x, y in pts:
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+        ly = top + 10 + 18 * i
+        out.append(f'<line x1="{w - right + 12}" y1="{ly}" x2="{w - right + 32}" y2="{ly}" '
+                   f'stroke="{color}" stroke-width="2"{dash}/>')
+        out.append(f'<text x="{w - right + 38}" y="{ly + 4}" fill="currentColor">'
+                   f'{html.escape(VARIANT_LABEL.get(name, name))}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# --- per_call --------------------------------------------------------------------------------
+
+def instructions(criterion: Path, record: dict) -> dict:
+    """(case, variant) -> instructions per call, from tools/bench_callgrind.py's counts of
+    this very run's statements; empty when it has not been run since."""
+    path = criterion / "xfunc" / "callgrind.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    if data.get("per_call_started") != record["started"]:
+        return {}
+    counts = data["counts"]
+    out = {}
+    for key, c in counts.items():
+        _, case, variant = key.split("/")
+        base = counts.get(f"per_call/{case}/baseline")
+        if variant != "baseline" and base and c["calls"]:
+            out[(case, variant)] = (c["instructions"] - base["instructions"]) / c["calls"]
+    return out
+
+
+def report_per_call(record: dict, results: dict, criterion: Path) -> str:
+    instr = instructions(criterion, record)
+    rows = []
+    for group in record["groups"]:
+        case = group.split("/", 1)[1]
+        base = [r for (g, f, _), r in results.items() if g == group and f == "baseline"]
+        if not base:
+            continue
+        ns = {}
+        for (g, f, _), r in results.items():
+            if g == group and f != "baseline":
+                calls = r["throughput"].get("Elements", 0)
+                ns[f] = positive((r["median"] - base[0]["median"]) / calls) if calls else None
+        ratio = ns["rust"] / ns["c"] if ns.get("rust") and ns.get("c") else None
+        target = PER_CALL_TARGETS.get(case)
+        row = [f"`{case}`", fmt(ns.get("rust")), fmt(ns.get("c")), fmt(ns.get("builtin")),
+               fmt(ratio, 3), f"≤ {target:.2f}" if target else "–",
+               verdict(ratio, target, True) if target else "–"]
+        if instr:
+            row += [fmt(instr.get((case, v)), 1) for v in ("rust", "c", "builtin")]
+        rows.append(row)
+    p = record["params"]
+    text = [stamp(record), "\n",
+            f"Nanoseconds per call: the median statement time minus the baseline's, divided by "
+            f"the calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; "
+            f"one call per row for a set-returning function).\n"]
+    header = ["case", "Rust ns", "C ns", "built-in ns", "Rust/C", "target", "verdict"]
+    if instr:
+        text.append("Instructions per call: the same subtraction on callgrind's instruction "
+                    "counts of the same statements (at fewer rows), each run alone in a "
+                    "single-user backend (`just bench-callgrind`).\n")
+        header += ["Rust instr.", "C instr.", "built-in instr."]
+    text.append("\n")
+    if rows:
+        text.append(table(header, rows))
+    else:
+        text.append("No case was measured.\n")
+    text.append(skipped(record))
+    return "".join(text)
+
+
+# --- varlena ---------------------------------------------------------------------------------
+
+def bandwidth(results: dict, group: str) -> dict:
+    """variant -> {size: bytes per second}, baseline subtracted (memcpy has none)."""
+    out: dict = {}
+    base = {int(v): r["median"] for (g, f, v), r in results.items()
+            if g == group and f == "baseline"}
+    for (g, f, v), r in results.items():
+        if g != group or f == "baseline":
+            continue
+        size = int(v)
+        t = r["median"] - base.get(size, 0.0)
+        nbytes = r["throughput"].get("Bytes", 0)
+        if positive(t) and nbytes:
+            out.setdefault(f, {})[size] = nbytes / t * 1e9
+    return out
+
+
+def report_varlena(record: dict, results: dict) -> str:
+    memcpy = bandwidth(results, "varlena/memcpy").get("memcpy", {})
+    text = [stamp(record), "\n",
+            "Throughput in GB/s (10⁹ bytes per second) of the bytes the copies produce, the "
+            "baseline's time subtracted (– where it was lost in the noise); Rust/C is the ratio of the times (lower is better for "
+            "Rust); memcpy is a plain copy in the bench process, into a buffer allocated once.\n"]
+    cases = [g for g in record["groups"] if g.startswith("varlena/") and g != "varlena/memcpy"]
+    for group in cases:
+        case = group.split("/", 1)[1]
+        for prefix, how in (("varlena", "through the executor"),
+                            ("varlena_loop", "in a PL/pgSQL loop, without plan nodes")):
+            bw = bandwidth(results, f"{prefix}/{case}")
+            if not bw:
+                continue
+            sizes = sorted({s for v in bw.values() for s in v})
+            rows = []
+            for s in sizes:
+                r, c = bw.get("rust", {}).get(s), bw.get("c", {}).get(s)
+                ratio = c / r if r and c else None
+                share = r / memcpy[s] if r and memcpy.get(s) else None
+                is_last = s == sizes[-1]
+                rows.append([size_label(s), fmt(r and r / 1e9), fmt(c and c / 1e9),
+                             fmt(bw.get("builtin", {}).get(s) and bw["builtin"][s] / 1e9),
+                             fmt(memcpy.get(s) and memcpy[s] / 1e9),
+                             fmt(ratio, 3), verdict(ratio, VARLENA_RATIO_TARGET, True),
+                             (fmt(share and share * 100, 0) + " %") if share else "–",
+                             verdict(share, MEMCPY_SHARE_TARGET, False) if is_last else ""])
+            text.append(f"\n#### `{case}`, {how}\n\n")
+            text.append(table(["size", "Rust GB/s", "C GB/s", "built-in GB/s", "memcpy GB/s",
+                               "Rust/C time", f"≤ {VARLENA_RATIO_TARGET:.2f}",
+                               "Rust / memcpy", f"≥ {MEMCPY_SHARE_TARGET:.0%} at largest"],
+                              rows))
+            series = [(v, sorted(pts.items())) for v, pts in sorted(bw.items())]
+            if memcpy:
+                series.append(("memcpy", sorted(memcpy.items())))
+            text.append("\n" + svg_plot(f"{case}, {how}", series, "value size", "GB/s",
+                                        log_x=True, x_tick_label=lambda x: size_label(int(x)),
+                                        y_unit=1e9))
+    if not cases:
+        text.append("\nNo copying function was measured.\n")
+    if memcpy:
+        text.append("\n#### The limit: memcpy in the bench process\n\n")
+        text.append(table(["size", "memcpy GB/s"],
+                          [[size_label(s), fmt(b / 1e9)] for s, b in sorted(memcpy.items())]))
+    text.append(skipped(record))
+    return "".join(text)
+
+
+# --- shared_log ------------------------------------------------------------------------------
+
+def report_shared_log(record: dict, results: dict) -> str:
+    group = "shared_log/lines"
+    base = {int(v): r["median"] for (g, f, v), r in results.items()
+            if g == group and f == "baseline"}
+    rate: dict = {}
+    for (g, f, v), r in results.items():
+        if g == group and f != "baseline":
+            n = int(v)
+            t = r["median"] - base.get(n, 0.0)
+            if positive(t):
+                rate.setdefault(f, {})[n] = r["throughput"].get("Elements", 0) / t * 1e9
+    raw = [r["throughput"].get("Elements", 0) / r["median"] * 1e9
+           for (g, f, _), r in results.items() if g == "shared_log/raw_write"]
+    raw_rate = raw[0] if raw else None
+    text = [stamp(record), "\n",
+            f"Lines per second, all clients together ({record['params']['lines_per_statement']:,}"
+            " lines per client per statement, the baseline's time subtracted). The write() loop "
+            "is one process writing the same lines, one write() each, to a file of its own.\n\n"]
+    if raw_rate:
+        text.append(f"write() loop: {fmt(raw_rate, 0)} lines/s.\n\n")
+    if rate:
+        clients = sorted(record["params"]["clients"])
+        rows = []
+        for n in clients:
+            r, c = rate.get("rust", {}).get(n), rate.get("c", {}).get(n)
+            one = rate.get("rust", {}).get(1)
+            share = r / raw_rate if r and raw_rate else None
+            scale = r / one if r and one else None
+            rows.append([str(n), fmt(r, 0), fmt(c, 0), fmt(r / c if r and c else None, 3),
+                         (fmt(share * 100, 0) + " %") if share else "–",
+                         verdict(share, LOG_RAW_SHARE_TARGET, False) if n == 1 else "",
+                         (fmt(scale * 100, 0) + " %") if scale else "–",
+                         verdict(scale, LOG_SCALING_TARGET, False) if n == clients[-1] else ""])
+        text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
+                           "Rust / write() loop", f"≥ {LOG_RAW_SHARE_TARGET:.0%} at 1",
+                           "Rust / own 1-client rate", f"≥ {LOG_SCALING_TARGET:.0%} at most"],
+                          rows))
+        series = [(v, sorted(pts.items())) for v, pts in sorted(rate.items())]
+        if raw_rate:
+            series.append(("write", [(n, raw_rate) for n in clients]))
+        text.append("\n" + svg_plot("xfunc_log: lines per second against clients", series,
+                                    "concurrent clients", "thousand lines/s", log_x=True,
+                                    y_unit=1e3))
+    else:
+        text.append("The logger was not measured.\n")
+    text.append(skipped(record))
+    return "".join(text)
+
+
+REPORTS = {"per_call": report_per_call, "varlena": report_varlena,
+           "shared_log": report_shared_log}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    ap.add_argument("--criterion", type=Path, default=target / "criterion")
+    ap.add_argument("--out", type=Path, default=ROOT / "book/generated/benchmarks")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for bench in BENCHES:
+        record_path = args.criterion / "xfunc" / f"{bench}.json"
+        if not record_path.is_file():
+            print(f"bench-report: no measured run of {bench} ({record_path} is missing): "
+                  f"keeping book/generated/benchmarks/{bench}.md")
+            continue
+        record = json.loads(record_path.read_text())
+        results = load_results(args.criterion, record)
+        if bench == "per_call":
+            text = report_per_call(record, results, args.criterion)
+        else:
+            text = REPORTS[bench](record, results)
+        header = (f"<!-- Generated by tools/bench_report.py from the run of benches/{bench}.rs; "
+                  f"do not edit. -->\n")
+        (args.out / f"{bench}.md").write_text(header + text)
+        print(f"bench-report: wrote {(args.out / f'{bench}.md').relative_to(ROOT)}")
+        written += 1
+    if not written:
+        print("bench-report: nothing to report: run `just bench` first")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
