@@ -116,6 +116,19 @@ const CASES: &[Case] = &[
             ("builtin", "ROW(generate_series(1, {rows}), 6, 9)"),
         ],
     },
+    // The uncontended cost of an LWLock: shared_counter_add takes the counter's lock
+    // exclusively, adds, and releases it; the built-in does the same addition with no lock.
+    Case {
+        name: "shared_counter_add",
+        function: ("shared_counter_add", &["int8"]),
+        arg: "g::int8",
+        shape: Shape::Spread,
+        variants: &[
+            ("rust", "rust.shared_counter_add({})"),
+            ("c", "c.shared_counter_add({})"),
+            ("builtin", "(g::int8 + {})"),
+        ],
+    },
     Case {
         name: "make_array",
         function: ("make_array", &["anyelement"]),
