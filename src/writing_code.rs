@@ -163,8 +163,8 @@ mod tests {
         for (a, b) in [(1, 2), (-1, -1), (i16::MAX, i64::MAX), (i16::MIN, i64::MIN)] {
             assert_eq!(
                 Spi::get_one::<bool>(&format!(
-                    "SELECT padded_pair_explicit({a}::smallint, {b}) \
-                        = padded_pair({a}::smallint, {b})"
+                    "SELECT padded_pair_explicit('{a}'::smallint, '{b}'::bigint) \
+                        = padded_pair('{a}'::smallint, '{b}'::bigint)"
                 )),
                 Ok(Some(true)),
                 "({a}, {b})"
