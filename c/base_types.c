@@ -80,6 +80,30 @@ makepoint(PG_FUNCTION_ARGS)
 }
 /* ANCHOR_END: makepoint */
 
+/* ANCHOR: add_points */
+/*
+ * add_points(a point, b point) RETURNS point
+ *
+ * The chapter's exercise: the built-in point + point (point_add) written again. Both inputs
+ * are only read; the sum is a new Point, each coordinate added by float8_pl, which raises
+ * "value out of range: overflow" (22003) when two finite values sum past the largest float8.
+ */
+PG_FUNCTION_INFO_V1(add_points);
+
+Datum
+add_points(PG_FUNCTION_ARGS)
+{
+	Point	   *a = PG_GETARG_POINT_P(0);
+	Point	   *b = PG_GETARG_POINT_P(1);
+	Point	   *result = (Point *) palloc(sizeof(Point));
+
+	result->x = float8_pl(a->x, b->x);
+	result->y = float8_pl(a->y, b->y);
+
+	PG_RETURN_POINT_P(result);
+}
+/* ANCHOR_END: add_points */
+
 /* ANCHOR: copytext */
 /*
  * copytext(text) RETURNS text

@@ -19,6 +19,12 @@ CREATE FUNCTION makepoint("pointx" point, "pointy" point) RETURNS point
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: makepoint
 
+-- ANCHOR: add_points
+CREATE FUNCTION add_points("a" point, "b" point) RETURNS point
+    AS 'MODULE_PATHNAME', 'add_points'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: add_points
+
 -- ANCHOR: copytext
 CREATE FUNCTION copytext("t" text) RETURNS text
     AS 'MODULE_PATHNAME', 'copytext'

@@ -123,3 +123,27 @@ text_prefix(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(data, prefix_len));
 }
 /* ANCHOR_END: text_prefix */
+
+/* ANCHOR: bytes_prefix */
+/*
+ * bytes_prefix(bytes bytea, n integer) RETURNS bytea
+ *
+ * The chapter's exercise: the first n bytes of bytes, fetching only the part of a TOASTed
+ * value that holds them. Bytes need no character counting, and the slice is already a new
+ * bytea in the current memory context, so it is the result as it is.
+ */
+PG_FUNCTION_INFO_V1(bytes_prefix);
+
+Datum
+bytes_prefix(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(1);
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SUBSTRING_ERROR),
+				 errmsg("negative prefix length not allowed")));
+
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_SLICE(0, 0, n));
+}
+/* ANCHOR_END: bytes_prefix */

@@ -19,3 +19,9 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
     AS 'MODULE_PATHNAME', 'text_prefix'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: text_prefix
+
+-- ANCHOR: bytes_prefix
+CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'bytes_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: bytes_prefix

@@ -101,3 +101,40 @@ padded_pair_unzeroed(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(padded_pair_bytes(pair));
 }
 /* ANCHOR_END: padded_pair_unzeroed */
+
+/* ANCHOR: padded_pair_explicit */
+/*
+ * The same pair with its padding made a field: 2 + 6 + 8 bytes of fields and no padding.
+ */
+typedef struct ExplicitPair
+{
+	int16		a;
+	char		pad[6];
+	int64		b;
+} ExplicitPair;
+
+StaticAssertDecl(sizeof(ExplicitPair) == 2 + 6 + 8, "no padding: every byte is a field");
+
+/*
+ * padded_pair_explicit(a smallint, b bigint) RETURNS bytea
+ *
+ * The chapter's exercise: the bytes of padded_pair without palloc0, because the struct has no
+ * padding left to forget. Setting the three fields sets every byte.
+ */
+PG_FUNCTION_INFO_V1(padded_pair_explicit);
+
+Datum
+padded_pair_explicit(PG_FUNCTION_ARGS)
+{
+	bytea	   *result = (bytea *) palloc(VARHDRSZ + sizeof(ExplicitPair));
+	ExplicitPair *pair = (ExplicitPair *) palloc(sizeof(ExplicitPair));
+
+	pair->a = PG_GETARG_INT16(0);
+	memset(pair->pad, 0, sizeof(pair->pad));
+	pair->b = PG_GETARG_INT64(1);
+
+	SET_VARSIZE(result, VARHDRSZ + sizeof(ExplicitPair));
+	memcpy(VARDATA(result), pair, sizeof(ExplicitPair));
+	PG_RETURN_BYTEA_P(result);
+}
+/* ANCHOR_END: padded_pair_explicit */

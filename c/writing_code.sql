@@ -18,3 +18,9 @@ CREATE FUNCTION padded_pair_unzeroed("a" smallint, "b" bigint) RETURNS bytea
     AS 'MODULE_PATHNAME', 'padded_pair_unzeroed'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: padded_pair_unzeroed
+
+-- ANCHOR: padded_pair_explicit
+CREATE FUNCTION padded_pair_explicit("a" smallint, "b" bigint) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'padded_pair_explicit'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: padded_pair_explicit

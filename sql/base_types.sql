@@ -66,6 +66,21 @@ SELECT makepoint(p, q), p, q FROM points;
 SELECT makepoint('(1,2,3)', point(3, 4));  -- expect: ERROR 22P02 invalid input syntax for type point
 \echo :LAST_ERROR_SQLSTATE
 
+-- add_points(point, point), the chapter's exercise: the built-in point + point, side by side.
+-- ANCHOR: add_points
+SELECT add_points(point(1, 2), point(3, 4)), point(1, 2) + point(3, 4) AS builtin;
+SELECT add_points(p, q), p + q AS builtin
+  FROM (VALUES (point(-1.5, 0.25), point(1e300, -2)),
+               (point('NaN', 'Infinity'), point(1, '-Infinity'))) AS v(p, q);
+SELECT add_points(NULL, point(3, 4)) IS NULL AS strict_null;
+SELECT add_points('(1e308,0)', '(1e308,0)');  -- expect: ERROR 22003 value out of range: overflow
+\echo :LAST_ERROR_SQLSTATE
+SELECT point(1e308, 0) + point(1e308, 0);     -- the built-in raises the same error
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_points(point(1, 2), '(3)');        -- expect: ERROR 22P02 invalid input syntax for type point
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: add_points
+
 -- copytext(text) and concat_text(text, text): varlena. Empty and multibyte strings.
 -- ANCHOR: copytext
 SELECT copytext('Hello, world'), copytext(''), copytext('Grüße, 世界 🐘');
@@ -136,5 +151,5 @@ SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname IN ('add_one', 'makepoint', 'copytext', 'concat_text')
+ WHERE p.proname IN ('add_one', 'makepoint', 'add_points', 'copytext', 'concat_text')
  ORDER BY p.proname, args;

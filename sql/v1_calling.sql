@@ -91,9 +91,10 @@ SELECT octet_length(v) AS bytes, pg_column_size(v) AS stored,
 -- How many pages of the TOAST table a query reads: pg_stat_get_xact_blocks_fetched counts this
 -- transaction's buffer requests for a relation, so the difference around one query is its own.
 -- ANCHOR: toast_pages_read
-CREATE FUNCTION toast_pages_read(query text) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION toast_pages_read(query text, tbl text = 'big_text') RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
-    toast oid := (SELECT reltoastrelid FROM pg_class WHERE relname = 'big_text');
+    toast oid := (SELECT reltoastrelid FROM pg_class WHERE relname = tbl);
     before bigint := pg_stat_get_xact_blocks_fetched(toast);
 BEGIN
     EXECUTE query;
@@ -135,8 +136,28 @@ SELECT text_prefix(v, 1) AS one, text_prefix(v, 5) AS five,
   FROM euro_text;
 -- ANCHOR_END: text_prefix_cut
 
-DROP TABLE stored_bytes, big_text, compressed_text, euro_text;
-DROP FUNCTION toast_pages_read(text);
+-- bytes_prefix(bytes, n), the chapter's exercise: the first n bytes, a slice of a bytea.
+-- ANCHOR: bytes_prefix
+SELECT bytes_prefix('\x0102030405', 2) AS two, bytes_prefix('\x0102030405', 0) AS zero,
+       bytes_prefix('\x0102030405', 99) AS all_of_it;
+SELECT bytes_prefix(NULL, 1) IS NULL AS null_bytes, bytes_prefix('\x01', NULL) IS NULL AS null_n;
+-- Bytes, not characters: two bytes of 'héllo' end inside the é.
+SELECT bytes_prefix(convert_to('héllo', 'UTF8'), 2) AS cut;
+SELECT bytes_prefix('\x01', -1);  -- expect: ERROR 22011 negative prefix length not allowed
+\echo :LAST_ERROR_SQLSTATE
+-- A 1 MB value stored out of line: one page of the TOAST table read for 10 bytes.
+CREATE TABLE big_bytes (b bytea);
+ALTER TABLE big_bytes ALTER COLUMN b SET STORAGE EXTERNAL;
+INSERT INTO big_bytes SELECT convert_to(repeat('0123456789', 100000), 'UTF8');
+SELECT toast_pages_read('SELECT bytes_prefix(b, 10) FROM big_bytes', 'big_bytes') AS pages_10,
+       toast_pages_read('SELECT md5(b) FROM big_bytes', 'big_bytes') AS pages_md5;
+SELECT bytes_prefix(b, 10) AS prefix, bytes_prefix(b, 5000) = substr(b, 1, 5000) AS same_as_substr,
+       length(bytes_prefix(b, 2147483647)) AS whole_length
+  FROM big_bytes;
+-- ANCHOR_END: bytes_prefix
+
+DROP TABLE stored_bytes, big_text, compressed_text, euro_text, big_bytes;
+DROP FUNCTION toast_pages_read(text, text);
 
 -- No version 0: a symbol without its PG_FUNCTION_INFO_V1 record is refused. Pg_magic_func
 -- exists in both libraries, and neither declares it as an SQL-callable function.
@@ -147,10 +168,23 @@ CREATE FUNCTION magic() RETURNS integer
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: no_v0
 
+-- Chapter 3's exercise: any symbol with a pg_finfo_ record can be declared under another SQL
+-- name; a symbol without one, such as _PG_init, is refused.
+-- ANCHOR: v0_exercise
+SELECT prosrc AS sym FROM pg_proc WHERE proname = 'add_nullable' \gset
+CREATE FUNCTION add_or_keep(a integer, b integer) RETURNS integer
+    AS :'lib', :'sym' LANGUAGE C IMMUTABLE;
+SELECT add_or_keep(40, 2), add_or_keep(NULL, 2), add_or_keep(NULL, NULL) IS NULL AS both_null;
+DROP FUNCTION add_or_keep(integer, integer);
+CREATE FUNCTION pg_init() RETURNS void
+    AS :'lib', '_PG_init' LANGUAGE C;  -- expect: ERROR 42883 could not find function information
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: v0_exercise
+
 -- The declarations both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname IN ('add_nullable', 'reverse_bytes', 'text_prefix')
+ WHERE p.proname IN ('add_nullable', 'reverse_bytes', 'text_prefix', 'bytes_prefix')
  ORDER BY p.proname;

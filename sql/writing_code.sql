@@ -34,6 +34,17 @@ SELECT count(DISTINCT bytes) AS distinct_values
                (padded_pair(1::smallint, 2))) AS v(bytes);
 -- ANCHOR_END: padded_pair_unzeroed
 
+-- The chapter's exercise: the padding made a field, set like the others. palloc, not palloc0,
+-- and the same bytes as padded_pair.
+-- ANCHOR: padded_pair_explicit
+SELECT padded_pair_explicit(1::smallint, 2);
+SELECT padded_pair_explicit(1::smallint, 2) = padded_pair(1::smallint, 2) AS same_1_2,
+       padded_pair_explicit(-1::smallint, -1) = padded_pair(-1::smallint, -1) AS same_minus_1;
+SELECT padded_pair_explicit(NULL, 2) IS NULL AS strict_null;
+SELECT padded_pair_explicit(32768::smallint, 0);  -- expect: ERROR 22003 smallint out of range
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: padded_pair_explicit
+
 -- Bad input is refused before our code runs. (A bare 1 is an integer, which PostgreSQL does
 -- not narrow to smallint implicitly: hence the casts.)
 SELECT padded_pair(32768::smallint, 0);  -- expect: ERROR 22003 smallint out of range
@@ -48,5 +59,6 @@ SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname IN ('memory_context_name', 'padded_pair', 'padded_pair_unzeroed')
+ WHERE p.proname IN ('memory_context_name', 'padded_pair', 'padded_pair_unzeroed',
+                     'padded_pair_explicit')
  ORDER BY p.proname, args;

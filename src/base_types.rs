@@ -75,6 +75,22 @@ pub fn makepoint(pointx: pg_sys::Point, pointy: pg_sys::Point) -> pg_sys::Point 
 }
 // ANCHOR_END: makepoint
 
+// ANCHOR: add_points
+/// `add_points(a point, b point)`: the chapter's exercise, the built-in `point + point`
+/// (`point_add`) written again: a fixed-length, by-reference result built from two inputs.
+///
+/// The C version reads two `Point *`, `palloc`s the result and adds each coordinate with
+/// `float8_pl`, as `point_add` does; here pgrx copies the points in and out, and the module's
+/// `float8_pl` above raises the same 22003 for a sum past the largest `float8`.
+#[pg_extern(immutable, parallel_safe)]
+pub fn add_points(a: pg_sys::Point, b: pg_sys::Point) -> pg_sys::Point {
+    pg_sys::Point {
+        x: float8_pl(a.x, b.x),
+        y: float8_pl(a.y, b.y),
+    }
+}
+// ANCHOR_END: add_points
+
 // ANCHOR: copytext
 /// `copytext(text)`: the manual's varlena example, a copy of its argument.
 ///
@@ -214,6 +230,30 @@ mod tests {
         assert_eq!(
             Spi::get_one::<String>("SELECT makepoint(NULL, point(3, 4))::text"),
             Ok(None)
+        );
+    }
+
+    #[pg_test]
+    fn add_points_is_the_builtin_point_add() {
+        assert_eq!(
+            Spi::get_one::<bool>(
+                "SELECT add_points(p, q) ~= p + q \
+                   FROM (VALUES (point(1, 2), point(3, 4)), (point(-1.5, 0), point(1e300, -2))) \
+                     AS v(p, q)"
+            ),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT add_points(point(1, 2), point(3, 4))::text"),
+            Ok(Some("(4,6)".into()))
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT add_points('(1e308,0)', '(1e308,0)')"),
+            Some("22003".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT add_points('(0,-1e308)', '(0,-1e308)')"),
+            Some("22003".into())
         );
     }
 

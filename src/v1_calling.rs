@@ -127,6 +127,57 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
 );
 // ANCHOR_END: text_prefix_sql
 
+// ANCHOR: bytes_prefix
+/// The version-1 record of `bytes_prefix`: `PG_FUNCTION_INFO_V1(bytes_prefix)` in C.
+#[no_mangle]
+pub extern "C" fn pg_finfo_bytes_prefix() -> &'static pg_sys::Pg_finfo_record {
+    const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1_API
+}
+
+/// `bytes_prefix(bytes bytea, n integer)`: the chapter's exercise, the first `n` bytes of
+/// `bytes`, fetching only the part of a TOASTed value that holds them.
+///
+/// The C version returns `PG_GETARG_BYTEA_P_SLICE(0, 0, n)` as it comes: bytes need no
+/// character counting, and the slice is already a new `bytea` in the current memory context.
+/// Here, as for `text_prefix`, the function is written without `#[pg_extern]`, because pgrx
+/// detoasts every `bytea` argument whole.
+///
+/// # Safety
+///
+/// Only PostgreSQL calls this, through the `CREATE FUNCTION` below: `fcinfo` is valid and holds
+/// two non-NULL arguments (the function is STRICT), a `bytea` and an `integer`.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn bytes_prefix(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: fcinfo is valid and argument 1 is a non-NULL int4 (see # Safety).
+    let n = unsafe { pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 1) }.value() as i32;
+    if n < 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR,
+            "negative prefix length not allowed"
+        );
+    }
+    // SAFETY: argument 0 is a non-NULL bytea Datum (see # Safety). pg_detoast_datum_slice
+    // returns a fresh varlena of at most n bytes in the current memory context, fetching and
+    // decompressing no more of the value than it needs.
+    unsafe {
+        let bytes = pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0);
+        pg_sys::Datum::from(pg_sys::pg_detoast_datum_slice(bytes.cast_mut_ptr(), 0, n))
+    }
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'bytes_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+"#,
+    name = "bytes_prefix"
+);
+// ANCHOR_END: bytes_prefix
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -226,6 +277,41 @@ mod tests {
                 "n = {n}"
             );
         }
+    }
+
+    #[pg_test]
+    fn bytes_prefix_is_a_slice() {
+        assert_eq!(
+            Spi::get_one::<Vec<u8>>("SELECT bytes_prefix('\\x0102030405', 2)"),
+            Ok(Some(vec![1, 2]))
+        );
+        assert_eq!(
+            Spi::get_one::<Vec<u8>>("SELECT bytes_prefix('\\x01', 99)"),
+            Ok(Some(vec![1]))
+        );
+        assert_eq!(
+            Spi::get_one::<Vec<u8>>("SELECT bytes_prefix('\\x01', 0)"),
+            Ok(Some(vec![]))
+        );
+        Spi::run(
+            "CREATE TEMP TABLE bb (b bytea); \
+             ALTER TABLE bb ALTER COLUMN b SET STORAGE EXTERNAL; \
+             INSERT INTO bb SELECT convert_to(repeat('0123456789', 100000), 'UTF8')",
+        )
+        .expect("setting up bb");
+        for n in [0, 1, 1995, 1996, 1997, 5000, 1_000_000, 2_000_000] {
+            assert_eq!(
+                Spi::get_one::<bool>(&format!(
+                    "SELECT bytes_prefix(b, {n}) = substr(b, 1, {n}) FROM bb"
+                )),
+                Ok(Some(true)),
+                "n = {n}"
+            );
+        }
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT bytes_prefix('\\x01', -1)"),
+            Some("22011".into())
+        );
     }
 
     #[pg_test]

@@ -90,6 +90,42 @@ pub fn padded_pair_unzeroed(a: i16, b: i64) -> Vec<u8> {
 }
 // ANCHOR_END: padded_pair_unzeroed
 
+// ANCHOR: padded_pair_explicit
+/// The same pair with its padding made a field: 2 + 6 + 8 bytes of fields and no padding, so
+/// every byte of the struct is initialized once every field is.
+#[repr(C)]
+struct ExplicitPair {
+    a: i16,
+    pad: [u8; 6],
+    b: i64,
+}
+
+const _: () = assert!(
+    core::mem::size_of::<ExplicitPair>() == 2 + 6 + 8,
+    "no padding: every byte is a field"
+);
+
+/// `padded_pair_explicit(a, b)`: the chapter's exercise, the bytes of `padded_pair` without
+/// `palloc0`, because the struct has no padding left to forget.
+///
+/// The C version `palloc`s the struct and sets all three fields, `pad` with `memset`. Here the
+/// struct is built whole on the stack, which is sound now that it has no padding, and viewing
+/// it as bytes is sound for the same reason.
+#[pg_extern(immutable, parallel_safe)]
+pub fn padded_pair_explicit(a: i16, b: i64) -> Vec<u8> {
+    let pair = ExplicitPair { a, pad: [0; 6], b };
+    // SAFETY: ExplicitPair is repr(C) and its fields fill all of its size (the assertion
+    // above), so its 16 bytes are initialized; the slice lives no longer than `pair`.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            (&raw const pair).cast::<u8>(),
+            core::mem::size_of::<ExplicitPair>(),
+        )
+    };
+    bytes.to_vec()
+}
+// ANCHOR_END: padded_pair_explicit
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -119,6 +155,24 @@ mod tests {
                 "SELECT padded_pair_unzeroed(-7::smallint, 1) = padded_pair(-7::smallint, 1)"
             ),
             Ok(Some(false))
+        );
+    }
+
+    #[pg_test]
+    fn explicit_padding_gives_the_zeroed_bytes() {
+        for (a, b) in [(1, 2), (-1, -1), (i16::MAX, i64::MAX), (i16::MIN, i64::MIN)] {
+            assert_eq!(
+                Spi::get_one::<bool>(&format!(
+                    "SELECT padded_pair_explicit('{a}'::smallint, '{b}'::bigint) \
+                        = padded_pair('{a}'::smallint, '{b}'::bigint)"
+                )),
+                Ok(Some(true)),
+                "({a}, {b})"
+            );
+        }
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT padded_pair_explicit(32768::smallint, 0)"),
+            Some("22003".into())
         );
     }
 
