@@ -189,9 +189,9 @@ fn shared_counter_get() -> *mut SharedCounter {
 // ANCHOR: add
 /// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
 /// "Shared Memory and LWLocks" (which describes the set-up but shows no function): adds
-/// `delta` to the shared total and returns the new total. The read, the check and the write happen under the exclusive lock,
-/// so no concurrent update is lost; on overflow nothing changes and SQLSTATE 22003 is raised
-/// (the guard releases the lock as the error unwinds).
+/// `delta` to the shared total and returns the new total. The read, the check and the write
+/// happen under the exclusive lock, so no concurrent update is lost; on overflow nothing
+/// changes and SQLSTATE 22003 is raised (the guard releases the lock as the error unwinds).
 ///
 /// The C version declares `PG_FUNCTION_INFO_V1`, reads `PG_GETARG_INT64(0)` and releases the
 /// lock by hand before `ereport`; here pgrx writes the wrapper, and `Drop` releases the lock.
