@@ -17,8 +17,9 @@
  * Locking: a writer holds the lock LW_EXCLUSIVE from before it looks at the file until its
  * line is written: checking the cache, numbering the line and writing it are one critical
  * section, so lines never interleave, the file is in sequence-number order, and the number a
- * line gets is the number of lines before it plus one. xfunc_log_tail holds it LW_SHARED while
- * it reads, so it never sees half a line. Nothing else is locked while the lock is held.
+ * line gets is the number of lines before it plus one. xfunc_log_tail and xfunc_log_lines
+ * hold it LW_SHARED while they read, so they never see half a line nor a file a writer is
+ * cutting short. Nothing else is locked while the lock is held.
  *
  * Errors: an ERROR raised while the lock is held (a failed fstat, write or read) releases it
  * through the transaction abort (AbortTransaction calls LWLockReleaseAll) and closes the file

@@ -15,8 +15,9 @@
 //! Locking: a writer holds the lock `LW_EXCLUSIVE` from before it looks at the file until its
 //! line is written: checking the cache, numbering the line and writing it are one critical
 //! section, so lines never interleave, the file is in sequence-number order, and the number a
-//! line gets is the number of lines before it plus one. `xfunc_log_tail` holds it `LW_SHARED`
-//! while it reads, so it never sees half a line. Nothing else is locked while it is held.
+//! line gets is the number of lines before it plus one. `xfunc_log_tail` and
+//! `xfunc_log_lines` hold it `LW_SHARED` while they read, so they never see half a line nor a
+//! file a writer is cutting short. Nothing else is locked while it is held.
 //!
 //! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
 //! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). A write that fails
