@@ -57,3 +57,46 @@ make_array(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 /* ANCHOR_END: make_array */
+
+/* ANCHOR: make_pair */
+/*
+ * make_pair(first anyelement, second anyelement) RETURNS anyarray
+ *
+ * Exercise of chapter 11: a two-element array; either element may be NULL. The parser has
+ * resolved both anyelement arguments to one type and coerced both to it, so argument 0's type
+ * is the element type. The rest is make_array with arrays of two.
+ */
+PG_FUNCTION_INFO_V1(make_pair);
+
+Datum
+make_pair(PG_FUNCTION_ARGS)
+{
+	ArrayType  *result;
+	Oid			element_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Datum		elements[2];
+	bool		nulls[2];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {2};	/* one dimension of two elements */
+	int			lbs[1] = {1};
+
+	if (!OidIsValid(element_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine data type of input")));
+
+	for (int i = 0; i < 2; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i);
+		elements[i] = nulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+
+	result = construct_md_array(elements, nulls, 1, dims, lbs,
+								element_type, typlen, typbyval, typalign);
+
+	PG_RETURN_ARRAYTYPE_P(result);
+}
+/* ANCHOR_END: make_pair */

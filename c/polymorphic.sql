@@ -6,3 +6,9 @@ CREATE FUNCTION make_array("element" anyelement) RETURNS anyarray
     AS 'MODULE_PATHNAME', 'make_array'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- ANCHOR_END: make_array
+
+-- ANCHOR: make_pair
+CREATE FUNCTION make_pair("first" anyelement, "second" anyelement) RETURNS anyarray
+    AS 'MODULE_PATHNAME', 'make_pair'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- ANCHOR_END: make_pair

@@ -91,3 +91,68 @@ retcomposite(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 /* ANCHOR_END: retcomposite */
+
+/* ANCHOR: multiples */
+/*
+ * multiples(count integer, base integer) RETURNS TABLE(n integer, product integer)
+ *
+ * Exercise of chapter 10: the rows (n, n * base) for n = 1 .. count, one per call. Every row
+ * is different, so nothing is kept but the tuple descriptor: call_cntr says where we are, and
+ * the arguments, which the executor evaluates once for the whole set, are read again on every
+ * call. |n * base| <= |count * base|, so checking the last product on the first call checks
+ * them all.
+ */
+PG_FUNCTION_INFO_V1(multiples);
+
+Datum
+multiples(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		int32		count = PG_GETARG_INT32(0);
+		int32		last;
+		MemoryContext oldcontext;
+		TupleDesc	tupdesc;
+
+		if (count < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("count must not be negative")));
+		if (unlikely(pg_mul_s32_overflow(count, PG_GETARG_INT32(1), &last)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		funcctx->max_calls = count;
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning record called in context "
+							"that cannot accept type record")));
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		MemoryContextSwitchTo(oldcontext);
+	}
+
+	funcctx = SRF_PERCALL_SETUP();
+
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		/* call_cntr < count <= PG_INT32_MAX, so n fits, and n * base was checked above */
+		int32		n = (int32) funcctx->call_cntr + 1;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		HeapTuple	tuple;
+
+		values[0] = Int32GetDatum(n);
+		values[1] = Int32GetDatum(n * PG_GETARG_INT32(1));
+		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
+	}
+
+	SRF_RETURN_DONE(funcctx);
+}
+/* ANCHOR_END: multiples */

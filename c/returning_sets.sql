@@ -15,3 +15,10 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
     AS 'MODULE_PATHNAME', 'retcomposite'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: retcomposite
+
+-- ANCHOR: multiples
+CREATE FUNCTION multiples("count" integer, "base" integer)
+    RETURNS TABLE(n integer, product integer)
+    AS 'MODULE_PATHNAME', 'multiples'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: multiples

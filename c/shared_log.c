@@ -17,8 +17,9 @@
  * Locking: a writer holds the lock LW_EXCLUSIVE from before it looks at the file until its
  * line is written: checking the cache, numbering the line and writing it are one critical
  * section, so lines never interleave, the file is in sequence-number order, and the number a
- * line gets is the number of lines before it plus one. xfunc_log_tail holds it LW_SHARED while
- * it reads, so it never sees half a line. Nothing else is locked while the lock is held.
+ * line gets is the number of lines before it plus one. xfunc_log_tail and xfunc_log_lines
+ * hold it LW_SHARED while they read, so they never see half a line nor a file a writer is
+ * cutting short. Nothing else is locked while the lock is held.
  *
  * Errors: an ERROR raised while the lock is held (a failed fstat, write or read) releases it
  * through the transaction abort (AbortTransaction calls LWLockReleaseAll) and closes the file
@@ -519,6 +520,7 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 	off_t		start;
 	char	   *buf;
 	char	   *p;
+	ssize_t		n;
 	int			fd;
 
 	if (lines < 0 || lines > TAIL_MAX)
@@ -555,10 +557,15 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the last %d lines of log file \"%s\" are too long", lines, path)));
 	buf = palloc(end - start + 1);	/* + 1: never palloc(0) */
-	if (pg_pread(fd, buf, end - start, start) != end - start)
+	n = pg_pread(fd, buf, end - start, start);
+	if (n != end - start)
+	{
+		if (n >= 0)
+			errno = EIO;		/* a short read: the file shrank under us */
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read log file \"%s\": %m", path)));
+	}
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);
 
@@ -581,3 +588,71 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 /* ANCHOR_END: xfunc_log_tail */
+
+/* ANCHOR: xfunc_log_lines */
+/*
+ * xfunc_log_lines() RETURNS bigint
+ *
+ * Exercise of chapter 13: how many lines the log file holds, which is the sequence number of
+ * its last complete line: 0 when the file is empty or does not exist, XX001 when that line is
+ * not ours. Read under the lock in shared mode: a writer may cut the file short (a failed
+ * write, a torn line removed by the recovery) between our fstat and our read.
+ */
+PG_FUNCTION_INFO_V1(xfunc_log_lines);
+
+Datum
+xfunc_log_lines(PG_FUNCTION_ARGS)
+{
+	SharedLog  *log = shared_log_get();
+	const char *path = log_file_checked();
+	struct stat st;
+	off_t		last_newline = -1;
+	char		head[PREFIX_MAX + 1];
+	ssize_t		n = 0;
+	uint64		seq;
+	int			fd;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+			PG_RETURN_INT64(0);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open log file \"%s\": %m", path)));
+	}
+
+	LWLockAcquire(log->lock, LW_SHARED);
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat log file \"%s\": %m", path)));
+	if (st.st_size == 0)
+	{
+		LWLockRelease(log->lock);
+		CloseTransientFile(fd);
+		PG_RETURN_INT64(0);
+	}
+	last_newline = newline_before(fd, path, st.st_size);
+	if (last_newline >= 0)
+	{
+		off_t		line_start = newline_before(fd, path, last_newline) + 1;
+
+		n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read log file \"%s\": %m", path)));
+	}
+	LWLockRelease(log->lock);
+	CloseTransientFile(fd);
+
+	head[n] = '\0';
+	if (last_newline < 0 || !parse_seq(head, &seq) || seq > PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("last line of log file \"%s\" has no sequence number", path)));
+
+	PG_RETURN_INT64((int64) seq);
+}
+/* ANCHOR_END: xfunc_log_lines */

@@ -18,3 +18,12 @@ GRANT EXECUTE ON FUNCTION xfunc_log(text) TO pg_write_server_files;
 REVOKE EXECUTE ON FUNCTION xfunc_log_tail(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
 -- ANCHOR_END: grants
+
+-- ANCHOR: xfunc_log_lines
+CREATE FUNCTION xfunc_log_lines() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'xfunc_log_lines'
+    LANGUAGE C VOLATILE STRICT;
+
+REVOKE EXECUTE ON FUNCTION xfunc_log_lines() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
+-- ANCHOR_END: xfunc_log_lines

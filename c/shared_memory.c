@@ -194,6 +194,33 @@ shared_counter(PG_FUNCTION_ARGS)
 }
 /* ANCHOR_END: read */
 
+/* ANCHOR: swap */
+/*
+ * shared_counter_swap(new_value bigint) RETURNS bigint
+ *
+ * Exercise of chapter 12: sets the shared total to new_value and returns the total it
+ * replaced, as one update. Read and write under one exclusive lock, so that no other
+ * backend's update can fall in between and be lost.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_swap);
+
+Datum
+shared_counter_swap(PG_FUNCTION_ARGS)
+{
+	int64		new_value = PG_GETARG_INT64(0);
+	SharedCounter *c = shared_counter_get();
+	int64		old_value;
+
+	LWLockAcquire(c->lock, LW_EXCLUSIVE);
+	old_value = c->value;
+	c->value = new_value;
+	c->updates++;
+	LWLockRelease(c->lock);
+
+	PG_RETURN_INT64(old_value);
+}
+/* ANCHOR_END: swap */
+
 /*
  * shared_counter_reset() RETURNS void
  *

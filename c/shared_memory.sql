@@ -14,3 +14,9 @@ CREATE FUNCTION shared_counter_reset() RETURNS void
     AS 'MODULE_PATHNAME', 'shared_counter_reset'
     LANGUAGE C VOLATILE STRICT;
 -- ANCHOR_END: functions
+
+-- ANCHOR: swap
+CREATE FUNCTION shared_counter_swap("new_value" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_swap'
+    LANGUAGE C VOLATILE STRICT;
+-- ANCHOR_END: swap

@@ -69,3 +69,24 @@ SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
  WHERE p.proname = 'make_array';
+
+-- Exercise: make_pair(anyelement, anyelement), a two-element array.
+-- ANCHOR: make_pair
+SELECT make_pair(1, 2) AS int4, make_pair('a'::text, NULL) AS text,
+       make_pair(NULL::point, point(1, 2)) AS point;
+SELECT make_pair(1, '2') AS unknown_becomes_int4, make_pair(7::positive, 8::positive) AS domain,
+       pg_typeof(make_pair(7::positive, 8::positive)) AS type;
+SELECT make_pair(ROW(1, 'one')::pair, NULL) AS rows;
+-- anyelement wants the very same type twice: no implicit cast, not even integer to numeric.
+SELECT make_pair(1, 2.5);        -- expect: ERROR 42883 no make_pair(integer, numeric)
+\echo :LAST_ERROR_SQLSTATE
+SELECT make_pair(1, 'x'::text);  -- expect: ERROR 42883 no make_pair(integer, text)
+\echo :LAST_ERROR_SQLSTATE
+SELECT make_pair(NULL, NULL);    -- expect: ERROR 42804 could not determine polymorphic type
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: make_pair
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel
+  FROM pg_proc p
+ WHERE p.proname = 'make_pair';

@@ -82,3 +82,22 @@ SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type
  WHERE a.attrelid = '__retcomposite'::regclass AND a.attnum > 0
  ORDER BY a.attnum;
 -- ANCHOR_END: declarations
+
+-- Exercise: multiples(count, base), rows (n, n * base) for n = 1 .. count.
+-- ANCHOR: multiples
+SELECT * FROM multiples(4, 25);
+SELECT * FROM multiples(0, 7);
+SELECT * FROM multiples(2, 1073741823);  -- 2 * base = 2147483646: fits
+SELECT multiples(2147483647, -1) AS r LIMIT 2;  -- one row per call
+SELECT * FROM multiples(-1, 7);          -- expect: ERROR 22023 count must not be negative
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM multiples(2, 1073741824);  -- expect: ERROR 22003 the last product overflows
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM multiples(0, -2147483648);  -- 0 * base fits: no rows, no error
+-- ANCHOR_END: multiples
+SELECT count(*) AS null_count FROM multiples(NULL, 1);
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel, p.proretset
+  FROM pg_proc p
+ WHERE p.proname = 'multiples';

@@ -124,12 +124,41 @@ SELECT * FROM xfunc_log_tail(1);  -- expect: ERROR 22021 not valid text
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: failures
 
+-- Exercise: xfunc_log_lines(), the number of the last complete line.
+-- ANCHOR: xfunc_log_lines
+SELECT xfunc_log_lines();  -- expect: ERROR XX001 the binary file's last line is not ours
+\echo :LAST_ERROR_SQLSTATE
+COPY (SELECT WHERE false) TO :'not_ours';  -- now empty
+SELECT xfunc_log_lines() AS empty_file;
+SELECT xfunc_log('first line');
+SELECT xfunc_log('second line');
+SELECT xfunc_log_lines() AS lines;
+CREATE ROLE regress_shared_log_reader IN ROLE pg_read_server_files;
+CREATE ROLE regress_shared_log_nobody;
+SET ROLE regress_shared_log_reader;
+SELECT xfunc_log_lines() AS lines_as_reader;
+SET ROLE regress_shared_log_nobody;
+SELECT xfunc_log_lines();  -- expect: ERROR 42501 permission denied for function
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- ANCHOR_END: xfunc_log_lines
+DROP ROLE regress_shared_log_reader;
+DROP ROLE regress_shared_log_nobody;
+ALTER SYSTEM SET :ext.log_file = 'no_such_directory/shared_log.log';
+SELECT pg_reload_conf();
+\c
+SELECT xfunc_log_lines() AS no_file;
+
 ALTER SYSTEM RESET :ext.log_file;
 SELECT pg_reload_conf();
 \c
 SELECT current_setting(:'ext' || '.log_file') = :'ext' || '.log' AS default_log_file;
+-- ANCHOR: try_it
 SELECT xfunc_log('back to the default file');
 SELECT substring(line FROM '^\S+ \d+ \d+ (.*)$') AS message FROM xfunc_log_tail(1) AS line;
+-- ANCHOR_END: try_it
+SELECT xfunc_log_lines() = split_part(line, ' ', 3)::bigint AS lines_is_last_seq
+  FROM xfunc_log_tail(1) AS line;
 
 -- The declarations both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,

@@ -40,6 +40,19 @@ SELECT shared_counter_add('one');  -- expect: ERROR 22P02 invalid input syntax f
 SELECT shared_counter_reset();
 SELECT * FROM shared_counter();
 
+-- Exercise: shared_counter_swap(new_value) replaces the total and returns the old one.
+-- ANCHOR: swap
+SELECT shared_counter_add(5);
+SELECT shared_counter_swap(100) AS old_value;
+SELECT shared_counter_swap(-9223372036854775807 - 1) AS old_value;  -- any bigint, no overflow
+SELECT * FROM shared_counter();
+SELECT shared_counter_swap(NULL) IS NULL AS strict_null;  -- STRICT: not called, not counted
+SELECT shared_counter_swap('lots');  -- expect: ERROR 22P02 invalid input syntax for type bigint
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM shared_counter();
+-- ANCHOR_END: swap
+SELECT shared_counter_reset();
+
 -- The declarations both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,

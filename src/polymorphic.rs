@@ -78,6 +78,73 @@ fn make_array(element: Option<AnyElement>, fcinfo: pg_sys::FunctionCallInfo) -> 
 }
 // ANCHOR_END: make_array
 
+// ANCHOR: make_pair
+/// Exercise of chapter 11: `make_pair(first anyelement, second anyelement) RETURNS anyarray`,
+/// a two-element array; either element may be NULL.
+///
+/// Both arguments are `anyelement`, so the parser has resolved them to one type and coerced
+/// both to it: argument 0's type is the element type. The rest is `make_array` with two
+/// elements: the Datums and NULL flags are arrays of two, still one dimension.
+#[pg_extern(immutable, parallel_safe)]
+fn make_pair(
+    first: Option<AnyElement>,
+    second: Option<AnyElement>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<AnyArray> {
+    // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has two arguments.
+    let element_type = unsafe { pg_getarg_type(fcinfo, 0) };
+    if element_type == pg_sys::InvalidOid {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE,
+            "could not determine data type of input"
+        );
+    }
+    let split = |element: Option<AnyElement>| match element {
+        Some(element) => (element.datum(), false),
+        None => (pg_sys::Datum::from(0), true),
+    };
+    let ((first, first_null), (second, second_null)) = (split(first), split(second));
+    let mut datums = [first, second];
+    let mut nulls = [first_null, second_null];
+
+    let mut typlen: i16 = 0;
+    let mut typbyval = false;
+    let mut typalign: std::ffi::c_char = 0;
+    // SAFETY: as in make_array: a valid type oid, out parameters pointing at live locals.
+    unsafe {
+        pg_sys::get_typlenbyvalalign(element_type, &mut typlen, &mut typbyval, &mut typalign);
+    }
+
+    let mut dims = [2];
+    let mut lbs = [1];
+    // SAFETY: one dimension of two elements: datums and nulls have 2 entries, dims and lbs
+    // have ndims = 1, and each non-NULL datum is a valid value of element_type for the
+    // duration of this call.
+    let array = unsafe {
+        pg_sys::construct_md_array(
+            datums.as_mut_ptr(),
+            nulls.as_mut_ptr(),
+            1,
+            dims.as_mut_ptr(),
+            lbs.as_mut_ptr(),
+            element_type,
+            typlen.into(),
+            typbyval,
+            typalign,
+        )
+    };
+    // SAFETY: array is a freshly built, non-NULL array of element_type.
+    unsafe {
+        AnyArray::from_polymorphic_datum(
+            pg_sys::Datum::from(array),
+            false,
+            pg_sys::get_array_type(element_type),
+        )
+    }
+}
+// ANCHOR_END: make_pair
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -126,5 +193,29 @@ mod tests {
         unsafe {
             pg_sys::OidFunctionCall1Coll(oid, pg_sys::InvalidOid, pg_sys::Datum::from(42));
         }
+    }
+
+    #[pg_test]
+    fn make_pair_of_two_elements() {
+        assert_eq!(
+            Spi::get_one::<String>("SELECT make_pair('a'::text, NULL)::text"),
+            Ok(Some("{a,NULL}".into()))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT make_pair(1, '2')::text"),
+            Ok(Some("{1,2}".into()))
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT pg_typeof(make_pair(point(1, 2), NULL))::text"),
+            Ok(Some("point[]".into()))
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT make_pair(1, 2.5)"),
+            Some("42883".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT make_pair(NULL, NULL)"),
+            Some("42804".into())
+        );
     }
 }

@@ -67,6 +67,40 @@ pub fn retcomposite(
 }
 // ANCHOR_END: retcomposite
 
+// ANCHOR: multiples
+/// Exercise of chapter 10: `multiples(count, base)` returns the rows `(n, n * base)` for
+/// `n = 1 .. count`, one per call: unlike `retcomposite`, every row is different.
+///
+/// The C version keeps its position in `FuncCallContext.call_cntr` and computes each row from
+/// it; here the position is the state of a `RangeInclusive`, and `TableIterator` keeps the
+/// iterator in `user_fctx` for us. pgrx generates the declaration,
+/// `RETURNS TABLE (n integer, product integer)`, which the C version writes out. Both check
+/// the arguments once, on the first call: `|n * base| <= |count * base|`, so if the last
+/// product fits in an `integer`, every product does.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn multiples(
+    count: i32,
+    base: i32,
+) -> TableIterator<'static, (name!(n, i32), name!(product, i32))> {
+    if count < 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "count must not be negative"
+        );
+    }
+    if count.checked_mul(base).is_none() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range"
+        );
+    }
+    // Cannot overflow: the last product, count * base, was checked above.
+    TableIterator::new((1..=count).map(move |n| (n, n * base)))
+}
+// ANCHOR_END: multiples
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -119,6 +153,32 @@ mod tests {
         assert_eq!(
             crate::testing::sqlstate_of("SELECT * FROM retcomposite(1, 715827882)"),
             None
+        );
+    }
+
+    #[pg_test]
+    fn multiples_rows_and_bad_arguments() {
+        assert_eq!(
+            Spi::get_one::<i64>(
+                "SELECT sum(product) FROM multiples(100, -3) WHERE product = -3 * n"
+            ),
+            Ok(Some(-15150))
+        );
+        assert_eq!(
+            Spi::get_one::<i64>("SELECT count(*) FROM multiples(0, 7)"),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT max(product) FROM multiples(2, 1073741823)"),
+            Ok(Some(2147483646))
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT * FROM multiples(-1, 7)"),
+            Some("22023".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT * FROM multiples(2, 1073741824)"),
+            Some("22003".into())
         );
     }
 }

@@ -15,8 +15,9 @@
 //! Locking: a writer holds the lock `LW_EXCLUSIVE` from before it looks at the file until its
 //! line is written: checking the cache, numbering the line and writing it are one critical
 //! section, so lines never interleave, the file is in sequence-number order, and the number a
-//! line gets is the number of lines before it plus one. `xfunc_log_tail` holds it `LW_SHARED`
-//! while it reads, so it never sees half a line. Nothing else is locked while it is held.
+//! line gets is the number of lines before it plus one. `xfunc_log_tail` and
+//! `xfunc_log_lines` hold it `LW_SHARED` while they read, so they never see half a line nor a
+//! file a writer is cutting short. Nothing else is locked while it is held.
 //!
 //! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
 //! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). A write that fails
@@ -646,6 +647,60 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
 }
 // ANCHOR_END: xfunc_log_tail
 
+// ANCHOR: xfunc_log_lines
+/// Exercise of chapter 13: `xfunc_log_lines() RETURNS bigint`, how many lines the log file
+/// holds. Since the numbering counts the lines, that is the sequence number of its last
+/// complete line: 0 when the file is empty or does not exist, XX001 when that line is not
+/// ours. The cache in shared memory cannot answer (it is empty after a restart and knows
+/// nothing of another file); the file can.
+///
+/// It only reads, yet it holds the lock in shared mode, as `xfunc_log_tail` does: a writer
+/// may cut the file short (a failed write, a torn line removed by the recovery) between our
+/// `fstat` and our read. The C version does the same with `OpenTransientFile`, `fstat` and
+/// `pg_pread` by hand.
+#[pg_extern(volatile)]
+pub fn xfunc_log_lines() -> i64 {
+    let log = shared_log_get();
+    let path = log_file_checked();
+    let file = match ExternalFile::open(OpenOptions::new().read(true), &path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return 0,
+        Err(err) => file_error("open", &path, &err),
+    };
+
+    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
+    let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_SHARED) };
+    let size = match file.metadata() {
+        Ok(meta) => meta.len(),
+        Err(err) => file_error("stat", &path, &err),
+    };
+    if size == 0 {
+        return 0;
+    }
+    let seq = newline_before(&file, &path, size).and_then(|last_newline| {
+        let line_start = newline_before(&file, &path, last_newline).map_or(0, |nl| nl + 1);
+        let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
+        if let Err(err) = file.read_exact_at(&mut head, line_start) {
+            file_error("read", &path, &err);
+        }
+        parse_seq(&head)
+    });
+    match seq.and_then(|seq| i64::try_from(seq).ok()) {
+        Some(lines) => lines,
+        None => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+                format!(
+                    "last line of log file \"{}\" has no sequence number",
+                    path.to_string_lossy()
+                )
+            );
+        }
+    }
+}
+// ANCHOR_END: xfunc_log_lines
+
 // ANCHOR: grants
 // Writing a file on the server is what pg_write_server_files may do; reading, what
 // pg_read_server_files may do. Superusers may do both.
@@ -655,9 +710,11 @@ REVOKE EXECUTE ON FUNCTION xfunc_log(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log(text) TO pg_write_server_files;
 REVOKE EXECUTE ON FUNCTION xfunc_log_tail(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
+REVOKE EXECUTE ON FUNCTION xfunc_log_lines() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 "#,
     name = "shared_log_grants",
-    requires = [xfunc_log, xfunc_log_tail]
+    requires = [xfunc_log, xfunc_log_tail, xfunc_log_lines]
 );
 // ANCHOR_END: grants
 
@@ -672,6 +729,7 @@ mod tests {
         for query in [
             "SELECT xfunc_log('hello')",
             "SELECT * FROM xfunc_log_tail(3)",
+            "SELECT xfunc_log_lines()",
         ] {
             assert_eq!(
                 crate::testing::sqlstate_of(query),

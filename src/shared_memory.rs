@@ -189,9 +189,9 @@ fn shared_counter_get() -> *mut SharedCounter {
 // ANCHOR: add
 /// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
 /// "Shared Memory and LWLocks" (which describes the set-up but shows no function): adds
-/// `delta` to the shared total and returns the new total. The read, the check and the write happen under the exclusive lock,
-/// so no concurrent update is lost; on overflow nothing changes and SQLSTATE 22003 is raised
-/// (the guard releases the lock as the error unwinds).
+/// `delta` to the shared total and returns the new total. The read, the check and the write
+/// happen under the exclusive lock, so no concurrent update is lost; on overflow nothing
+/// changes and SQLSTATE 22003 is raised (the guard releases the lock as the error unwinds).
 ///
 /// The C version declares `PG_FUNCTION_INFO_V1`, reads `PG_GETARG_INT64(0)` and releases the
 /// lock by hand before `ereport`; here pgrx writes the wrapper, and `Drop` releases the lock.
@@ -234,6 +234,28 @@ pub fn shared_counter() -> TableIterator<'static, (name!(value, i64), name!(upda
 }
 // ANCHOR_END: read
 
+// ANCHOR: swap
+/// Exercise of chapter 12: `shared_counter_swap(new_value bigint) RETURNS bigint` sets the
+/// shared total to `new_value` and returns the total it replaced; it counts as one update.
+///
+/// Reading with `shared_counter()` and then writing would let another backend's update fall
+/// in between and be lost; under one exclusive lock the read and the write are one step. The C
+/// version acquires and releases the lock by hand; here the guard releases it.
+#[pg_extern(volatile)]
+pub fn shared_counter_swap(new_value: i64) -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: as in shared_counter_add.
+    let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: we hold the lock exclusively, so no other process reads or writes these fields.
+    unsafe {
+        let old = (*shared).value;
+        (*shared).value = new_value;
+        (*shared).updates += 1;
+        old
+    }
+}
+// ANCHOR_END: swap
+
 /// `shared_counter_reset() RETURNS void`: sets both fields back to zero, under the exclusive
 /// lock. The C version writes the V1 wrapper and `PG_RETURN_VOID()`; pgrx derives both from
 /// the Rust signature, and the guard releases the lock.
@@ -262,6 +284,7 @@ mod tests {
             "SELECT shared_counter_add(1)",
             "SELECT * FROM shared_counter()",
             "SELECT shared_counter_reset()",
+            "SELECT shared_counter_swap(1)",
         ] {
             assert_eq!(
                 crate::testing::sqlstate_of(query),

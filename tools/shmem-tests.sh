@@ -260,7 +260,8 @@ no_preload() {
     sql postgres -c "CREATE DATABASE $ext" >/dev/null
     sql "$ext" -c "CREATE EXTENSION $ext" >/dev/null
     for query in "SELECT shared_counter_add(1)" "SELECT * FROM shared_counter()" \
-                 "SELECT shared_counter_reset()" "SELECT xfunc_log('hello')" \
+                 "SELECT shared_counter_reset()" "SELECT shared_counter_swap(1)" \
+                 "SELECT xfunc_log('hello')" \
                  "SELECT * FROM xfunc_log_tail(1)"; do
       expect_error "$ext" "$query" "55000: $ext must be loaded via shared_preload_libraries"
     done
