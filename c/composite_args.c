@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -90,3 +91,35 @@ c_overpaid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(DatumGetInt32(salary) > limit);
 }
 /* ANCHOR_END: c_overpaid */
+
+/* ANCHOR: overpaid_by */
+/*
+ * overpaid_by(emp, integer) RETURNS integer
+ *
+ * The chapter's exercise: by how much is the salary above the limit? salary - limit, negative
+ * below it, NULL for a NULL salary. The subtraction is checked: it can overflow int4.
+ */
+PG_FUNCTION_INFO_V1(overpaid_by);
+
+Datum
+overpaid_by(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader emp = PG_GETARG_HEAPTUPLEHEADER(0);
+	int32		limit = PG_GETARG_INT32(1);
+	bool		isnull;
+	Datum		salary;
+	int32		result;
+
+	check_salary_column(emp);
+
+	salary = GetAttributeByName(emp, "salary", &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	if (pg_sub_s32_overflow(DatumGetInt32(salary), limit, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer out of range")));
+
+	PG_RETURN_INT32(result);
+}
+/* ANCHOR_END: overpaid_by */

@@ -10,6 +10,8 @@ CREATE TABLE emp (
     age         integer,
     cubicle     point
 );
+-- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
+SELECT pg_catalog.pg_extension_config_dump('emp', '');
 -- ANCHOR_END: emp_table
 
 -- ANCHOR: c_overpaid
@@ -17,3 +19,9 @@ CREATE FUNCTION c_overpaid("emp" emp, "limit" integer) RETURNS boolean
     AS 'MODULE_PATHNAME', 'c_overpaid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: c_overpaid
+
+-- ANCHOR: overpaid_by
+CREATE FUNCTION overpaid_by("emp" emp, "limit" integer) RETURNS integer
+    AS 'MODULE_PATHNAME', 'overpaid_by'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: overpaid_by

@@ -99,6 +99,73 @@ divmod(PG_FUNCTION_ARGS)
 }
 /* ANCHOR_END: divmod */
 
+/* ANCHOR: floor_divmod */
+/*
+ * floor_divmod(dividend integer, divisor integer) RETURNS divmod_result
+ *
+ * The chapter's exercise: division rounded toward minus infinity, as Python's divmod does, so
+ * the remainder takes the divisor's sign. Same row type and same errors as divmod.
+ */
+PG_FUNCTION_INFO_V1(floor_divmod);
+
+Datum
+floor_divmod(PG_FUNCTION_ARGS)
+{
+	int32		dividend = PG_GETARG_INT32(0);
+	int32		divisor = PG_GETARG_INT32(1);
+	int32		quotient;
+	int32		remainder;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context "
+						"that cannot accept type record")));
+	check_divmod_result(tupdesc);
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	if (divisor == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DIVISION_BY_ZERO),
+				 errmsg("division by zero")));
+	if (divisor == -1)
+	{
+		if (unlikely(dividend == PG_INT32_MIN))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+		quotient = -dividend;
+		remainder = 0;
+	}
+	else
+	{
+		quotient = dividend / divisor;
+		remainder = dividend % divisor;
+	}
+
+	/*
+	 * C truncates toward zero; step down when the remainder and the divisor have opposite signs.
+	 * This cannot overflow: with a nonzero remainder the quotient was rounded toward zero from a
+	 * value that is not an integer, so it is above PG_INT32_MIN, and the sum of two numbers of
+	 * opposite signs lies between them.
+	 */
+	if (remainder != 0 && (remainder < 0) != (divisor < 0))
+	{
+		quotient -= 1;
+		remainder += divisor;
+	}
+
+	values[0] = Int32GetDatum(quotient);
+	values[1] = Int32GetDatum(remainder);
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+/* ANCHOR_END: floor_divmod */
+
 /* ANCHOR: split_pair */
 /*
  * split_pair(pair text) RETURNS record

@@ -10,6 +10,12 @@ CREATE FUNCTION divmod("dividend" integer, "divisor" integer) RETURNS divmod_res
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: divmod
 
+-- ANCHOR: floor_divmod
+CREATE FUNCTION floor_divmod("dividend" integer, "divisor" integer) RETURNS divmod_result
+    AS 'MODULE_PATHNAME', 'floor_divmod'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: floor_divmod
+
 -- ANCHOR: split_pair
 -- RETURNS record with no OUT parameters: the caller's column definition list gives the row type.
 -- STABLE, not IMMUTABLE: the caller's input functions may depend on settings (DateStyle,

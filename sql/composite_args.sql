@@ -61,11 +61,13 @@ ALTER TABLE emp ALTER COLUMN salary TYPE bigint;
 SELECT c_overpaid(emp, 1500) FROM emp WHERE name = 'Ginger';  -- expect: ERROR 42804 even if NULL
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
+-- ANCHOR: dropped_salary
 BEGIN;
 ALTER TABLE emp DROP COLUMN salary;
 SELECT c_overpaid(emp, 1500) FROM emp WHERE name = 'Sam';     -- expect: ERROR 42703 no salary
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
+-- ANCHOR_END: dropped_salary
 -- ANCHOR_END: altered_emp
 
 -- A domain over integer is still an integer: accepted.
@@ -77,13 +79,30 @@ SELECT name, c_overpaid(emp, 1500) AS overpaid FROM emp ORDER BY name;
 ROLLBACK;
 -- ANCHOR_END: domain_salary
 
+-- The exercise: overpaid_by(emp, integer) is salary - limit, NULL for a NULL salary, with the
+-- subtraction checked and the row type checked as in c_overpaid.
+-- ANCHOR: overpaid_by
+SELECT name, salary, overpaid_by(emp, 1500) AS by FROM emp ORDER BY name;
+SELECT overpaid_by(ROW('Ann', 2147483647, 33, NULL), 0) AS max_over_zero,
+       overpaid_by(ROW('Ann', -1, 33, NULL), 2147483647) AS min_int;
+SELECT overpaid_by(ROW('Ann', -2147483648, 33, NULL), 1);  -- expect: ERROR 22003 below int4
+\echo :LAST_ERROR_SQLSTATE
+SELECT overpaid_by(ROW('Ann', 2147483647, 33, NULL), -1);  -- expect: ERROR 22003 above int4
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+ALTER TABLE emp ALTER COLUMN salary TYPE text;
+SELECT overpaid_by(emp, 1500) FROM emp WHERE name = 'Sam';  -- expect: ERROR 42804 text salary
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- ANCHOR_END: overpaid_by
+
 -- What both builds must agree on: the function's declaration and the table's columns.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname = 'c_overpaid'
- ORDER BY args;
+ WHERE p.proname IN ('c_overpaid', 'overpaid_by')
+ ORDER BY p.proname, args;
 SELECT attnum, attname, format_type(atttypid, atttypmod) AS type
   FROM pg_attribute
  WHERE attrelid = 'emp'::regclass AND attnum > 0

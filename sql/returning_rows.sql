@@ -9,7 +9,9 @@
 
 -- ANCHOR: divmod
 SELECT divmod(7, 2);
+-- ANCHOR: try_divmod
 SELECT * FROM divmod(7, -2);
+-- ANCHOR_END: try_divmod
 SELECT (divmod(-7, 2)).*, -7 / 2 AS "-7 / 2", -7 % 2 AS "-7 % 2";
 SELECT (divmod(-2147483648, 1)).quotient AS min_int, (divmod(2147483647, -1)).quotient AS neg_max;
 -- ANCHOR_END: divmod
@@ -54,7 +56,9 @@ SELECT * FROM divmod(7, 2) AS (q integer, r integer);  -- expect: ERROR 42601 no
 \echo :LAST_ERROR_SQLSTATE
 
 -- ANCHOR: split_pair
+-- ANCHOR: try_split_pair
 SELECT * FROM split_pair('port=5432') AS (key text, value integer);
+-- ANCHOR_END: try_split_pair
 SELECT * FROM split_pair('big=99999999999') AS (key text, value bigint);
 SELECT * FROM split_pair('expr=a=b') AS (key text, value text);
 SELECT * FROM split_pair('day=2024-02-29') AS (key name, value date);
@@ -70,7 +74,9 @@ SELECT * FROM split_pair(NULL) AS (key text, value text);
 -- ANCHOR_END: split_pair_nulls
 
 -- ANCHOR: split_pair_record_error
+-- ANCHOR: try_record_error
 SELECT split_pair('port=5432');   -- expect: ERROR 0A000 no column definition list in SELECT
+-- ANCHOR_END: try_record_error
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM split_pair('port=5432');  -- expect: ERROR 42601 FROM needs one
 \echo :LAST_ERROR_SQLSTATE
@@ -85,12 +91,36 @@ SELECT * FROM split_pair('port=99999999999') AS (key text, value integer);  -- e
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: split_pair_errors
 
+-- The exercise: floor_divmod rounds toward minus infinity; the remainder takes the divisor's
+-- sign. Checked against SQL's floor() over every pair of a grid that includes the extremes.
+-- ANCHOR: floor_divmod
+SELECT * FROM floor_divmod(7, -2);
+SELECT a, b, (floor_divmod(a, b)).*
+    FROM (VALUES (7), (-7)) AS x(a), (VALUES (2), (-2)) AS y(b)
+    ORDER BY a DESC, b DESC;
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE floor_divmod(a, b) =
+           ROW(floor(a::numeric / b)::integer,
+               (a - b * floor(a::numeric / b))::integer)::divmod_result) AS as_floor
+    FROM unnest('{-2147483648,-2147483647,-7,-6,-1,0,1,6,7,2147483647}'::integer[]) AS a,
+         unnest('{-2147483648,-7,-2,1,2,3,7,2147483647}'::integer[]) AS b;
+SELECT floor_divmod(-2147483648, -1);  -- expect: ERROR 22003 the quotient 2^31 does not fit
+\echo :LAST_ERROR_SQLSTATE
+SELECT floor_divmod(7, 0);             -- expect: ERROR 22012 division by zero
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+ALTER TYPE divmod_result ALTER ATTRIBUTE remainder TYPE bigint;
+SELECT floor_divmod(7, 2);             -- expect: ERROR 42804 remainder is bigint
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- ANCHOR_END: floor_divmod
+
 -- What both builds must agree on: the functions' declarations and divmod_result's columns.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname IN ('divmod', 'split_pair')
+ WHERE p.proname IN ('divmod', 'floor_divmod', 'split_pair')
  ORDER BY p.proname, args;
 SELECT attnum, attname, format_type(atttypid, atttypmod) AS type
   FROM pg_attribute

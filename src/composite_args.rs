@@ -18,6 +18,8 @@ CREATE TABLE emp (
     age         integer,
     cubicle     point
 );
+-- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
+SELECT pg_catalog.pg_extension_config_dump('emp', '');
 "#,
     name = "emp",
 );
@@ -81,6 +83,35 @@ fn check_salary_column(emp: &PgHeapTuple<'_, AllocatedByRust>) -> std::num::NonZ
     attno
 }
 // ANCHOR_END: check_salary
+
+// ANCHOR: overpaid_by
+/// `overpaid_by(emp, integer)`: the chapter's exercise. By how much is the salary above the
+/// limit? `salary - limit`, negative below it, NULL for a NULL salary.
+///
+/// The same row access as `c_overpaid`, plus the arithmetic the manual's comparison did not
+/// need: the C version subtracts with `pg_sub_s32_overflow`; `checked_sub` is its Rust twin.
+#[pg_extern(immutable, parallel_safe, requires = ["emp"])]
+pub fn overpaid_by(emp: pgrx::composite_type!("emp"), limit: i32) -> Option<i32> {
+    let salary = check_salary_column(&emp);
+    match emp.get_by_index::<i32>(salary) {
+        Ok(Some(salary)) => match salary.checked_sub(limit) {
+            Some(difference) => Some(difference),
+            None => {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                    "integer out of range"
+                );
+            }
+        },
+        Ok(None) => None,
+        // Unreachable after check_salary_column; an error, not a panic, all the same.
+        Err(e) => {
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+        }
+    }
+}
+// ANCHOR_END: overpaid_by
 
 /// The OID of the row's type (`emp`, or whatever the row type of an altered table now is).
 fn row_type(emp: &PgHeapTuple<'_, AllocatedByRust>) -> pg_sys::Oid {
@@ -150,5 +181,30 @@ mod tests {
         assert_eq!(crate::testing::sqlstate_of(query), Some("42804".into()));
         Spi::run("ALTER TABLE emp DROP COLUMN salary").expect("altering emp");
         assert_eq!(crate::testing::sqlstate_of(query), Some("42703".into()));
+    }
+
+    #[pg_test]
+    fn overpaid_by_subtracts_with_overflow_check() {
+        fill_emp();
+        let by = |name: &str| {
+            Spi::get_one_with_args::<i32>(
+                "SELECT overpaid_by(emp, 1500) FROM emp WHERE name = $1",
+                &[name.into()],
+            )
+        };
+        assert_eq!(by("Bill"), Ok(Some(-500)));
+        assert_eq!(by("Sam"), Ok(Some(500)));
+        assert_eq!(by("Ginger"), Ok(None));
+        assert_eq!(
+            crate::testing::sqlstate_of(
+                "SELECT overpaid_by(ROW('x', -2147483648, 1, NULL)::emp, 1)"
+            ),
+            Some("22003".into())
+        );
+        Spi::run("ALTER TABLE emp ALTER COLUMN salary TYPE bigint").expect("altering emp");
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT overpaid_by(emp, 1) FROM emp"),
+            Some("42804".into())
+        );
     }
 }

@@ -93,6 +93,64 @@ fn divmod(
 }
 // ANCHOR_END: divmod
 
+// ANCHOR: floor_divmod
+/// `floor_divmod(dividend, divisor)`: the chapter's exercise. Division rounded toward minus
+/// infinity, as Python's `divmod` does: the remainder takes the divisor's sign. Same row type,
+/// same errors as `divmod`.
+///
+/// As in the C version, the truncating quotient is corrected by one step when the remainder
+/// and the divisor have opposite signs; pgrx forms the tuple, as in `divmod`.
+#[pg_extern(immutable, parallel_safe, requires = ["divmod_result"])]
+fn floor_divmod(
+    dividend: i32,
+    divisor: i32,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pgrx::composite_type!('static, "divmod_result") {
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
+    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
+    check_divmod_result(&tupdesc);
+    // SAFETY: as in divmod: registers a RECORD descriptor, a no-op for divmod_result.
+    unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
+
+    if divisor == 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
+            "division by zero"
+        );
+    }
+    let (Some(quotient), Some(remainder)) =
+        (dividend.checked_div(divisor), dividend.checked_rem(divisor))
+    else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range"
+        );
+    };
+    // Cannot overflow: with a nonzero remainder, the quotient was rounded toward zero from a
+    // value that is not an integer, so it is above i32::MIN; and remainder and divisor have
+    // opposite signs, so their sum lies between them.
+    let (quotient, remainder) = if remainder != 0 && (remainder < 0) != (divisor < 0) {
+        (quotient - 1, remainder + divisor)
+    } else {
+        (quotient, remainder)
+    };
+
+    // SAFETY: two int4 Datums for a descriptor of two int4 columns (check_divmod_result).
+    let row = unsafe {
+        PgHeapTuple::from_datums(tupdesc, [quotient.into_datum(), remainder.into_datum()])
+    };
+    match row {
+        Ok(row) => row,
+        Err(e) => {
+            // Unreachable after check_divmod_result; an error, not a panic, all the same.
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+        }
+    }
+}
+// ANCHOR_END: floor_divmod
+
 // ANCHOR: check_divmod_result
 /// Raises a clear error unless the row type we are about to fill is `(integer, integer)`.
 ///
@@ -245,5 +303,38 @@ mod tests {
                 "{query}"
             );
         }
+    }
+
+    #[pg_test]
+    fn floor_divmod_rounds_toward_minus_infinity() {
+        // The same property the regression test checks over a grid, for the four sign cases
+        // and the extremes: quotient = floor(a / b), remainder = a - b * quotient.
+        for (a, b) in [
+            (7, 2),
+            (-7, 2),
+            (7, -2),
+            (-7, -2),
+            (6, -3),
+            (i32::MIN, 1),
+            (i32::MIN, 2),
+            (i32::MIN, i32::MAX),
+            (i32::MAX, i32::MIN),
+            (i32::MAX, -1),
+        ] {
+            let same = Spi::get_one_with_args::<bool>(
+                "SELECT floor_divmod($1, $2) = ROW(floor($1::numeric / $2)::integer, \
+                 ($1 - $2 * floor($1::numeric / $2))::integer)::divmod_result",
+                &[a.into(), b.into()],
+            );
+            assert_eq!(same, Ok(Some(true)), "floor_divmod({a}, {b})");
+        }
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT floor_divmod(1, 0)"),
+            Some("22012".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT floor_divmod(-2147483648, -1)"),
+            Some("22003".into())
+        );
     }
 }

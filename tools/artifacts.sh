@@ -7,7 +7,8 @@
 #
 # Reads the installed build (just install): xfunc.so and xfunc_c.so and their extension scripts
 # in the checkout's PostgreSQL copy, c/Makefile through `make -n`, and the running cluster, where
-# it runs `make installcheck` and creates each extension in a scratch database to read pg_proc.
+# it runs `make installcheck` and reads pg_proc in the reader's databases xfunc and xfunc_c, in
+# which just install created each extension afresh.
 # To keep the files stable, machine-specific paths are written as $XFUNC_PG (tools/env.sh),
 # symbol addresses and test timings are dropped, and lists are sorted. Nothing here depends on
 # the Rust profile: a dev and a release install give the same files.
@@ -39,6 +40,10 @@ make -s -q -C c PG_CONFIG="$PG_CONFIG" all 2>/dev/null \
   || fail "c/ is not built from its current sources: run just install"
 cluster() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres "$@"; }
 cluster -d postgres -c 'SELECT 1' >/dev/null 2>&1 || fail "the cluster is not running: just cluster-start"
+for db in xfunc xfunc_c; do
+  [ "$(cluster -d "$db" -A -t -c "SELECT count(*) FROM pg_extension WHERE extname = '$db'" 2>/dev/null)" = 1 ] \
+    || fail "database $db has no extension $db: run just install"
+done
 
 # Replaces the path of the checkout's PostgreSQL copy (and the cluster's socket and port, which
 # only pg_regress prints) by the names tools/env.sh gives them.
@@ -85,13 +90,11 @@ one_line ' -emit-llvm -c -o xfunc_c\.bc xfunc_c\.c$' "$build" | wrap > "$out/xfu
 one_line ' -shared -o xfunc_c\.so ' "$build" | wrap > "$out/xfunc_c.link.txt"
 
 # --- chapter 6: the dynamic symbol table of both libraries ------------------------------------
-# Creates extension $1 in a scratch database and reads its catalog: writes $out/$1.functions,
-# "symbol<TAB>function(argument types)" per SQL-callable C function, and appends to pg_proc.txt.
+# Reads the catalog of database $1, where just install created extension $1: writes
+# $out/$1.functions, "symbol<TAB>function(argument types)" per SQL-callable C function, and
+# appends to pg_proc.txt the query the book's chapter 6 asks the reader to run, and its output.
 functions_of() {
-  local ext=$1 db=artifacts_$1
-  cluster -d postgres -c 'SET client_min_messages = warning' \
-    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-  cluster -d "$db" -c "CREATE EXTENSION $ext"
+  local ext=$1 db=$1
   cluster -d "$db" -A -t -F $'\t' -v ext="$ext" >"$out/$ext.functions" <<'SQL'
 SELECT p.prosrc, p.oid::regprocedure
   FROM pg_depend d
@@ -106,9 +109,8 @@ SQL
 SELECT oid::regprocedure AS function, probin, prosrc
   FROM pg_proc
  WHERE probin = '\$libdir/$ext'
- ORDER BY 1;
+ ORDER BY oid::regprocedure::text;
 SQL
-  cluster -d postgres -c "DROP DATABASE $db"
 }
 
 # Annotates the sorted names of the symbols a library exports (nm -D --defined-only) with what
@@ -140,7 +142,7 @@ dynsym() {
 
 : >"$out/pg_proc.txt"
 for lib in xfunc xfunc_c; do
-  { echo "-- ANCHOR: $lib"; echo "-- in a database where CREATE EXTENSION $lib has run"; } >>"$out/pg_proc.txt"
+  { echo "-- ANCHOR: $lib"; echo "-- in database $lib (just psql -d $lib)"; } >>"$out/pg_proc.txt"
   functions_of "$lib"
   echo "-- ANCHOR_END: $lib" >>"$out/pg_proc.txt"
   dynsym "$lib" "$out/$lib.functions" >"$out/$lib.dynsym.txt"
@@ -155,6 +157,16 @@ nm -D --undefined-only --format=posix "$pkglibdir/xfunc_c.so" | awk '{ print $2,
 # library's own exported ones, which a symbol of the same name loaded earlier would interpose.
 readelf -r --wide "$pkglibdir/xfunc_c.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort \
   >"$out/xfunc_c.plt.txt"
+# Chapter 6's exercise: the calls of each library that another library loaded earlier could
+# interpose, those whose PLT slot names a symbol the library itself exports.
+for lib in xfunc xfunc_c; do
+  echo "# ANCHOR: $lib"
+  found=$(comm -12 \
+    <(readelf -r --wide "$pkglibdir/$lib.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort) \
+    <(nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u))
+  printf '%s\n' "${found:-(nothing)}"
+  echo "# ANCHOR_END: $lib"
+done >"$out/interposable.txt"
 for lib in xfunc xfunc_c; do
   needed=$(readelf -d "$pkglibdir/$lib.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | paste -s -d ' ')
   printf '%-11s %s\n' "$lib.so" "${needed:-(none)}"
@@ -247,6 +259,14 @@ if ! env $(tools/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$P
 fi
 normalise <"$out/installcheck.log" |
   sed -E 's/^(test .* \.\.\. [a-z ]*ok)[[:space:]]+[0-9]+ ms$/\1/' >"$out/xfunc_c.installcheck.txt"
+# Chapter 7's exercise: one test only, REGRESS overridden on make's command line.
+if ! env $(tools/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
+     REGRESS=returning_rows >"$out/installcheck.log" 2>&1; then
+  cat "$out/installcheck.log" target/regress/xfunc_c-pgxs/regression.diffs 2>/dev/null || true
+  fail "make installcheck REGRESS=returning_rows failed"
+fi
+normalise <"$out/installcheck.log" |
+  sed -E 's/^(test .* \.\.\. [a-z ]*ok)[[:space:]]+[0-9]+ ms$/\1/' >"$out/xfunc_c.installcheck-one.txt"
 rm "$out/installcheck.log"
 
 cat >"$out/README.md" <<'EOF'
