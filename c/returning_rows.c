@@ -48,12 +48,73 @@ check_divmod_result(TupleDesc tupdesc)
 
 /* ANCHOR: divmod */
 /*
+ * The descriptor of the divmod_result row this call returns: asked for, checked
+ * (check_divmod_result, above) and blessed, before any arithmetic can fail.
+ */
+static TupleDesc
+divmod_tupdesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context "
+						"that cannot accept type record")));
+	check_divmod_result(tupdesc);
+	return BlessTupleDesc(tupdesc);
+}
+
+/*
+ * Truncating division, (dividend / divisor, dividend % divisor), with the checks of the built-in
+ * int4div: dividing by zero is an error, and so is PG_INT32_MIN / -1, whose quotient does not
+ * fit (in C it would not even wrap: the CPU traps).
+ */
+static void
+checked_divmod(int32 dividend, int32 divisor, int32 *quotient, int32 *remainder)
+{
+	if (divisor == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DIVISION_BY_ZERO),
+				 errmsg("division by zero")));
+	if (divisor == -1)
+	{
+		if (unlikely(dividend == PG_INT32_MIN))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+		*quotient = -dividend;
+		*remainder = 0;
+	}
+	else
+	{
+		*quotient = dividend / divisor;
+		*remainder = dividend % divisor;
+	}
+}
+
+/*
+ * The row (quotient, remainder), formed from two Datums by heap_form_tuple, as the composite
+ * Datum to return. tupdesc must come from divmod_tupdesc.
+ */
+static Datum
+divmod_row(TupleDesc tupdesc, int32 quotient, int32 remainder)
+{
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	HeapTuple	tuple;
+
+	values[0] = Int32GetDatum(quotient);
+	values[1] = Int32GetDatum(remainder);
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	return HeapTupleGetDatum(tuple);
+}
+
+/*
  * divmod(dividend integer, divisor integer) RETURNS divmod_result
  *
  * Truncating division, like SQL's / and %, returned as one row (quotient, remainder) built from
- * Datums with heap_form_tuple. The checks are those of the built-in int4div: dividing by zero is
- * an error, and so is PG_INT32_MIN / -1, whose quotient does not fit (in C it would not even
- * wrap: the CPU traps).
+ * Datums with heap_form_tuple.
  */
 PG_FUNCTION_INFO_V1(divmod);
 
@@ -62,40 +123,12 @@ divmod(PG_FUNCTION_ARGS)
 {
 	int32		dividend = PG_GETARG_INT32(0);
 	int32		divisor = PG_GETARG_INT32(1);
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-	HeapTuple	tuple;
+	TupleDesc	tupdesc = divmod_tupdesc(fcinfo);
+	int32		quotient;
+	int32		remainder;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context "
-						"that cannot accept type record")));
-	check_divmod_result(tupdesc);
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	if (divisor == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DIVISION_BY_ZERO),
-				 errmsg("division by zero")));
-	if (divisor == -1)
-	{
-		if (unlikely(dividend == PG_INT32_MIN))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("integer out of range")));
-		values[0] = Int32GetDatum(-dividend);
-		values[1] = Int32GetDatum(0);
-	}
-	else
-	{
-		values[0] = Int32GetDatum(dividend / divisor);
-		values[1] = Int32GetDatum(dividend % divisor);
-	}
-
-	tuple = heap_form_tuple(tupdesc, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+	checked_divmod(dividend, divisor, &quotient, &remainder);
+	PG_RETURN_DATUM(divmod_row(tupdesc, quotient, remainder));
 }
 /* ANCHOR_END: divmod */
 
@@ -104,7 +137,8 @@ divmod(PG_FUNCTION_ARGS)
  * floor_divmod(dividend integer, divisor integer) RETURNS divmod_result
  *
  * The chapter's exercise: division rounded toward minus infinity, as Python's divmod does, so
- * the remainder takes the divisor's sign. Same row type and same errors as divmod.
+ * the remainder takes the divisor's sign. Same row type and same errors as divmod, whose
+ * helpers it shares.
  */
 PG_FUNCTION_INFO_V1(floor_divmod);
 
@@ -113,39 +147,11 @@ floor_divmod(PG_FUNCTION_ARGS)
 {
 	int32		dividend = PG_GETARG_INT32(0);
 	int32		divisor = PG_GETARG_INT32(1);
+	TupleDesc	tupdesc = divmod_tupdesc(fcinfo);
 	int32		quotient;
 	int32		remainder;
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-	HeapTuple	tuple;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context "
-						"that cannot accept type record")));
-	check_divmod_result(tupdesc);
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	if (divisor == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DIVISION_BY_ZERO),
-				 errmsg("division by zero")));
-	if (divisor == -1)
-	{
-		if (unlikely(dividend == PG_INT32_MIN))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("integer out of range")));
-		quotient = -dividend;
-		remainder = 0;
-	}
-	else
-	{
-		quotient = dividend / divisor;
-		remainder = dividend % divisor;
-	}
+	checked_divmod(dividend, divisor, &quotient, &remainder);
 
 	/*
 	 * C truncates toward zero; step down when the remainder and the divisor have opposite signs.
@@ -159,10 +165,7 @@ floor_divmod(PG_FUNCTION_ARGS)
 		remainder += divisor;
 	}
 
-	values[0] = Int32GetDatum(quotient);
-	values[1] = Int32GetDatum(remainder);
-	tuple = heap_form_tuple(tupdesc, values, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+	PG_RETURN_DATUM(divmod_row(tupdesc, quotient, remainder));
 }
 /* ANCHOR_END: floor_divmod */
 

@@ -41,6 +41,65 @@ extension_sql!(
 // ANCHOR_END: divmod_type
 
 // ANCHOR: divmod
+/// The descriptor of the `divmod_result` row this call returns: asked for, checked
+/// (`check_divmod_result`, below) and blessed, before any arithmetic can fail.
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+unsafe fn divmod_tupdesc<'a>(fcinfo: pg_sys::FunctionCallInfo) -> PgTupleDesc<'a> {
+    // SAFETY: fcinfo is this call's (our caller's contract).
+    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
+    check_divmod_result(&tupdesc);
+    // SAFETY: BlessTupleDesc only registers a RECORD descriptor in the type cache (a no-op for a
+    // named type like divmod_result) and returns the same pointer.
+    unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
+    tupdesc
+}
+
+/// Truncating division, `(dividend / divisor, dividend % divisor)`, with the errors of the
+/// built-in `int4div`: division by zero, and `i32::MIN / -1`, whose quotient does not fit.
+fn checked_divmod(dividend: i32, divisor: i32) -> (i32, i32) {
+    if divisor == 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
+            "division by zero"
+        );
+    }
+    let (Some(quotient), Some(remainder)) =
+        (dividend.checked_div(divisor), dividend.checked_rem(divisor))
+    else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range"
+        );
+    };
+    (quotient, remainder)
+}
+
+/// The row `(quotient, remainder)`, formed from two Datums by `heap_form_tuple`.
+///
+/// # Safety
+/// `tupdesc` must come from `divmod_tupdesc`, which checked that it has two `integer` columns.
+unsafe fn divmod_row(
+    tupdesc: PgTupleDesc<'static>,
+    quotient: i32,
+    remainder: i32,
+) -> PgHeapTuple<'static, AllocatedByRust> {
+    // SAFETY: two int4 Datums for a descriptor of two int4 columns (our caller's contract).
+    let row = unsafe {
+        PgHeapTuple::from_datums(tupdesc, [quotient.into_datum(), remainder.into_datum()])
+    };
+    match row {
+        Ok(row) => row,
+        Err(e) => {
+            // Unreachable after check_divmod_result; an error, not a panic, all the same.
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+        }
+    }
+}
+
 /// `divmod(dividend, divisor)`: truncating division, like SQL's `/` and `%`, returned as one row
 /// of the named type `divmod_result` built from Datums.
 ///
@@ -56,50 +115,20 @@ fn divmod(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "divmod_result") {
     // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
-    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
-    check_divmod_result(&tupdesc);
-    // SAFETY: BlessTupleDesc only registers a RECORD descriptor in the type cache (a no-op for a
-    // named type like divmod_result) and returns the same pointer.
-    unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
-
-    if divisor == 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
-            "division by zero"
-        );
-    }
-    let (Some(quotient), Some(remainder)) =
-        (dividend.checked_div(divisor), dividend.checked_rem(divisor))
-    else {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-            "integer out of range"
-        );
-    };
-
-    // SAFETY: two int4 Datums for a descriptor of two int4 columns (check_divmod_result).
-    let row = unsafe {
-        PgHeapTuple::from_datums(tupdesc, [quotient.into_datum(), remainder.into_datum()])
-    };
-    match row {
-        Ok(row) => row,
-        Err(e) => {
-            // Unreachable after check_divmod_result; an error, not a panic, all the same.
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
-        }
-    }
+    let tupdesc = unsafe { divmod_tupdesc(fcinfo) };
+    let (quotient, remainder) = checked_divmod(dividend, divisor);
+    // SAFETY: tupdesc comes from divmod_tupdesc.
+    unsafe { divmod_row(tupdesc, quotient, remainder) }
 }
 // ANCHOR_END: divmod
 
 // ANCHOR: floor_divmod
 /// `floor_divmod(dividend, divisor)`: the chapter's exercise. Division rounded toward minus
 /// infinity, as Python's `divmod` does: the remainder takes the divisor's sign. Same row type,
-/// same errors as `divmod`.
+/// same errors as `divmod`, whose helpers it shares.
 ///
 /// As in the C version, the truncating quotient is corrected by one step when the remainder
-/// and the divisor have opposite signs; pgrx forms the tuple, as in `divmod`.
+/// and the divisor have opposite signs.
 #[pg_extern(immutable, parallel_safe, requires = ["divmod_result"])]
 fn floor_divmod(
     dividend: i32,
@@ -107,27 +136,8 @@ fn floor_divmod(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "divmod_result") {
     // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
-    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
-    check_divmod_result(&tupdesc);
-    // SAFETY: as in divmod: registers a RECORD descriptor, a no-op for divmod_result.
-    unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
-
-    if divisor == 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
-            "division by zero"
-        );
-    }
-    let (Some(quotient), Some(remainder)) =
-        (dividend.checked_div(divisor), dividend.checked_rem(divisor))
-    else {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-            "integer out of range"
-        );
-    };
+    let tupdesc = unsafe { divmod_tupdesc(fcinfo) };
+    let (quotient, remainder) = checked_divmod(dividend, divisor);
     // Cannot overflow: with a nonzero remainder, the quotient was rounded toward zero from a
     // value that is not an integer, so it is above i32::MIN; and remainder and divisor have
     // opposite signs, so their sum lies between them.
@@ -136,18 +146,8 @@ fn floor_divmod(
     } else {
         (quotient, remainder)
     };
-
-    // SAFETY: two int4 Datums for a descriptor of two int4 columns (check_divmod_result).
-    let row = unsafe {
-        PgHeapTuple::from_datums(tupdesc, [quotient.into_datum(), remainder.into_datum()])
-    };
-    match row {
-        Ok(row) => row,
-        Err(e) => {
-            // Unreachable after check_divmod_result; an error, not a panic, all the same.
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
-        }
-    }
+    // SAFETY: tupdesc comes from divmod_tupdesc.
+    unsafe { divmod_row(tupdesc, quotient, remainder) }
 }
 // ANCHOR_END: floor_divmod
 
