@@ -76,6 +76,16 @@ reverse_bytes(PG_FUNCTION_ARGS)
 /* ANCHOR_END: reverse_bytes */
 
 /* ANCHOR: text_prefix */
+/* Raise substr()'s error (SQLSTATE 22011) for a negative prefix length. */
+static void
+check_prefix_length(int32 n)
+{
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SUBSTRING_ERROR),
+				 errmsg("negative prefix length not allowed")));
+}
+
 /*
  * text_prefix(string text, n integer) RETURNS text
  *
@@ -95,10 +105,7 @@ text_prefix(PG_FUNCTION_ARGS)
 	int			len;
 	int			prefix_len = 0;
 
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SUBSTRING_ERROR),
-				 errmsg("negative prefix length not allowed")));
+	check_prefix_length(n);
 
 	/*
 	 * n characters take at most n * (longest character of the encoding) bytes; past INT32_MAX,
@@ -130,7 +137,8 @@ text_prefix(PG_FUNCTION_ARGS)
  *
  * The chapter's exercise: the first n bytes of bytes, fetching only the part of a TOASTed
  * value that holds them. Bytes need no character counting, and the slice is already a new
- * bytea in the current memory context, so it is the result as it is.
+ * bytea in the current memory context, so it is the result as it is. The check of n is
+ * text_prefix's check_prefix_length.
  */
 PG_FUNCTION_INFO_V1(bytes_prefix);
 
@@ -139,10 +147,7 @@ bytes_prefix(PG_FUNCTION_ARGS)
 {
 	int32		n = PG_GETARG_INT32(1);
 
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SUBSTRING_ERROR),
-				 errmsg("negative prefix length not allowed")));
+	check_prefix_length(n);
 
 	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_SLICE(0, 0, n));
 }

@@ -52,6 +52,17 @@ pub fn reverse_bytes(mut bytes: Vec<u8>) -> Vec<u8> {
 // ANCHOR_END: reverse_bytes
 
 // ANCHOR: text_prefix
+/// Raises `substr()`'s error (SQLSTATE 22011) for a negative prefix length.
+fn check_prefix_length(n: i32) {
+    if n < 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR,
+            "negative prefix length not allowed"
+        );
+    }
+}
+
 /// Tells PostgreSQL that `text_prefix` follows the version-1 convention: what
 /// `PG_FUNCTION_INFO_V1(text_prefix)` expands to in C, and what `#[pg_extern]` emits as
 /// `pg_finfo_<name>_wrapper` for every other function of this crate.
@@ -80,13 +91,7 @@ pub unsafe extern "C-unwind" fn text_prefix(fcinfo: pg_sys::FunctionCallInfo) ->
     // SAFETY: fcinfo is valid and argument 1 is a non-NULL int4 (see # Safety). An int4 Datum
     // holds the value in its low 32 bits: the cast is DatumGetInt32.
     let n = unsafe { pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 1) }.value() as i32;
-    if n < 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR,
-            "negative prefix length not allowed"
-        );
-    }
+    check_prefix_length(n);
     // n characters take at most n * (longest character of the encoding) bytes; past i32::MAX,
     // a negative length asks for the whole value.
     // SAFETY: a plain read of the database encoding, set up before any function call.
@@ -141,7 +146,7 @@ pub extern "C" fn pg_finfo_bytes_prefix() -> &'static pg_sys::Pg_finfo_record {
 /// The C version returns `PG_GETARG_BYTEA_P_SLICE(0, 0, n)` as it comes: bytes need no
 /// character counting, and the slice is already a new `bytea` in the current memory context.
 /// Here, as for `text_prefix`, the function is written without `#[pg_extern]`, because pgrx
-/// detoasts every `bytea` argument whole.
+/// detoasts every `bytea` argument whole; it shares `text_prefix`'s `check_prefix_length`.
 ///
 /// # Safety
 ///
@@ -152,13 +157,7 @@ pub extern "C" fn pg_finfo_bytes_prefix() -> &'static pg_sys::Pg_finfo_record {
 pub unsafe extern "C-unwind" fn bytes_prefix(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: fcinfo is valid and argument 1 is a non-NULL int4 (see # Safety).
     let n = unsafe { pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 1) }.value() as i32;
-    if n < 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR,
-            "negative prefix length not allowed"
-        );
-    }
+    check_prefix_length(n);
     // SAFETY: argument 0 is a non-NULL bytea Datum (see # Safety). pg_detoast_datum_slice
     // returns a fresh varlena of at most n bytes in the current memory context, fetching and
     // decompressing no more of the value than it needs.
