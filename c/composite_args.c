@@ -66,10 +66,24 @@ check_salary_column(HeapTupleHeader row)
 
 /* ANCHOR: c_overpaid */
 /*
+ * The employee's salary, read with GetAttributeByName once check_salary_column has made sure
+ * the row type has an integer column "salary". *isnull says whether the salary is NULL.
+ */
+static int32
+salary_of(HeapTupleHeader emp, bool *isnull)
+{
+	Datum		salary;
+
+	check_salary_column(emp);
+	salary = GetAttributeByName(emp, "salary", isnull);
+	return *isnull ? 0 : DatumGetInt32(salary);
+}
+
+/*
  * c_overpaid(emp, integer) RETURNS boolean
  *
  * Is the employee's salary above the limit? The manual's example, with the row type checked
- * first (check_salary_column); a NULL salary is "not overpaid", as in the manual.
+ * first (salary_of); a NULL salary is "not overpaid", as in the manual.
  */
 PG_FUNCTION_INFO_V1(c_overpaid);
 
@@ -79,16 +93,13 @@ c_overpaid(PG_FUNCTION_ARGS)
 	HeapTupleHeader emp = PG_GETARG_HEAPTUPLEHEADER(0);
 	int32		limit = PG_GETARG_INT32(1);
 	bool		isnull;
-	Datum		salary;
+	int32		salary = salary_of(emp, &isnull);
 
-	check_salary_column(emp);
-
-	salary = GetAttributeByName(emp, "salary", &isnull);
 	if (isnull)
 		PG_RETURN_BOOL(false);
 	/* Alternatively, we might prefer to do PG_RETURN_NULL() for a null salary. */
 
-	PG_RETURN_BOOL(DatumGetInt32(salary) > limit);
+	PG_RETURN_BOOL(salary > limit);
 }
 /* ANCHOR_END: c_overpaid */
 
@@ -97,25 +108,22 @@ c_overpaid(PG_FUNCTION_ARGS)
  * overpaid_by(emp, integer) RETURNS integer
  *
  * The chapter's exercise: by how much is the salary above the limit? salary - limit, negative
- * below it, NULL for a NULL salary. The subtraction is checked: it can overflow int4.
+ * below it, NULL for a NULL salary. The row access is c_overpaid's salary_of; the subtraction
+ * is checked: it can overflow int4.
  */
 PG_FUNCTION_INFO_V1(overpaid_by);
 
 Datum
 overpaid_by(PG_FUNCTION_ARGS)
 {
-	HeapTupleHeader emp = PG_GETARG_HEAPTUPLEHEADER(0);
 	int32		limit = PG_GETARG_INT32(1);
 	bool		isnull;
-	Datum		salary;
+	int32		salary = salary_of(PG_GETARG_HEAPTUPLEHEADER(0), &isnull);
 	int32		result;
 
-	check_salary_column(emp);
-
-	salary = GetAttributeByName(emp, "salary", &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
-	if (pg_sub_s32_overflow(DatumGetInt32(salary), limit, &result))
+	if (pg_sub_s32_overflow(salary, limit, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("integer out of range")));

@@ -26,6 +26,19 @@ SELECT pg_catalog.pg_extension_config_dump('emp', '');
 // ANCHOR_END: emp_table
 
 // ANCHOR: c_overpaid
+/// The employee's salary, `None` when it is NULL, read once `check_salary_column` has made sure
+/// the row type has an `integer` column `salary`.
+fn salary_of(emp: &PgHeapTuple<'_, AllocatedByRust>) -> Option<i32> {
+    let salary = check_salary_column(emp);
+    match emp.get_by_index::<i32>(salary) {
+        Ok(salary) => salary,
+        // Unreachable after check_salary_column; an error, not a panic, all the same.
+        Err(e) => {
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+        }
+    }
+}
+
 /// `c_overpaid(emp, integer)`: the manual's composite-argument example. Is the employee's
 /// salary above the limit? A NULL salary is "not overpaid", as in the manual.
 ///
@@ -35,15 +48,10 @@ SELECT pg_catalog.pg_extension_config_dump('emp', '');
 /// column's existence and type first, so a changed row type is a clear error, never a misread.
 #[pg_extern(immutable, parallel_safe, requires = ["emp"])]
 pub fn c_overpaid(emp: pgrx::composite_type!("emp"), limit: i32) -> bool {
-    let salary = check_salary_column(&emp);
-    match emp.get_by_index::<i32>(salary) {
-        Ok(Some(salary)) => salary > limit,
+    match salary_of(&emp) {
+        Some(salary) => salary > limit,
         // Alternatively, we might prefer to return NULL for a null salary.
-        Ok(None) => false,
-        // Unreachable after check_salary_column; an error, not a panic, all the same.
-        Err(e) => {
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
-        }
+        None => false,
     }
 }
 // ANCHOR_END: c_overpaid
@@ -88,26 +96,20 @@ fn check_salary_column(emp: &PgHeapTuple<'_, AllocatedByRust>) -> std::num::NonZ
 /// `overpaid_by(emp, integer)`: the chapter's exercise. By how much is the salary above the
 /// limit? `salary - limit`, negative below it, NULL for a NULL salary.
 ///
-/// The same row access as `c_overpaid`, plus the arithmetic the manual's comparison did not
-/// need: the C version subtracts with `pg_sub_s32_overflow`; `checked_sub` is its Rust twin.
+/// The row access is `c_overpaid`'s helper, `salary_of`. The arithmetic is new, since the
+/// manual's comparison did not need it: the C version subtracts with `pg_sub_s32_overflow`;
+/// `checked_sub` is its Rust twin.
 #[pg_extern(immutable, parallel_safe, requires = ["emp"])]
 pub fn overpaid_by(emp: pgrx::composite_type!("emp"), limit: i32) -> Option<i32> {
-    let salary = check_salary_column(&emp);
-    match emp.get_by_index::<i32>(salary) {
-        Ok(Some(salary)) => match salary.checked_sub(limit) {
-            Some(difference) => Some(difference),
-            None => {
-                ereport!(
-                    ERROR,
-                    PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                    "integer out of range"
-                );
-            }
-        },
-        Ok(None) => None,
-        // Unreachable after check_salary_column; an error, not a panic, all the same.
-        Err(e) => {
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
+    let salary = salary_of(&emp)?;
+    match salary.checked_sub(limit) {
+        Some(difference) => Some(difference),
+        None => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                "integer out of range"
+            );
         }
     }
 }
