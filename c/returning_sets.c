@@ -14,6 +14,24 @@
 
 /* ANCHOR: retcomposite */
 /*
+ * The blessed descriptor of the rows this call returns, from its declaration: a named row type,
+ * OUT parameters or RETURNS TABLE columns. Called in multi_call_memory_ctx, so that the
+ * descriptor lives as long as the FuncCallContext that keeps it.
+ */
+static TupleDesc
+result_tupdesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context "
+						"that cannot accept type record")));
+	return BlessTupleDesc(tupdesc);
+}
+
+/*
  * retcomposite(count integer, base integer) RETURNS SETOF __retcomposite
  * retcomposite_out(count integer, base integer, OUT f1, OUT f2, OUT f3) RETURNS SETOF record
  *
@@ -37,7 +55,6 @@ retcomposite(PG_FUNCTION_ARGS)
 		int32		twice;
 		int32		thrice;
 		MemoryContext oldcontext;
-		TupleDesc	tupdesc;
 		Datum	   *row;
 
 		if (count < 0)
@@ -58,12 +75,7 @@ retcomposite(PG_FUNCTION_ARGS)
 		funcctx->max_calls = count;
 
 		/* The row type comes from the declaration: __retcomposite or the OUT parameters. */
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning record called in context "
-							"that cannot accept type record")));
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->tuple_desc = result_tupdesc(fcinfo);
 
 		/* Every row is the same: compute it once. */
 		row = (Datum *) palloc(3 * sizeof(Datum));
@@ -114,7 +126,6 @@ multiples(PG_FUNCTION_ARGS)
 		int32		count = PG_GETARG_INT32(0);
 		int32		last;
 		MemoryContext oldcontext;
-		TupleDesc	tupdesc;
 
 		if (count < 0)
 			ereport(ERROR,
@@ -128,12 +139,7 @@ multiples(PG_FUNCTION_ARGS)
 		funcctx = SRF_FIRSTCALL_INIT();
 		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		funcctx->max_calls = count;
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning record called in context "
-							"that cannot accept type record")));
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->tuple_desc = result_tupdesc(fcinfo);
 		MemoryContextSwitchTo(oldcontext);
 	}
 
