@@ -9,35 +9,35 @@ use pgrx::prelude::*;
 use pgrx::{pg_getarg_type, AnyArray, AnyElement, FromDatum};
 
 // ANCHOR: make_array
-/// `make_array(anyelement) RETURNS anyarray`: the manual's polymorphic example, a one-element
-/// array of whatever it is given; `make_array(NULL::integer)` is `{NULL}`.
+/// The type of the call's first argument, read from its expression tree, or the error for a
+/// call that has none (through `OidFunctionCall1`, say): there is then no type to use.
 ///
-/// pgrx gives the argument as an `AnyElement`: its `Datum` and its type (`AnyElement::oid`,
-/// which pgrx fills in with `get_fn_expr_argtype`). For a NULL argument it gives `None` and no
-/// type, so the type is read from `fcinfo` with `pg_getarg_type`, pgrx's wrapper of
-/// `get_fn_expr_argtype`. pgrx cannot build the array: `Vec<AnyElement>` would make an array of
-/// the pseudo-type `anyelement` (its `type_oid()` is the constant `ANYELEMENTOID`), so, as the
-/// C version does, we ask the catalog for the element type's length, by-value flag and alignment
-/// and call `construct_md_array`. Not STRICT, as in the manual.
-///
-/// Not `pub`: it takes a raw `FunctionCallInfo`, which only the wrapper pgrx generates (called
-/// by PostgreSQL) can pass soundly.
-#[pg_extern(immutable, parallel_safe)]
-fn make_array(element: Option<AnyElement>, fcinfo: pg_sys::FunctionCallInfo) -> Option<AnyArray> {
-    // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has one argument.
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it, with an argument 0.
+unsafe fn element_type_of(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Oid {
+    // SAFETY: fcinfo is this call's and has an argument 0 (our caller's contract).
     let element_type = unsafe { pg_getarg_type(fcinfo, 0) };
     if element_type == pg_sys::InvalidOid {
-        // Called without an expression tree (e.g. through OidFunctionCall1): no type to use.
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE,
             "could not determine data type of input"
         );
     }
-    let (mut datum, mut isnull) = match element {
-        Some(element) => (element.datum(), false),
-        None => (pg_sys::Datum::from(0), true),
-    };
+    element_type
+}
+
+/// A one-dimensional array of `element_type` holding `elements` (`None` is a NULL element),
+/// built by `construct_md_array` with the type's length, by-value flag and alignment.
+///
+/// # Safety
+/// Every `Some` element must be a value of `element_type`, valid for the duration of the call.
+unsafe fn array_of(element_type: pg_sys::Oid, elements: &[Option<AnyElement>]) -> Option<AnyArray> {
+    let mut datums: Vec<pg_sys::Datum> = elements
+        .iter()
+        .map(|element| element.map_or(pg_sys::Datum::from(0), |element| element.datum()))
+        .collect();
+    let mut nulls: Vec<bool> = elements.iter().map(Option::is_none).collect();
 
     let mut typlen: i16 = 0;
     let mut typbyval = false;
@@ -48,79 +48,13 @@ fn make_array(element: Option<AnyElement>, fcinfo: pg_sys::FunctionCallInfo) -> 
         pg_sys::get_typlenbyvalalign(element_type, &mut typlen, &mut typbyval, &mut typalign);
     }
 
-    let mut dims = [1];
+    // A function has at most 100 arguments (FUNC_MAX_ARGS): the length fits in a C int.
+    let mut dims = [elements.len() as i32];
     let mut lbs = [1];
-    // SAFETY: one dimension of one element: datum and isnull are that element, dims and lbs
-    // have ndims = 1 entries, and the type properties are element_type's own. When the element
-    // is not NULL, datum is a valid value of element_type for the duration of this call
-    // (construct_md_array detoasts and copies it into the new array).
-    let array = unsafe {
-        pg_sys::construct_md_array(
-            &mut datum,
-            &mut isnull,
-            1,
-            dims.as_mut_ptr(),
-            lbs.as_mut_ptr(),
-            element_type,
-            typlen.into(),
-            typbyval,
-            typalign,
-        )
-    };
-    // SAFETY: array is a freshly built, non-NULL array of element_type.
-    unsafe {
-        AnyArray::from_polymorphic_datum(
-            pg_sys::Datum::from(array),
-            false,
-            pg_sys::get_array_type(element_type),
-        )
-    }
-}
-// ANCHOR_END: make_array
-
-// ANCHOR: make_pair
-/// Exercise of chapter 11: `make_pair(first anyelement, second anyelement) RETURNS anyarray`,
-/// a two-element array; either element may be NULL.
-///
-/// Both arguments are `anyelement`, so the parser has resolved them to one type and coerced
-/// both to it: argument 0's type is the element type. The rest is `make_array` with two
-/// elements: the Datums and NULL flags are arrays of two, still one dimension.
-#[pg_extern(immutable, parallel_safe)]
-fn make_pair(
-    first: Option<AnyElement>,
-    second: Option<AnyElement>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Option<AnyArray> {
-    // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has two arguments.
-    let element_type = unsafe { pg_getarg_type(fcinfo, 0) };
-    if element_type == pg_sys::InvalidOid {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE,
-            "could not determine data type of input"
-        );
-    }
-    let split = |element: Option<AnyElement>| match element {
-        Some(element) => (element.datum(), false),
-        None => (pg_sys::Datum::from(0), true),
-    };
-    let ((first, first_null), (second, second_null)) = (split(first), split(second));
-    let mut datums = [first, second];
-    let mut nulls = [first_null, second_null];
-
-    let mut typlen: i16 = 0;
-    let mut typbyval = false;
-    let mut typalign: std::ffi::c_char = 0;
-    // SAFETY: as in make_array: a valid type oid, out parameters pointing at live locals.
-    unsafe {
-        pg_sys::get_typlenbyvalalign(element_type, &mut typlen, &mut typbyval, &mut typalign);
-    }
-
-    let mut dims = [2];
-    let mut lbs = [1];
-    // SAFETY: one dimension of two elements: datums and nulls have 2 entries, dims and lbs
-    // have ndims = 1, and each non-NULL datum is a valid value of element_type for the
-    // duration of this call.
+    // SAFETY: one dimension of dims[0] elements: datums and nulls have that many entries, dims
+    // and lbs have ndims = 1 entries, and the type properties are element_type's own. Each
+    // non-NULL datum is a valid value of element_type for the duration of this call (our
+    // caller's contract); construct_md_array detoasts and copies it into the new array.
     let array = unsafe {
         pg_sys::construct_md_array(
             datums.as_mut_ptr(),
@@ -142,6 +76,47 @@ fn make_pair(
             pg_sys::get_array_type(element_type),
         )
     }
+}
+
+/// `make_array(anyelement) RETURNS anyarray`: the manual's polymorphic example, a one-element
+/// array of whatever it is given; `make_array(NULL::integer)` is `{NULL}`.
+///
+/// pgrx gives the argument as an `AnyElement`: its `Datum` and its type (`AnyElement::oid`,
+/// which pgrx fills in with `get_fn_expr_argtype`). For a NULL argument it gives `None` and no
+/// type, so the type is read from `fcinfo` with `pg_getarg_type`, pgrx's wrapper of
+/// `get_fn_expr_argtype`. pgrx cannot build the array: `Vec<AnyElement>` would make an array of
+/// the pseudo-type `anyelement` (its `type_oid()` is the constant `ANYELEMENTOID`), so, as the
+/// C version does, we ask the catalog for the element type's length, by-value flag and alignment
+/// and call `construct_md_array`. Not STRICT, as in the manual.
+///
+/// Not `pub`: it takes a raw `FunctionCallInfo`, which only the wrapper pgrx generates (called
+/// by PostgreSQL) can pass soundly.
+#[pg_extern(immutable, parallel_safe)]
+fn make_array(element: Option<AnyElement>, fcinfo: pg_sys::FunctionCallInfo) -> Option<AnyArray> {
+    // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has one argument.
+    let element_type = unsafe { element_type_of(fcinfo) };
+    // SAFETY: a non-NULL element is the argument itself, a value of element_type.
+    unsafe { array_of(element_type, &[element]) }
+}
+// ANCHOR_END: make_array
+
+// ANCHOR: make_pair
+/// Exercise of chapter 11: `make_pair(first anyelement, second anyelement) RETURNS anyarray`,
+/// a two-element array; either element may be NULL.
+///
+/// Both arguments are `anyelement`, so the parser has resolved them to one type and coerced
+/// both to it: argument 0's type is the element type. The rest is `make_array` with two
+/// elements, through the same helpers, `element_type_of` and `array_of`.
+#[pg_extern(immutable, parallel_safe)]
+fn make_pair(
+    first: Option<AnyElement>,
+    second: Option<AnyElement>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<AnyArray> {
+    // SAFETY: fcinfo is the FunctionCallInfo of this very call, which has two arguments.
+    let element_type = unsafe { element_type_of(fcinfo) };
+    // SAFETY: each non-NULL element is an argument, coerced by the parser to element_type.
+    unsafe { array_of(element_type, &[first, second]) }
 }
 // ANCHOR_END: make_pair
 
