@@ -239,14 +239,18 @@ log_file_checked(void)
  * Appends message to buf with backslash, newline, carriage return, tab and every other
  * control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
  * parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
+ * Stops, returning false, as soon as buf holds limit bytes or more (so that a limit a few
+ * bytes below MaxAllocSize keeps the StringInfo from raising its own "out of memory").
  */
-static void
-append_escaped(StringInfo buf, const char *message, int len)
+static bool
+append_escaped(StringInfo buf, const char *message, int len, Size limit)
 {
 	for (int i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) message[i];
 
+		if ((Size) buf->len >= limit)
+			return false;
 		switch (c)
 		{
 			case '\\':
@@ -268,6 +272,7 @@ append_escaped(StringInfo buf, const char *message, int len)
 					appendStringInfoChar(buf, (char) c);
 		}
 	}
+	return (Size) buf->len < limit;
 }
 /* ANCHOR_END: escape */
 
@@ -446,8 +451,8 @@ xfunc_log(PG_FUNCTION_ARGS)
 	int			fd;
 
 	initStringInfo(&escaped);
-	append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
-	if ((Size) escaped.len >= MaxAllocSize - PREFIX_MAX - 1)
+	if (!append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message),
+						MaxAllocSize - PREFIX_MAX - 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("message is too long to log")));

@@ -423,8 +423,12 @@ fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
 /// Appends `message` to `line` with backslash, newline, carriage return, tab and every other
 /// control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
 /// parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
-fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
+/// Stops, returning false, as soon as `line` holds `limit` bytes or more.
+fn append_escaped(line: &mut Vec<u8>, message: &[u8], limit: usize) -> bool {
     for &c in message {
+        if line.len() >= limit {
+            return false;
+        }
         match c {
             b'\\' => line.extend_from_slice(b"\\\\"),
             b'\n' => line.extend_from_slice(b"\\n"),
@@ -434,6 +438,7 @@ fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
             _ => line.push(c),
         }
     }
+    line.len() < limit
 }
 // ANCHOR_END: escape
 
@@ -638,9 +643,8 @@ pub fn xfunc_log(message: DbText<'_>) {
     let log = shared_log_get();
     let path = log_file_checked();
     let mut escaped = Vec::with_capacity(message.0.len());
-    append_escaped(&mut escaped, &message.0);
-    // The C version's buffers stop at 1 GB (MaxAllocSize); so do we, for the same lines.
-    if escaped.len() >= MAX_ALLOC_SIZE - PREFIX_MAX - 1 {
+    // The line must fit in MaxAllocSize, as in the C version, whose buffers stop there.
+    if !append_escaped(&mut escaped, &message.0, MAX_ALLOC_SIZE - PREFIX_MAX - 1) {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,

@@ -235,6 +235,11 @@ failures() {
   sql "$db" -c "SELECT xfunc_log('in a new file')" >/dev/null
   python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: after rm"
   ok "$ext: a removed file is created again, numbered from 1"
+  # A message whose escaped line would not fit in 1 GB (MaxAllocSize): the same ERROR from
+  # both builds, before anything is written: 2^28 control characters, 4 bytes each escaped.
+  expect_error "$db" "SELECT xfunc_log(repeat(chr(1), 268435456))" \
+    "54000: message is too long to log"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: after a too long message"
   # Created with the mode of the server's own files (0600, or 0640 with group access).
   local mode; mode=$(stat -c %a "$XFUNC_PGDATA/$file")
   [ "$mode" = "$(stat -c %a "$XFUNC_PGDATA/PG_VERSION")" ] || fail "$ext: the file's mode is $mode"
