@@ -295,6 +295,24 @@ encoding() {
   ok "$ext: LATIN1 database: xfunc_log_tail returns the line as written: '$message'"
   expect_error "$(db_of "$ext")" "SELECT * FROM xfunc_log_tail(1)" \
     "22021: log file \"$file\" holds a line that is not valid text"
+
+  # A path that is not UTF-8: é in LATIN1, set from the LATIN1 database. The C build's
+  # message holds the path's bytes; the Rust build's messages are Rust strings (pgrx's
+  # ereport! takes nothing else), which hold U+FFFD instead, "ï¿½" read as LATIN1. The one
+  # difference between the builds' messages; the SQLSTATE is the same.
+  local path=$'no_such_directory/\u00e9.log' shown
+  PGCLIENTENCODING=UTF8 sql "$db" -c "ALTER SYSTEM SET $ext.log_file = '$path'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 100); do
+    [ "$(PGCLIENTENCODING=UTF8 sql "$db" -c "SHOW $ext.log_file")" = "$path" ] && break
+    sleep 0.1
+  done
+  case $ext in
+    xfunc) shown=$'no_such_directory/\u00ef\u00bf\u00bd.log' ;;
+    *) shown=$path ;;
+  esac
+  PGCLIENTENCODING=UTF8 expect_error "$db" "SELECT xfunc_log('lost')" \
+    "58P01: could not open log file \"$shown\": No such file or directory"
 }
 # ANCHOR_END: encoding
 
