@@ -22,9 +22,9 @@
 //! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
 //! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). On success, the writer
 //! releases the lock and then closes the file itself, to report a failed `close()` as the C
-//! twin does. A write that fails part-way is cut off again with `set_len` (ftruncate) before the ERROR, and the sequence
-//! number is not advanced: the file holds only whole lines, and a line that was not written
-//! leaves no gap.
+//! twin does. A write that fails part-way is cut off again with `set_len` (ftruncate) before
+//! the ERROR, and the sequence number is not advanced: the file holds only whole lines, and a
+//! line that was not written leaves no gap.
 //!
 //! Crash and restart: shared memory is created anew, the cache is empty (`next_seq == 0`), and
 //! the first writer reads the last line of the file to continue its numbering. Because the
@@ -578,9 +578,7 @@ impl ExternalFile {
             }
         }
     }
-}
 
-impl ExternalFile {
     /// Closes the file and reports what close() said, which dropping it would ignore (the C
     /// version checks `CloseTransientFile`). A failed close() may be a write the kernel could
     /// not finish (NFS, for one, reports write errors there).
