@@ -237,15 +237,20 @@ log_file_checked(void)
 /* ANCHOR: escape */
 /*
  * Appends message to buf with backslash, newline, carriage return, tab and every other
- * control character escaped, so that one message is one line. Bytes >= 0x80 (UTF-8) pass.
+ * control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
+ * parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
+ * Stops, returning false, as soon as buf holds limit bytes or more (so that a limit a few
+ * bytes below MaxAllocSize keeps the StringInfo from raising its own "out of memory").
  */
-static void
-append_escaped(StringInfo buf, const char *message, int len)
+static bool
+append_escaped(StringInfo buf, const char *message, int len, Size limit)
 {
 	for (int i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) message[i];
 
+		if ((Size) buf->len >= limit)
+			return false;
 		switch (c)
 		{
 			case '\\':
@@ -267,6 +272,7 @@ append_escaped(StringInfo buf, const char *message, int len)
 					appendStringInfoChar(buf, (char) c);
 		}
 	}
+	return (Size) buf->len < limit;
 }
 /* ANCHOR_END: escape */
 
@@ -287,6 +293,25 @@ format_prefix(char *prefix, TimestampTz now, uint64 seq)
 }
 
 /*
+ * Fills buf with len bytes of the file at offset. A file that ends first was cut short after
+ * our fstat (by someone not taking the lock): EIO, "Input/output error".
+ */
+static void
+read_exactly_at(int fd, const char *path, char *buf, size_t len, off_t offset)
+{
+	ssize_t		n = pg_pread(fd, buf, len, offset);
+
+	if (n != (ssize_t) len)
+	{
+		if (n >= 0)
+			errno = EIO;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read log file \"%s\": %m", path)));
+	}
+}
+
+/*
  * The offset of the last '\n' before offset `before`, or -1 if there is none. Reads backwards
  * a block at a time.
  */
@@ -298,17 +323,9 @@ newline_before(int fd, const char *path, off_t before)
 	while (before > 0)
 	{
 		off_t		start = before > BLCKSZ ? before - BLCKSZ : 0;
-		ssize_t		n = pg_pread(fd, block, before - start, start);
 
-		if (n != before - start)
-		{
-			if (n >= 0)
-				errno = EIO;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read log file \"%s\": %m", path)));
-		}
-		for (ssize_t i = n - 1; i >= 0; i--)
+		read_exactly_at(fd, path, block, before - start, start);
+		for (off_t i = before - start - 1; i >= 0; i--)
 			if (block[i] == '\n')
 				return start + i;
 		before = start;
@@ -350,7 +367,7 @@ recover_next_seq(int fd, const char *path, off_t *size)
 	off_t		last_newline;
 	off_t		line_start;
 	char		head[PREFIX_MAX + 1];
-	ssize_t		n = 0;
+	size_t		n = 0;
 	uint64		seq;
 
 	if (*size == 0)
@@ -360,11 +377,8 @@ recover_next_seq(int fd, const char *path, off_t *size)
 	if (last_newline >= 0)
 	{
 		line_start = newline_before(fd, path, last_newline) + 1;
-		n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read log file \"%s\": %m", path)));
+		n = Min(PREFIX_MAX, last_newline - line_start);
+		read_exactly_at(fd, path, head, n, line_start);
 	}
 	head[n] = '\0';
 	if (last_newline < 0 || !parse_seq(head, &seq) || seq == PG_UINT64_MAX)
@@ -437,8 +451,8 @@ xfunc_log(PG_FUNCTION_ARGS)
 	int			fd;
 
 	initStringInfo(&escaped);
-	append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
-	if ((Size) escaped.len >= MaxAllocSize - PREFIX_MAX - 1)
+	if (!append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message),
+						MaxAllocSize - PREFIX_MAX - 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("message is too long to log")));
@@ -520,7 +534,6 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 	off_t		start;
 	char	   *buf;
 	char	   *p;
-	ssize_t		n;
 	int			fd;
 
 	if (lines < 0 || lines > TAIL_MAX)
@@ -557,15 +570,7 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the last %d lines of log file \"%s\" are too long", lines, path)));
 	buf = palloc(end - start + 1);	/* + 1: never palloc(0) */
-	n = pg_pread(fd, buf, end - start, start);
-	if (n != end - start)
-	{
-		if (n >= 0)
-			errno = EIO;		/* a short read: the file shrank under us */
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read log file \"%s\": %m", path)));
-	}
+	read_exactly_at(fd, path, buf, end - start, start);
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);
 
@@ -608,7 +613,7 @@ xfunc_log_lines(PG_FUNCTION_ARGS)
 	struct stat st;
 	off_t		last_newline = -1;
 	char		head[PREFIX_MAX + 1];
-	ssize_t		n = 0;
+	size_t		n = 0;
 	uint64		seq;
 	int			fd;
 
@@ -638,11 +643,8 @@ xfunc_log_lines(PG_FUNCTION_ARGS)
 	{
 		off_t		line_start = newline_before(fd, path, last_newline) + 1;
 
-		n = pg_pread(fd, head, Min(PREFIX_MAX, last_newline - line_start), line_start);
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read log file \"%s\": %m", path)));
+		n = Min(PREFIX_MAX, last_newline - line_start);
+		read_exactly_at(fd, path, head, n, line_start);
 	}
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);

@@ -20,10 +20,11 @@
 //! file a writer is cutting short. Nothing else is locked while it is held.
 //!
 //! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
-//! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). A write that fails
-//! part-way is cut off again with `set_len` (ftruncate) before the ERROR, and the sequence
-//! number is not advanced: the file holds only whole lines, and a line that was not written
-//! leaves no gap.
+//! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). On success, the writer
+//! releases the lock and then closes the file itself, to report a failed `close()` as the C
+//! twin does. A write that fails part-way is cut off again with `set_len` (ftruncate) before
+//! the ERROR, and the sequence number is not advanced: the file holds only whole lines, and a
+//! line that was not written leaves no gap.
 //!
 //! Crash and restart: shared memory is created anew, the cache is empty (`next_seq == 0`), and
 //! the first writer reads the last line of the file to continue its numbering. Because the
@@ -32,15 +33,23 @@
 //! when the numbering is recovered, with a LOG message, if the line before it is ours; a file
 //! whose last complete line is not ours is never changed.
 //!
+//! Encodings: a message is logged as the bytes of its characters in the database encoding,
+//! and `xfunc_log_tail` returns lines as such bytes, checked with `pg_verifymbstr`. pgrx's
+//! `&str` and `String` are UTF-8 only, so the `text` values here are [`DbText`].
+//!
 //! The C twin is `c/shared_log.c`.
 
 use crate::shared_memory::{addin_shmem_init_lock, LwLockGuard};
+use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use std::borrow::Cow;
 use std::ffi::{c_char, c_void, CStr, CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::ptr;
@@ -88,6 +97,89 @@ const TAIL_MAX: i32 = 1000;
 const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 /// Block size for reading the file backwards.
 const BLOCK: u64 = 8192;
+/// errno values (the same on Linux, the BSDs and macOS) that std reports without one.
+const EIO: i32 = 5;
+const ENOSPC: i32 = 28;
+
+mod libc {
+    use std::ffi::c_int;
+    extern "C" {
+        /// close(2), from the C library every PostgreSQL backend is linked with.
+        pub fn close(fd: c_int) -> c_int;
+    }
+}
+
+// ANCHOR: db_text
+/// A `text` argument or result as PostgreSQL holds it: the bytes of its characters in the
+/// database encoding, what the C version reads with `VARDATA_ANY` and makes with
+/// `cstring_to_text_with_len`. pgrx's `&str` and `String` demand UTF-8: in a LATIN1 database
+/// they fail on any non-ASCII character. pgrx has no `text` type without that check, so this
+/// one maps itself to SQL `text` and implements what `#[pg_extern]` asks of an argument
+/// (`ArgAbi`, as pgrx's own derives do, through `FromDatum`) and of a result (`BoxRet`).
+pub struct DbText<'a>(Cow<'a, [u8]>);
+
+impl_sql_translatable!(DbText<'_>, "text");
+
+impl<'a> FromDatum for DbText<'a> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _typoid: pg_sys::Oid,
+    ) -> Option<Self> {
+        if is_null || datum.is_null() {
+            return None;
+        }
+        // SAFETY: the caller passes a non-NULL text Datum. pg_detoast_datum_packed returns it,
+        // or a detoasted copy in the current memory context, which outlives the call: what
+        // PG_GETARG_TEXT_PP does. The slice covers its VARSIZE_ANY_EXHDR bytes of data.
+        unsafe {
+            let varlena = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
+            Some(DbText(Cow::Borrowed(pgrx::varlena::varlena_to_byte_slice(
+                varlena,
+            ))))
+        }
+    }
+}
+
+// SAFETY: DbText is declared `text` (impl_sql_translatable above), so the argument is a text
+// Datum, which is what from_polymorphic_datum reads.
+unsafe impl<'fcx> ArgAbi<'fcx> for DbText<'fcx> {
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        // SAFETY: as above.
+        match unsafe { arg.unbox_arg_using_from_datum() } {
+            Some(text) => text,
+            // Not reached: a function with a DbText argument (not Option<DbText>) is STRICT.
+            None => {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                    "text argument is NULL"
+                );
+            }
+        }
+    }
+}
+
+// SAFETY: the Datum returned is a fresh text varlena, allocated where pgrx's own String
+// results are (CurrentMemoryContext at the time of the call).
+unsafe impl BoxRet for DbText<'_> {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
+        let Ok(len) = i32::try_from(self.0.len()) else {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "text value is too long"
+            );
+        };
+        // SAFETY: cstring_to_text_with_len copies `len` bytes from the slice into a new
+        // varlena; the Datum is returned to PostgreSQL as the function's result.
+        unsafe {
+            let text = pg_sys::cstring_to_text_with_len(self.0.as_ptr().cast(), len);
+            fcinfo.return_raw_datum(pg_sys::Datum::from(text))
+        }
+    }
+}
+// ANCHOR_END: db_text
 
 // ANCHOR: init
 /// Called from `_PG_init`: defines the setting in every process that loads the library, and
@@ -287,6 +379,15 @@ fn log_file_checked() -> CString {
 /// SQLSTATE for the same errno, and the same text.
 fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
     use io::ErrorKind::*;
+    // std makes up two errors without an errno: `read_exact_at` when the file ends first, and
+    // `write_all` when write() writes nothing. The C twin sets EIO and ENOSPC there, as
+    // PostgreSQL does.
+    let made_up = match err.kind() {
+        UnexpectedEof => Some(io::Error::from_raw_os_error(EIO)),
+        WriteZero => Some(io::Error::from_raw_os_error(ENOSPC)),
+        _ => None,
+    };
+    let err = made_up.as_ref().unwrap_or(err);
     let code = match err.kind() {
         PermissionDenied | ReadOnlyFilesystem => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
         NotFound => PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
@@ -294,9 +395,9 @@ fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
         NotADirectory | IsADirectory | DirectoryNotEmpty => {
             PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE
         }
-        StorageFull | WriteZero => PgSqlErrorCode::ERRCODE_DISK_FULL,
+        StorageFull => PgSqlErrorCode::ERRCODE_DISK_FULL,
         _ => match err.raw_os_error() {
-            Some(5) => PgSqlErrorCode::ERRCODE_IO_ERROR, // EIO
+            Some(EIO) => PgSqlErrorCode::ERRCODE_IO_ERROR,
             Some(23 | 24) => PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES, // ENFILE, EMFILE
             _ => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         },
@@ -320,9 +421,14 @@ fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
 
 // ANCHOR: escape
 /// Appends `message` to `line` with backslash, newline, carriage return, tab and every other
-/// control character escaped, so that one message is one line. Bytes >= 0x80 (UTF-8) pass.
-fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
+/// control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
+/// parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
+/// Stops, returning false, as soon as `line` holds `limit` bytes or more.
+fn append_escaped(line: &mut Vec<u8>, message: &[u8], limit: usize) -> bool {
     for &c in message {
+        if line.len() >= limit {
+            return false;
+        }
         match c {
             b'\\' => line.extend_from_slice(b"\\\\"),
             b'\n' => line.extend_from_slice(b"\\n"),
@@ -332,6 +438,7 @@ fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
             _ => line.push(c),
         }
     }
+    line.len() < limit
 }
 // ANCHOR_END: escape
 
@@ -366,9 +473,18 @@ fn format_prefix(now: pg_sys::TimestampTz, seq: u64) -> String {
         tm.tm_min,
         tm.tm_sec,
         fsec,
-        std::process::id(),
+        // SAFETY: set once when the process starts, never written afterwards.
+        unsafe { pg_sys::MyProcPid },
         seq
     )
+}
+
+/// Fills `buf` from the file at `offset`. A file that ends first was cut short after our
+/// `fstat` (by someone not taking the lock): EIO, "Input/output error", as in the C twin.
+fn read_exactly_at(file: &File, path: &CStr, buf: &mut [u8], offset: u64) {
+    if let Err(err) = file.read_exact_at(buf, offset) {
+        file_error("read", path, &err);
+    }
 }
 
 /// The offset of the last '\n' before offset `before`, or `None`. Reads backwards a block at
@@ -378,9 +494,7 @@ fn newline_before(file: &File, path: &CStr, mut before: u64) -> Option<u64> {
     while before > 0 {
         let start = before.saturating_sub(BLOCK);
         let chunk = &mut block[..(before - start) as usize];
-        if let Err(err) = file.read_exact_at(chunk, start) {
-            file_error("read", path, &err);
-        }
+        read_exactly_at(file, path, chunk, start);
         if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
             return Some(start + i as u64);
         }
@@ -390,8 +504,10 @@ fn newline_before(file: &File, path: &CStr, mut before: u64) -> Option<u64> {
 }
 
 /// The sequence number of a line that starts with `head`: "<timestamp> <pid> <seq> ...", the
-/// timestamp any non-empty word, pid and seq decimal digits, each followed by one space.
+/// timestamp any non-empty word, pid and seq decimal digits, each followed by one space. A NUL
+/// byte ends `head`, as it ends the C twin's string.
 fn parse_seq(head: &[u8]) -> Option<u64> {
+    let head = &head[..head.iter().position(|&b| b == 0).unwrap_or(head.len())];
     let mut fields = head.splitn(4, |&b| b == b' ');
     let (timestamp, pid, seq) = (fields.next()?, fields.next()?, fields.next()?);
     fields.next()?; // the space after seq
@@ -415,9 +531,7 @@ fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
     let seq = last_newline.and_then(|last_newline| {
         let line_start = newline_before(file, path, last_newline).map_or(0, |nl| nl + 1);
         let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
-        if let Err(err) = file.read_exact_at(&mut head, line_start) {
-            file_error("read", path, &err);
-        }
+        read_exactly_at(file, path, &mut head, line_start);
         parse_seq(&head).filter(|&seq| seq < u64::MAX)
     });
     let (Some(last_newline), Some(seq)) = (last_newline, seq) else {
@@ -464,6 +578,25 @@ impl ExternalFile {
             }
         }
     }
+
+    /// Closes the file and reports what close() said, which dropping it would ignore (the C
+    /// version checks `CloseTransientFile`). A failed close() may be a write the kernel could
+    /// not finish (NFS, for one, reports write errors there).
+    fn close(self) -> io::Result<()> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so its File is moved out exactly once.
+        let fd = unsafe { ptr::read(&this.0) }.into_raw_fd();
+        // SAFETY: into_raw_fd gave us the only owner of an open descriptor: closed once.
+        let rc = unsafe { libc::close(fd) };
+        let result = if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        };
+        // SAFETY: undoes the reservation of `open`, as drop would have.
+        unsafe { pg_sys::ReleaseExternalFD() };
+        result
+    }
 }
 
 impl Drop for ExternalFile {
@@ -495,21 +628,21 @@ fn open_for_append(path: &CStr) -> ExternalFile {
 // ANCHOR: xfunc_log
 /// `xfunc_log(message text) RETURNS void`: appends one line to the log file. The manual's
 /// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
-/// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx hands us
-/// a `&str`.
+/// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx does it
+/// for a [`DbText`], which hands us the bytes in the database encoding, as C has them.
 ///
 /// Everything that can be done before taking the lock is: the path check, escaping the
 /// message, opening the file. Under the lock: compare the cache with the file, number the
-/// line, format it, write it whole, advance the cache. The C version opens the file with
-/// `OpenTransientFile` so that an ERROR closes it; here `Drop` closes it on every path.
+/// line, format it, write it whole, advance the cache. Then release the lock and close the
+/// file. The C version opens the file with `OpenTransientFile` so that an ERROR closes it;
+/// here `Drop` closes it on the way out of an ERROR, and `close` on success, to check it.
 #[pg_extern(volatile)]
-pub fn xfunc_log(message: &str) {
+pub fn xfunc_log(message: DbText<'_>) {
     let log = shared_log_get();
     let path = log_file_checked();
-    let mut escaped = Vec::with_capacity(message.len());
-    append_escaped(&mut escaped, message.as_bytes());
-    // The C version's buffers stop at 1 GB (MaxAllocSize); so do we, for the same lines.
-    if escaped.len() >= MAX_ALLOC_SIZE - PREFIX_MAX - 1 {
+    let mut escaped = Vec::with_capacity(message.0.len());
+    // The line must fit in MaxAllocSize, as in the C version, whose buffers stop there.
+    if !append_escaped(&mut escaped, &message.0, MAX_ALLOC_SIZE - PREFIX_MAX - 1) {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -520,9 +653,9 @@ pub fn xfunc_log(message: &str) {
     let file = open_for_append(&path);
 
     // SAFETY: `log` points to the struct in shared memory; its lock never changes.
-    let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
-    // SAFETY: from here to the end of the function we hold the lock exclusively: no other
-    // process reads or writes the cache. (Others may read `lock`, which is not borrowed.)
+    let guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: from here to `drop(guard)` we hold the lock exclusively: no other process reads
+    // or writes the cache. (Others may read `lock`, which is not borrowed.)
     let shared = unsafe { &mut (*log).cache };
 
     let meta = match file.metadata() {
@@ -559,6 +692,11 @@ pub fn xfunc_log(message: &str) {
     }
     shared.next_seq = seq + 1;
     shared.size += line.len() as u64;
+    drop(guard);
+
+    if let Err(err) = file.close() {
+        file_error("close", &path, &err);
+    }
 }
 // ANCHOR_END: xfunc_log
 
@@ -566,9 +704,10 @@ pub fn xfunc_log(message: &str) {
 /// `xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text`: the last `lines` lines of
 /// the log file, oldest first, read under the shared lock so that no line is seen
 /// half-written. No file yet: no rows. The C version fills a tuplestore
-/// (`InitMaterializedSRF`); pgrx returns the rows of the iterator one per call.
+/// (`InitMaterializedSRF`); pgrx returns the rows of the iterator one per call. Each row is a
+/// [`DbText`]: bytes in the database encoding, checked by `pg_verifymbstr` as in C.
 #[pg_extern(volatile)]
-pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String> {
+pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText<'static>> {
     let log = shared_log_get();
     let path = log_file_checked();
     if !(0..=TAIL_MAX).contains(&lines) {
@@ -611,9 +750,7 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
             );
         }
         let mut text = vec![0u8; (end - start) as usize];
-        if let Err(err) = file.read_exact_at(&mut text, start) {
-            file_error("read", &path, &err);
-        }
+        read_exactly_at(&file, &path, &mut text, start);
         text
     };
 
@@ -625,23 +762,21 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, String
     };
     let mut rows = Vec::with_capacity(lines.len());
     for line in lines {
-        // SAFETY: pg_verifymbstr reads `line.len()` bytes of `line`; with noError it returns
-        // false instead of raising an ERROR.
+        // SAFETY: pg_verifymbstr reads `line.len()` bytes of `line` (less than MaxAllocSize,
+        // checked above); with noError it returns false instead of raising an ERROR.
         let valid =
             unsafe { pg_sys::pg_verifymbstr(line.as_ptr().cast(), line.len() as i32, true) };
-        match std::str::from_utf8(line) {
-            Ok(line) if valid => rows.push(line.to_owned()),
-            _ => {
-                ereport!(
-                    ERROR,
-                    PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-                    format!(
-                        "log file \"{}\" holds a line that is not valid text",
-                        path.to_string_lossy()
-                    )
-                );
-            }
+        if !valid {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+                format!(
+                    "log file \"{}\" holds a line that is not valid text",
+                    path.to_string_lossy()
+                )
+            );
         }
+        rows.push(DbText(Cow::Owned(line.to_vec())));
     }
     SetOfIterator::new(rows)
 }
@@ -680,9 +815,7 @@ pub fn xfunc_log_lines() -> i64 {
     let seq = newline_before(&file, &path, size).and_then(|last_newline| {
         let line_start = newline_before(&file, &path, last_newline).map_or(0, |nl| nl + 1);
         let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
-        if let Err(err) = file.read_exact_at(&mut head, line_start) {
-            file_error("read", &path, &err);
-        }
+        read_exactly_at(&file, &path, &mut head, line_start);
         parse_seq(&head)
     });
     match seq.and_then(|seq| i64::try_from(seq).ok()) {

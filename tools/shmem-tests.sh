@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tests of chapters 12 and 13 that a regress file cannot make: many backends at once, a
-# backend killed with SIGKILL, failing writes, and a cluster that does not preload the
-# libraries. Each runs against both builds, xfunc (Rust) and xfunc_c (C).
+# backend killed with SIGKILL, failing writes and reads, a database that is not UTF-8, and a
+# cluster that does not preload the libraries. Each runs against both builds, xfunc (Rust) and
+# xfunc_c (C).
 #
-#   tools/shmem-tests.sh [concurrency|crash|failures|no-preload|all]...   default: all
+#   tools/shmem-tests.sh [concurrency|crash|failures|encoding|no-preload|all]...   default: all
 #
 # Expects the cluster to be running with both extensions installed (just install). Changes
 # xfunc.log_file and xfunc_c.log_file with ALTER SYSTEM while it runs and resets them at the
@@ -234,8 +235,86 @@ failures() {
   sql "$db" -c "SELECT xfunc_log('in a new file')" >/dev/null
   python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: after rm"
   ok "$ext: a removed file is created again, numbered from 1"
+  # A message whose escaped line would not fit in 1 GB (MaxAllocSize): the same ERROR from
+  # both builds, before anything is written: 2^28 control characters, 4 bytes each escaped.
+  expect_error "$db" "SELECT xfunc_log(repeat(chr(1), 268435456))" \
+    "54000: message is too long to log"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: after a too long message"
+  # Created with the mode of the server's own files (0600, or 0640 with group access).
+  local mode; mode=$(stat -c %a "$XFUNC_PGDATA/$file")
+  [ "$mode" = "$(stat -c %a "$XFUNC_PGDATA/PG_VERSION")" ] || fail "$ext: the file's mode is $mode"
+  ok "$ext: a new file has mode $mode, as the server's own files"
+
+  # A short read: a sysfs file says it holds 4096 bytes and gives a few. Both builds take it
+  # for a file cut short under them: EIO.
+  local short=/sys/devices/system/cpu/online
+  if [ "$(stat -c %s "$short" 2>/dev/null)" = 4096 ] && [ "$(wc -c <"$short")" -lt 4096 ]; then
+    as_server ln -sfn "$short" "$XFUNC_PGDATA/shmem_short_$ext.log"
+    set_log_file "$ext" "shmem_short_$ext.log"
+    for query in "SELECT * FROM xfunc_log_tail(1)" "SELECT xfunc_log_lines()"; do
+      expect_error "$db" "$query" \
+        "58030: could not read log file \"shmem_short_$ext.log\": Input/output error"
+    done
+    as_server rm -f "$XFUNC_PGDATA/shmem_short_$ext.log"
+  else
+    echo "shmem-tests: SKIPPED $ext: short read ($short is not a 4096-byte sysfs file)"
+  fi
 }
 # ANCHOR_END: failures
+
+# ANCHOR: encoding
+# A LATIN1 database: the message goes into the file as LATIN1 bytes, and comes back from
+# xfunc_log_tail as the same line. The C build works on the bytes; so must the Rust build.
+# In a UTF-8 database, the same line is not valid text: 22021.
+LATIN1_MESSAGE=$'café, naïve, ½ «ÿ», a tab\there'
+LATIN1_BYTES='caf\351, na\357ve, \275 \253\377\273, a tab\\there'  # printf: the escaped message
+encoding() {
+  local ext=$1 db=shmem_latin1_$1 file=shmem_latin1_$1.log
+  [ -n "$(sql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ] \
+    || sql postgres -c "CREATE DATABASE $db ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'
+                        TEMPLATE template0" >/dev/null
+  sql "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS $ext" >/dev/null
+  fresh_log_file "$ext" "$file"
+  PGCLIENTENCODING=UTF8 sql "$db" -c "SELECT xfunc_log('$LATIN1_MESSAGE')" >/dev/null
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: LATIN1 log file"
+  # The message field of the line, byte for byte.
+  printf "$LATIN1_BYTES\n" >"$WORK/latin1_expected.txt"
+  cut -d ' ' -f 4- "$XFUNC_PGDATA/$file" >"$WORK/latin1_message_$ext.txt"
+  cmp "$WORK/latin1_expected.txt" "$WORK/latin1_message_$ext.txt" \
+    || fail "$ext: the file holds $(od -An -c "$WORK/latin1_message_$ext.txt")"
+  ok "$ext: LATIN1 database: the file holds the message in LATIN1: $(od -An -tx1 "$WORK/latin1_message_$ext.txt" | tr -s ' \n' ' ')"
+  # Read back in the database encoding, the row is the file's line, byte for byte ...
+  PGCLIENTENCODING=LATIN1 sql "$db" -c "SELECT * FROM xfunc_log_tail(1)" >"$WORK/latin1_tail_$ext.txt"
+  cmp "$XFUNC_PGDATA/$file" "$WORK/latin1_tail_$ext.txt" \
+    || fail "$ext: xfunc_log_tail returned $(od -An -c "$WORK/latin1_tail_$ext.txt")"
+  # ... and in UTF-8, the message that was logged.
+  local message
+  message=$(PGCLIENTENCODING=UTF8 sql "$db" -c "SELECT substring(line FROM '^\S+ \d+ \d+ (.*)$')
+                                               FROM xfunc_log_tail(1) AS line")
+  [ "$message" = "${LATIN1_MESSAGE/$'\t'/'\t'}" ] || fail "$ext: xfunc_log_tail returned '$message'"
+  ok "$ext: LATIN1 database: xfunc_log_tail returns the line as written: '$message'"
+  expect_error "$(db_of "$ext")" "SELECT * FROM xfunc_log_tail(1)" \
+    "22021: log file \"$file\" holds a line that is not valid text"
+
+  # A path that is not UTF-8: é in LATIN1, set from the LATIN1 database. The C build's
+  # message holds the path's bytes; the Rust build's messages are Rust strings (pgrx's
+  # ereport! takes nothing else), which hold U+FFFD instead, "ï¿½" read as LATIN1. The one
+  # difference between the builds' messages; the SQLSTATE is the same.
+  local path=$'no_such_directory/\u00e9.log' shown
+  PGCLIENTENCODING=UTF8 sql "$db" -c "ALTER SYSTEM SET $ext.log_file = '$path'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 100); do
+    [ "$(PGCLIENTENCODING=UTF8 sql "$db" -c "SHOW $ext.log_file")" = "$path" ] && break
+    sleep 0.1
+  done
+  case $ext in
+    xfunc) shown=$'no_such_directory/\u00ef\u00bf\u00bd.log' ;;
+    *) shown=$path ;;
+  esac
+  PGCLIENTENCODING=UTF8 expect_error "$db" "SELECT xfunc_log('lost')" \
+    "58P01: could not open log file \"$shown\": No such file or directory"
+}
+# ANCHOR_END: encoding
 
 # ANCHOR: no_preload
 # A second, throw-away cluster from the same PostgreSQL copy, without shared_preload_libraries:
@@ -281,9 +360,18 @@ tests=("$@")
 for t in "${tests[@]}"; do
   case $t in
     concurrency|crash|failures) for ext in "${EXTS[@]}"; do "$t" "$ext"; done ;;
+    encoding)
+      for ext in "${EXTS[@]}"; do encoding "$ext"; done
+      cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
+        || fail "the two builds wrote different bytes"
+      ok "LATIN1 database: both builds wrote the same bytes" ;;
     no-preload) no_preload ;;
-    all) for ext in "${EXTS[@]}"; do concurrency "$ext"; crash "$ext"; failures "$ext"; done; no_preload ;;
-    *) echo "usage: $0 [concurrency|crash|failures|no-preload|all]..." >&2; exit 2 ;;
+    all)
+      for ext in "${EXTS[@]}"; do concurrency "$ext"; crash "$ext"; failures "$ext"; encoding "$ext"; done
+      cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
+        || fail "the two builds wrote different bytes"
+      no_preload ;;
+    *) echo "usage: $0 [concurrency|crash|failures|encoding|no-preload|all]..." >&2; exit 2 ;;
   esac
 done
 echo "shmem-tests: every check passed"
