@@ -71,7 +71,9 @@ setup() {
     local db; db=$(db_of "$ext")
     [ -n "$(sql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ] \
       || sql postgres -c "CREATE DATABASE $db" >/dev/null
-    sql "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS $ext" >/dev/null
+    # Afresh, so that the database has the functions of the build just installed.
+    sql "$db" -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS $ext CASCADE" \
+      -c "CREATE EXTENSION $ext" >/dev/null
   done
   trap reset_settings EXIT
 }
@@ -273,7 +275,8 @@ encoding() {
   [ -n "$(sql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ] \
     || sql postgres -c "CREATE DATABASE $db ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'
                         TEMPLATE template0" >/dev/null
-  sql "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS $ext" >/dev/null
+  sql "$db" -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS $ext CASCADE" \
+    -c "CREATE EXTENSION $ext" >/dev/null
   fresh_log_file "$ext" "$file"
   PGCLIENTENCODING=UTF8 sql "$db" -c "SELECT xfunc_log('$LATIN1_MESSAGE')" >/dev/null
   python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 1 || fail "$ext: LATIN1 log file"
