@@ -15,19 +15,29 @@ CREATE TABLE emp (
     age         integer,
     cubicle     point
 );
+-- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
+SELECT pg_catalog.pg_extension_config_dump('emp', '');
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/v1_calling.rs:125
+
+CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
+    AS 'MODULE_PATHNAME', 'text_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/v1_calling.rs:170
+
+CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'bytes_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/returning_rows.rs:37
 CREATE TYPE divmod_result AS (quotient integer, remainder integer);
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/v1_calling.rs:120
-
-CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
-    AS 'MODULE_PATHNAME', 'text_prefix'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 /* </end connected objects> */
 
 -- ANCHOR: v1_calling-add_nullable
@@ -70,9 +80,23 @@ AS 'MODULE_PATHNAME', 'add_one_float8_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: base_types-add_one_float8
 
+-- ANCHOR: base_types-add_points
+/* <begin connected objects> */
+-- src/base_types.rs:85
+-- xfunc::base_types::add_points
+CREATE  FUNCTION "add_points"(
+	"a" point, /* pg_sys :: Point */
+	"b" point /* pg_sys :: Point */
+) RETURNS point /* pg_sys :: Point */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'add_points_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: base_types-add_points
+
 -- ANCHOR: composite_args-c_overpaid
 /* <begin connected objects> */
--- src/composite_args.rs:34
+-- src/composite_args.rs:49
 -- xfunc::composite_args::c_overpaid
 -- requires:
 --   emp
@@ -89,7 +113,7 @@ AS 'MODULE_PATHNAME', 'c_overpaid_wrapper';
 
 -- ANCHOR: base_types-concat_text
 /* <begin connected objects> */
--- src/base_types.rs:105
+-- src/base_types.rs:121
 -- xfunc::base_types::concat_text
 CREATE  FUNCTION "concat_text"(
 	"arg1" TEXT, /* & str */
@@ -103,7 +127,7 @@ AS 'MODULE_PATHNAME', 'concat_text_wrapper';
 
 -- ANCHOR: base_types-copytext
 /* <begin connected objects> */
--- src/base_types.rs:87
+-- src/base_types.rs:103
 -- xfunc::base_types::copytext
 CREATE  FUNCTION "copytext"(
 	"t" TEXT /* & str */
@@ -116,7 +140,7 @@ AS 'MODULE_PATHNAME', 'copytext_wrapper';
 
 -- ANCHOR: returning_rows-divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:52
+-- src/returning_rows.rs:111
 -- xfunc::returning_rows::divmod
 -- requires:
 --   divmod_result
@@ -130,6 +154,23 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'divmod_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: returning_rows-divmod
+
+-- ANCHOR: returning_rows-floor_divmod
+/* <begin connected objects> */
+-- src/returning_rows.rs:132
+-- xfunc::returning_rows::floor_divmod
+-- requires:
+--   divmod_result
+CREATE  FUNCTION "floor_divmod"(
+	"dividend" INT, /* i32 */
+	"divisor" INT /* i32 */
+) RETURNS divmod_result /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+> */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: returning_rows-floor_divmod
 
 -- ANCHOR: dynamic_loading-init_calls
 /* <begin connected objects> */
@@ -166,7 +207,7 @@ AS 'MODULE_PATHNAME', 'init_inherited_wrapper';
 
 -- ANCHOR: polymorphic-make_array
 /* <begin connected objects> */
--- src/polymorphic.rs:25
+-- src/polymorphic.rs:94
 -- xfunc::polymorphic::make_array
 CREATE  FUNCTION "make_array"(
 	"element" anyelement /* Option < AnyElement > */
@@ -176,6 +217,20 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'make_array_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: polymorphic-make_array
+
+-- ANCHOR: polymorphic-make_pair
+/* <begin connected objects> */
+-- src/polymorphic.rs:110
+-- xfunc::polymorphic::make_pair
+CREATE  FUNCTION "make_pair"(
+	"first" anyelement, /* Option < AnyElement > */
+	"second" anyelement /* Option < AnyElement > */
+) RETURNS anyarray /* Option < AnyArray > */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'make_pair_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: polymorphic-make_pair
 
 -- ANCHOR: base_types-makepoint
 /* <begin connected objects> */
@@ -202,6 +257,40 @@ AS 'MODULE_PATHNAME', 'memory_context_name_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: writing_code-memory_context_name
 
+-- ANCHOR: returning_sets-multiples
+/* <begin connected objects> */
+-- src/returning_sets.rs:80
+-- xfunc::returning_sets::multiples
+CREATE  FUNCTION "multiples"(
+	"count" INT, /* i32 */
+	"base" INT /* i32 */
+) RETURNS TABLE (
+	"n" INT,  /* i32 */
+	"product" INT  /* i32 */
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'multiples_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: returning_sets-multiples
+
+-- ANCHOR: composite_args-overpaid_by
+/* <begin connected objects> */
+-- src/composite_args.rs:102
+-- xfunc::composite_args::overpaid_by
+-- requires:
+--   emp
+CREATE  FUNCTION "overpaid_by"(
+	"emp" emp, /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+> */
+	"limit" INT /* i32 */
+) RETURNS INT /* Option < i32 > */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'overpaid_by_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: composite_args-overpaid_by
+
 -- ANCHOR: writing_code-padded_pair
 /* <begin connected objects> */
 -- src/writing_code.rs:60
@@ -215,6 +304,20 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'padded_pair_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: writing_code-padded_pair
+
+-- ANCHOR: writing_code-padded_pair_explicit
+/* <begin connected objects> */
+-- src/writing_code.rs:114
+-- xfunc::writing_code::padded_pair_explicit
+CREATE  FUNCTION "padded_pair_explicit"(
+	"a" smallint, /* i16 */
+	"b" bigint /* i64 */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'padded_pair_explicit_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: writing_code-padded_pair_explicit
 
 -- ANCHOR: writing_code-padded_pair_unzeroed
 /* <begin connected objects> */
@@ -290,7 +393,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:240
+-- src/shared_memory.rs:262
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -299,9 +402,22 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_memory-shared_counter_reset
 
+-- ANCHOR: shared_memory-shared_counter_swap
+/* <begin connected objects> */
+-- src/shared_memory.rs:244
+-- xfunc::shared_memory::shared_counter_swap
+CREATE  FUNCTION "shared_counter_swap"(
+	"new_value" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_swap
+
 -- ANCHOR: returning_rows-split_pair
 /* <begin connected objects> */
--- src/returning_rows.rs:131
+-- src/returning_rows.rs:189
 -- xfunc::returning_rows::split_pair
 CREATE  FUNCTION "split_pair"(
 	"pair" TEXT /* & str */
@@ -315,10 +431,10 @@ AS 'MODULE_PATHNAME', 'split_pair_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:504
+-- src/shared_log.rs:639
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
-	"message" TEXT /* & str */
+	"message" text /* DbText < '_ > */
 ) RETURNS void
 STRICT VOLATILE
 LANGUAGE c /* Rust */
@@ -326,13 +442,24 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_log-xfunc_log
 
+-- ANCHOR: shared_log-xfunc_log_lines
+/* <begin connected objects> */
+-- src/shared_log.rs:796
+-- xfunc::shared_log::xfunc_log_lines
+CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_log-xfunc_log_lines
+
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:569
+-- src/shared_log.rs:709
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
-) RETURNS SETOF TEXT /* String */
+) RETURNS SETOF text /* DbText < '_ > */
 STRICT VOLATILE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
@@ -340,15 +467,18 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_tail
 
 /* <begin connected objects> */
--- src/shared_log.rs:652
+-- src/shared_log.rs:840
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
+--   xfunc_log_lines
 
 
 REVOKE EXECUTE ON FUNCTION xfunc_log(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log(text) TO pg_write_server_files;
 REVOKE EXECUTE ON FUNCTION xfunc_log_tail(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
+REVOKE EXECUTE ON FUNCTION xfunc_log_lines() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 /* </end connected objects> */
 

@@ -39,6 +39,12 @@ CREATE FUNCTION makepoint("pointx" point, "pointy" point) RETURNS point
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: makepoint
 
+-- ANCHOR: add_points
+CREATE FUNCTION add_points("a" point, "b" point) RETURNS point
+    AS 'MODULE_PATHNAME', 'add_points'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: add_points
+
 -- ANCHOR: copytext
 CREATE FUNCTION copytext("t" text) RETURNS text
     AS 'MODULE_PATHNAME', 'copytext'
@@ -71,6 +77,12 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
     AS 'MODULE_PATHNAME', 'text_prefix'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: text_prefix
+
+-- ANCHOR: bytes_prefix
+CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'bytes_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: bytes_prefix
 -- Writing code (chapter 5). Part of the xfunc_c extension script: the Makefile joins the c/*.sql
 -- parts, in chapter order, into xfunc_c--1.0.sql.
 
@@ -91,6 +103,12 @@ CREATE FUNCTION padded_pair_unzeroed("a" smallint, "b" bigint) RETURNS bytea
     AS 'MODULE_PATHNAME', 'padded_pair_unzeroed'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: padded_pair_unzeroed
+
+-- ANCHOR: padded_pair_explicit
+CREATE FUNCTION padded_pair_explicit("a" smallint, "b" bigint) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'padded_pair_explicit'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: padded_pair_explicit
 -- Composite-type arguments (chapter 8). Part of the xfunc_c extension script: the Makefile joins
 -- the c/*.sql parts, in chapter order, into xfunc_c--1.0.sql.
 
@@ -103,6 +121,8 @@ CREATE TABLE emp (
     age         integer,
     cubicle     point
 );
+-- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
+SELECT pg_catalog.pg_extension_config_dump('emp', '');
 -- ANCHOR_END: emp_table
 
 -- ANCHOR: c_overpaid
@@ -110,6 +130,12 @@ CREATE FUNCTION c_overpaid("emp" emp, "limit" integer) RETURNS boolean
     AS 'MODULE_PATHNAME', 'c_overpaid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: c_overpaid
+
+-- ANCHOR: overpaid_by
+CREATE FUNCTION overpaid_by("emp" emp, "limit" integer) RETURNS integer
+    AS 'MODULE_PATHNAME', 'overpaid_by'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: overpaid_by
 -- Returning rows (chapter 9). Part of the xfunc_c extension script: the Makefile joins the
 -- c/*.sql parts, in chapter order, into xfunc_c--1.0.sql.
 
@@ -121,6 +147,12 @@ CREATE FUNCTION divmod("dividend" integer, "divisor" integer) RETURNS divmod_res
     AS 'MODULE_PATHNAME', 'divmod'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: divmod
+
+-- ANCHOR: floor_divmod
+CREATE FUNCTION floor_divmod("dividend" integer, "divisor" integer) RETURNS divmod_result
+    AS 'MODULE_PATHNAME', 'floor_divmod'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: floor_divmod
 
 -- ANCHOR: split_pair
 -- RETURNS record with no OUT parameters: the caller's column definition list gives the row type.
@@ -147,6 +179,13 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
     AS 'MODULE_PATHNAME', 'retcomposite'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- ANCHOR_END: retcomposite
+
+-- ANCHOR: multiples
+CREATE FUNCTION multiples("count" integer, "base" integer)
+    RETURNS TABLE(n integer, product integer)
+    AS 'MODULE_PATHNAME', 'multiples'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- ANCHOR_END: multiples
 -- Polymorphic arguments and return types (chapter 11). Part of the xfunc_c extension script:
 -- the Makefile joins the c/*.sql parts, in chapter order, into xfunc_c--1.0.sql.
 
@@ -155,6 +194,12 @@ CREATE FUNCTION make_array("element" anyelement) RETURNS anyarray
     AS 'MODULE_PATHNAME', 'make_array'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- ANCHOR_END: make_array
+
+-- ANCHOR: make_pair
+CREATE FUNCTION make_pair("first" anyelement, "second" anyelement) RETURNS anyarray
+    AS 'MODULE_PATHNAME', 'make_pair'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- ANCHOR_END: make_pair
 -- Shared memory and LWLocks (chapter 12). Part of the xfunc_c extension script.
 
 -- ANCHOR: functions
@@ -171,6 +216,12 @@ CREATE FUNCTION shared_counter_reset() RETURNS void
     AS 'MODULE_PATHNAME', 'shared_counter_reset'
     LANGUAGE C VOLATILE STRICT;
 -- ANCHOR_END: functions
+
+-- ANCHOR: swap
+CREATE FUNCTION shared_counter_swap("new_value" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_swap'
+    LANGUAGE C VOLATILE STRICT;
+-- ANCHOR_END: swap
 -- Synchronizing between backends (chapter 13). Part of the xfunc_c extension script.
 
 -- ANCHOR: functions
@@ -191,3 +242,12 @@ GRANT EXECUTE ON FUNCTION xfunc_log(text) TO pg_write_server_files;
 REVOKE EXECUTE ON FUNCTION xfunc_log_tail(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
 -- ANCHOR_END: grants
+
+-- ANCHOR: xfunc_log_lines
+CREATE FUNCTION xfunc_log_lines() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'xfunc_log_lines'
+    LANGUAGE C VOLATILE STRICT;
+
+REVOKE EXECUTE ON FUNCTION xfunc_log_lines() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
+-- ANCHOR_END: xfunc_log_lines
