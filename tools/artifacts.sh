@@ -237,7 +237,25 @@ awk '
     }
     next
   }
-  { print }' "$extdir/xfunc--$rust_version.sql" >"$out/xfunc.install.sql"
+  { print }' "$extdir/xfunc--$rust_version.sql" >"$out/xfunc.install.unsorted.sql"
+# pgrx writes the blocks in an order that changes from one run to the next ("The ordering of
+# items is not stable", says its header): a dependency graph's order among independent items.
+# Sorted by the source location each block names (file, then line), the file is the same for
+# every run, and still in dependency order: each of our types is declared above, in the same
+# file, the functions that use it.
+python3 - "$out/xfunc.install.unsorted.sql" >"$out/xfunc.install.sql" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"(?:-- ANCHOR: [^\n]*\n)*/\* <begin connected objects> \*/\n.*?"
+                    r"/\* </end connected objects> \*/\n(?:-- ANCHOR_END: [^\n]*\n)*\n?", text, re.S)
+assert "".join(blocks) == text, "unexpected layout of the generated SQL"
+def where(block):
+    m = re.search(r"^-- (src/\S+?):(\d+)$", block, re.M)
+    return (m.group(1), int(m.group(2))) if m else ("", 0)
+head, rest = blocks[0], blocks[1:]
+sys.stdout.write(head + "".join(sorted(rest, key=where)))
+PY
+rm "$out/xfunc.install.unsorted.sql"
 awk 'NR == 1 { print "-- ANCHOR: header" } { print } NR == 2 { print "-- ANCHOR_END: header" }' \
   "$extdir/xfunc_c--$c_version.sql" >"$out/xfunc_c.install.sql"
 # cargo pgrx installs the control file with @CARGO_VERSION@ replaced; PGXS copies it as it is.

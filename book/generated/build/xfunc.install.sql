@@ -6,54 +6,6 @@ The ordering of items is not stable, it is driven by a dependency graph.
 */
 /* </end connected objects> */
 
-/* <begin connected objects> */
--- src/composite_args.rs:13
-
-CREATE TABLE emp (
-    name        text,
-    salary      integer,
-    age         integer,
-    cubicle     point
-);
--- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
-SELECT pg_catalog.pg_extension_config_dump('emp', '');
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/v1_calling.rs:125
-
-CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
-    AS 'MODULE_PATHNAME', 'text_prefix'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/v1_calling.rs:170
-
-CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'bytes_prefix'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/returning_rows.rs:37
-CREATE TYPE divmod_result AS (quotient integer, remainder integer);
-/* </end connected objects> */
-
--- ANCHOR: v1_calling-add_nullable
-/* <begin connected objects> */
--- src/v1_calling.rs:21
--- xfunc::v1_calling::add_nullable
-CREATE  FUNCTION "add_nullable"(
-	"a" INT, /* Option < i32 > */
-	"b" INT /* Option < i32 > */
-) RETURNS INT /* Option < i32 > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'add_nullable_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: v1_calling-add_nullable
-
 -- ANCHOR: base_types-add_one
 /* <begin connected objects> */
 -- src/base_types.rs:18
@@ -80,6 +32,20 @@ AS 'MODULE_PATHNAME', 'add_one_float8_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: base_types-add_one_float8
 
+-- ANCHOR: base_types-makepoint
+/* <begin connected objects> */
+-- src/base_types.rs:69
+-- xfunc::base_types::makepoint
+CREATE  FUNCTION "makepoint"(
+	"pointx" point, /* pg_sys :: Point */
+	"pointy" point /* pg_sys :: Point */
+) RETURNS point /* pg_sys :: Point */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'makepoint_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: base_types-makepoint
+
 -- ANCHOR: base_types-add_points
 /* <begin connected objects> */
 -- src/base_types.rs:85
@@ -93,6 +59,46 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'add_points_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: base_types-add_points
+
+-- ANCHOR: base_types-copytext
+/* <begin connected objects> */
+-- src/base_types.rs:103
+-- xfunc::base_types::copytext
+CREATE  FUNCTION "copytext"(
+	"t" TEXT /* & str */
+) RETURNS TEXT /* & str */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'copytext_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: base_types-copytext
+
+-- ANCHOR: base_types-concat_text
+/* <begin connected objects> */
+-- src/base_types.rs:121
+-- xfunc::base_types::concat_text
+CREATE  FUNCTION "concat_text"(
+	"arg1" TEXT, /* & str */
+	"arg2" TEXT /* & str */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'concat_text_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: base_types-concat_text
+
+/* <begin connected objects> */
+-- src/composite_args.rs:13
+
+CREATE TABLE emp (
+    name        text,
+    salary      integer,
+    age         integer,
+    cubicle     point
+);
+-- Rows a user puts in the extension's table are the user's data: pg_dump must dump them.
+SELECT pg_catalog.pg_extension_config_dump('emp', '');
+/* </end connected objects> */
 
 -- ANCHOR: composite_args-c_overpaid
 /* <begin connected objects> */
@@ -111,66 +117,22 @@ AS 'MODULE_PATHNAME', 'c_overpaid_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: composite_args-c_overpaid
 
--- ANCHOR: base_types-concat_text
+-- ANCHOR: composite_args-overpaid_by
 /* <begin connected objects> */
--- src/base_types.rs:121
--- xfunc::base_types::concat_text
-CREATE  FUNCTION "concat_text"(
-	"arg1" TEXT, /* & str */
-	"arg2" TEXT /* & str */
-) RETURNS TEXT /* String */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'concat_text_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: base_types-concat_text
-
--- ANCHOR: base_types-copytext
-/* <begin connected objects> */
--- src/base_types.rs:103
--- xfunc::base_types::copytext
-CREATE  FUNCTION "copytext"(
-	"t" TEXT /* & str */
-) RETURNS TEXT /* & str */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'copytext_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: base_types-copytext
-
--- ANCHOR: returning_rows-divmod
-/* <begin connected objects> */
--- src/returning_rows.rs:111
--- xfunc::returning_rows::divmod
+-- src/composite_args.rs:102
+-- xfunc::composite_args::overpaid_by
 -- requires:
---   divmod_result
-CREATE  FUNCTION "divmod"(
-	"dividend" INT, /* i32 */
-	"divisor" INT /* i32 */
-) RETURNS divmod_result /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+--   emp
+CREATE  FUNCTION "overpaid_by"(
+	"emp" emp, /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
 > */
+	"limit" INT /* i32 */
+) RETURNS INT /* Option < i32 > */
 IMMUTABLE STRICT PARALLEL SAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'divmod_wrapper';
+AS 'MODULE_PATHNAME', 'overpaid_by_wrapper';
 /* </end connected objects> */
--- ANCHOR_END: returning_rows-divmod
-
--- ANCHOR: returning_rows-floor_divmod
-/* <begin connected objects> */
--- src/returning_rows.rs:132
--- xfunc::returning_rows::floor_divmod
--- requires:
---   divmod_result
-CREATE  FUNCTION "floor_divmod"(
-	"dividend" INT, /* i32 */
-	"divisor" INT /* i32 */
-) RETURNS divmod_result /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
-> */
-IMMUTABLE STRICT PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: returning_rows-floor_divmod
+-- ANCHOR_END: composite_args-overpaid_by
 
 -- ANCHOR: dynamic_loading-init_calls
 /* <begin connected objects> */
@@ -232,106 +194,58 @@ AS 'MODULE_PATHNAME', 'make_pair_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: polymorphic-make_pair
 
--- ANCHOR: base_types-makepoint
 /* <begin connected objects> */
--- src/base_types.rs:69
--- xfunc::base_types::makepoint
-CREATE  FUNCTION "makepoint"(
-	"pointx" point, /* pg_sys :: Point */
-	"pointy" point /* pg_sys :: Point */
-) RETURNS point /* pg_sys :: Point */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'makepoint_wrapper';
+-- src/returning_rows.rs:37
+CREATE TYPE divmod_result AS (quotient integer, remainder integer);
 /* </end connected objects> */
--- ANCHOR_END: base_types-makepoint
 
--- ANCHOR: writing_code-memory_context_name
+-- ANCHOR: returning_rows-divmod
 /* <begin connected objects> */
--- src/writing_code.rs:22
--- xfunc::writing_code::memory_context_name
-CREATE  FUNCTION "memory_context_name"() RETURNS TEXT /* String */
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'memory_context_name_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: writing_code-memory_context_name
-
--- ANCHOR: returning_sets-multiples
-/* <begin connected objects> */
--- src/returning_sets.rs:80
--- xfunc::returning_sets::multiples
-CREATE  FUNCTION "multiples"(
-	"count" INT, /* i32 */
-	"base" INT /* i32 */
-) RETURNS TABLE (
-	"n" INT,  /* i32 */
-	"product" INT  /* i32 */
-)
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'multiples_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: returning_sets-multiples
-
--- ANCHOR: composite_args-overpaid_by
-/* <begin connected objects> */
--- src/composite_args.rs:102
--- xfunc::composite_args::overpaid_by
+-- src/returning_rows.rs:111
+-- xfunc::returning_rows::divmod
 -- requires:
---   emp
-CREATE  FUNCTION "overpaid_by"(
-	"emp" emp, /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+--   divmod_result
+CREATE  FUNCTION "divmod"(
+	"dividend" INT, /* i32 */
+	"divisor" INT /* i32 */
+) RETURNS divmod_result /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
 > */
-	"limit" INT /* i32 */
-) RETURNS INT /* Option < i32 > */
 IMMUTABLE STRICT PARALLEL SAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'overpaid_by_wrapper';
+AS 'MODULE_PATHNAME', 'divmod_wrapper';
 /* </end connected objects> */
--- ANCHOR_END: composite_args-overpaid_by
+-- ANCHOR_END: returning_rows-divmod
 
--- ANCHOR: writing_code-padded_pair
+-- ANCHOR: returning_rows-floor_divmod
 /* <begin connected objects> */
--- src/writing_code.rs:60
--- xfunc::writing_code::padded_pair
-CREATE  FUNCTION "padded_pair"(
-	"a" smallint, /* i16 */
-	"b" bigint /* i64 */
-) RETURNS bytea /* Vec < u8 > */
-IMMUTABLE STRICT PARALLEL SAFE
+-- src/returning_rows.rs:132
+-- xfunc::returning_rows::floor_divmod
+-- requires:
+--   divmod_result
+CREATE  FUNCTION "floor_divmod"(
+	"dividend" INT, /* i32 */
+	"divisor" INT /* i32 */
+) RETURNS divmod_result /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+> */
+IMMUTABLE STRICT PARALLEL SAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'padded_pair_wrapper';
+AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
 /* </end connected objects> */
--- ANCHOR_END: writing_code-padded_pair
+-- ANCHOR_END: returning_rows-floor_divmod
 
--- ANCHOR: writing_code-padded_pair_explicit
+-- ANCHOR: returning_rows-split_pair
 /* <begin connected objects> */
--- src/writing_code.rs:114
--- xfunc::writing_code::padded_pair_explicit
-CREATE  FUNCTION "padded_pair_explicit"(
-	"a" smallint, /* i16 */
-	"b" bigint /* i64 */
-) RETURNS bytea /* Vec < u8 > */
-IMMUTABLE STRICT PARALLEL SAFE
+-- src/returning_rows.rs:189
+-- xfunc::returning_rows::split_pair
+CREATE  FUNCTION "split_pair"(
+	"pair" TEXT /* & str */
+) RETURNS record /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
+> */
+STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'padded_pair_explicit_wrapper';
+AS 'MODULE_PATHNAME', 'split_pair_wrapper';
 /* </end connected objects> */
--- ANCHOR_END: writing_code-padded_pair_explicit
-
--- ANCHOR: writing_code-padded_pair_unzeroed
-/* <begin connected objects> */
--- src/writing_code.rs:77
--- xfunc::writing_code::padded_pair_unzeroed
-CREATE  FUNCTION "padded_pair_unzeroed"(
-	"a" smallint, /* i16 */
-	"b" bigint /* i64 */
-) RETURNS bytea /* Vec < u8 > */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'padded_pair_unzeroed_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: writing_code-padded_pair_unzeroed
+-- ANCHOR_END: returning_rows-split_pair
 
 /* <begin connected objects> */
 -- src/returning_sets.rs:28
@@ -351,83 +265,22 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 /* </end connected objects> */
 
--- ANCHOR: v1_calling-reverse_bytes
+-- ANCHOR: returning_sets-multiples
 /* <begin connected objects> */
--- src/v1_calling.rs:47
--- xfunc::v1_calling::reverse_bytes
-CREATE  FUNCTION "reverse_bytes"(
-	"bytes" bytea /* Vec < u8 > */
-) RETURNS bytea /* Vec < u8 > */
+-- src/returning_sets.rs:80
+-- xfunc::returning_sets::multiples
+CREATE  FUNCTION "multiples"(
+	"count" INT, /* i32 */
+	"base" INT /* i32 */
+) RETURNS TABLE (
+	"n" INT,  /* i32 */
+	"product" INT  /* i32 */
+)
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'reverse_bytes_wrapper';
+AS 'MODULE_PATHNAME', 'multiples_wrapper';
 /* </end connected objects> */
--- ANCHOR_END: v1_calling-reverse_bytes
-
--- ANCHOR: shared_memory-shared_counter
-/* <begin connected objects> */
--- src/shared_memory.rs:224
--- xfunc::shared_memory::shared_counter
-CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
-	"value" bigint,  /* i64 */
-	"updates" bigint  /* i64 */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: shared_memory-shared_counter
-
--- ANCHOR: shared_memory-shared_counter_add
-/* <begin connected objects> */
--- src/shared_memory.rs:198
--- xfunc::shared_memory::shared_counter_add
-CREATE  FUNCTION "shared_counter_add"(
-	"delta" bigint /* i64 */
-) RETURNS bigint /* i64 */
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: shared_memory-shared_counter_add
-
--- ANCHOR: shared_memory-shared_counter_reset
-/* <begin connected objects> */
--- src/shared_memory.rs:262
--- xfunc::shared_memory::shared_counter_reset
-CREATE  FUNCTION "shared_counter_reset"() RETURNS void
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: shared_memory-shared_counter_reset
-
--- ANCHOR: shared_memory-shared_counter_swap
-/* <begin connected objects> */
--- src/shared_memory.rs:244
--- xfunc::shared_memory::shared_counter_swap
-CREATE  FUNCTION "shared_counter_swap"(
-	"new_value" bigint /* i64 */
-) RETURNS bigint /* i64 */
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: shared_memory-shared_counter_swap
-
--- ANCHOR: returning_rows-split_pair
-/* <begin connected objects> */
--- src/returning_rows.rs:189
--- xfunc::returning_rows::split_pair
-CREATE  FUNCTION "split_pair"(
-	"pair" TEXT /* & str */
-) RETURNS record /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
-> */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'split_pair_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: returning_rows-split_pair
+-- ANCHOR_END: returning_sets-multiples
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
@@ -442,17 +295,6 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_log-xfunc_log
 
--- ANCHOR: shared_log-xfunc_log_lines
-/* <begin connected objects> */
--- src/shared_log.rs:796
--- xfunc::shared_log::xfunc_log_lines
-CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
-/* </end connected objects> */
--- ANCHOR_END: shared_log-xfunc_log_lines
-
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
 -- src/shared_log.rs:709
@@ -465,6 +307,17 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_log-xfunc_log_tail
+
+-- ANCHOR: shared_log-xfunc_log_lines
+/* <begin connected objects> */
+-- src/shared_log.rs:796
+-- xfunc::shared_log::xfunc_log_lines
+CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
 -- src/shared_log.rs:840
@@ -481,4 +334,151 @@ GRANT EXECUTE ON FUNCTION xfunc_log_tail(integer) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xfunc_log_lines() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 /* </end connected objects> */
+
+-- ANCHOR: shared_memory-shared_counter_add
+/* <begin connected objects> */
+-- src/shared_memory.rs:198
+-- xfunc::shared_memory::shared_counter_add
+CREATE  FUNCTION "shared_counter_add"(
+	"delta" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_add
+
+-- ANCHOR: shared_memory-shared_counter
+/* <begin connected objects> */
+-- src/shared_memory.rs:224
+-- xfunc::shared_memory::shared_counter
+CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
+	"value" bigint,  /* i64 */
+	"updates" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter
+
+-- ANCHOR: shared_memory-shared_counter_swap
+/* <begin connected objects> */
+-- src/shared_memory.rs:244
+-- xfunc::shared_memory::shared_counter_swap
+CREATE  FUNCTION "shared_counter_swap"(
+	"new_value" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_swap
+
+-- ANCHOR: shared_memory-shared_counter_reset
+/* <begin connected objects> */
+-- src/shared_memory.rs:262
+-- xfunc::shared_memory::shared_counter_reset
+CREATE  FUNCTION "shared_counter_reset"() RETURNS void
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_reset
+
+-- ANCHOR: v1_calling-add_nullable
+/* <begin connected objects> */
+-- src/v1_calling.rs:21
+-- xfunc::v1_calling::add_nullable
+CREATE  FUNCTION "add_nullable"(
+	"a" INT, /* Option < i32 > */
+	"b" INT /* Option < i32 > */
+) RETURNS INT /* Option < i32 > */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'add_nullable_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: v1_calling-add_nullable
+
+-- ANCHOR: v1_calling-reverse_bytes
+/* <begin connected objects> */
+-- src/v1_calling.rs:47
+-- xfunc::v1_calling::reverse_bytes
+CREATE  FUNCTION "reverse_bytes"(
+	"bytes" bytea /* Vec < u8 > */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'reverse_bytes_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: v1_calling-reverse_bytes
+
+/* <begin connected objects> */
+-- src/v1_calling.rs:125
+
+CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
+    AS 'MODULE_PATHNAME', 'text_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/v1_calling.rs:170
+
+CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'bytes_prefix'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+/* </end connected objects> */
+
+-- ANCHOR: writing_code-memory_context_name
+/* <begin connected objects> */
+-- src/writing_code.rs:22
+-- xfunc::writing_code::memory_context_name
+CREATE  FUNCTION "memory_context_name"() RETURNS TEXT /* String */
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'memory_context_name_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: writing_code-memory_context_name
+
+-- ANCHOR: writing_code-padded_pair
+/* <begin connected objects> */
+-- src/writing_code.rs:60
+-- xfunc::writing_code::padded_pair
+CREATE  FUNCTION "padded_pair"(
+	"a" smallint, /* i16 */
+	"b" bigint /* i64 */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'padded_pair_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: writing_code-padded_pair
+
+-- ANCHOR: writing_code-padded_pair_unzeroed
+/* <begin connected objects> */
+-- src/writing_code.rs:77
+-- xfunc::writing_code::padded_pair_unzeroed
+CREATE  FUNCTION "padded_pair_unzeroed"(
+	"a" smallint, /* i16 */
+	"b" bigint /* i64 */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'padded_pair_unzeroed_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: writing_code-padded_pair_unzeroed
+
+-- ANCHOR: writing_code-padded_pair_explicit
+/* <begin connected objects> */
+-- src/writing_code.rs:114
+-- xfunc::writing_code::padded_pair_explicit
+CREATE  FUNCTION "padded_pair_explicit"(
+	"a" smallint, /* i16 */
+	"b" bigint /* i64 */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'padded_pair_explicit_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: writing_code-padded_pair_explicit
 
