@@ -301,6 +301,17 @@ fn main() {
     criterion.final_summary();
     record.write(&mut client);
     if common::measuring() {
+        // The ns per call and the Rust/C ratio of this run, as chapter 14 will show them.
+        let report = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tools/bench_report.py"
+            ))
+            .args(["--print", "per_call"])
+            .status();
+        if !matches!(report, Ok(s) if s.success()) {
+            println!("per_call: tools/bench_report.py could not summarise this run");
+        }
         println!("per_call: `just bench-report` turns these results into the book's chapter 14");
     } else {
         println!("per_call: smoke run (each variant ran once); `cargo bench` measures");
