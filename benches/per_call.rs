@@ -140,6 +140,20 @@ const CASES: &[Case] = &[
             ("builtin", "ARRAY[{}]"),
         ],
     },
+    // ANCHOR: exercise_add_points
+    // Chapter 14's exercise: chapter 2's exercise, add_points, against the built-in `+`.
+    Case {
+        name: "add_points",
+        function: ("add_points", &["point", "point"]),
+        arg: "point(g, g)",
+        shape: Shape::Nest,
+        variants: &[
+            ("rust", "rust.add_points({}, point '(1,2)')"),
+            ("c", "c.add_points({}, point '(1,2)')"),
+            ("builtin", "({} + point '(1,2)')"),
+        ],
+    },
+    // ANCHOR_END: exercise_add_points
 ];
 /// The `emp` row the `{emp}` of c_overpaid stands for: a value for each column, by name.
 const EMP: &[(&str, &str)] = &[
