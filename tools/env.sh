@@ -79,5 +79,6 @@ ensure_pgrx_home() {
 
 # Run a command as the server's user (directly when that is us).
 as_server() {
-  if [ "$(id -un)" = "$XFUNC_RUNAS" ]; then "$@"; else runuser -u "$XFUNC_RUNAS" -- "$@"; fi
+  # From /, since the server's user may not be allowed into the caller's directory (/root).
+  if [ "$(id -un)" = "$XFUNC_RUNAS" ]; then "$@"; else (cd / && runuser -u "$XFUNC_RUNAS" -- "$@"); fi
 }
