@@ -355,36 +355,60 @@ parse_seq(const char *head, uint64 *seq)
 }
 
 /* ANCHOR: recover */
+static void no_sequence_number(const char *path) pg_attribute_noreturn();
+
+/*
+ * Reads into *seq the sequence number of the file's last complete line, and returns the
+ * offset of the newline that ends it. size is the file's size from fstat, taken under the
+ * lock (in either mode). A file with no complete line of ours is an ERROR (XX001), and is left
+ * alone.
+ */
+static off_t
+last_line_seq(int fd, const char *path, off_t size, uint64 *seq)
+{
+	off_t		last_newline = newline_before(fd, path, size);
+	char		head[PREFIX_MAX + 1];
+	size_t		n = 0;
+
+	if (last_newline >= 0)
+	{
+		off_t		line_start = newline_before(fd, path, last_newline) + 1;
+
+		n = Min(PREFIX_MAX, last_newline - line_start);
+		read_exactly_at(fd, path, head, n, line_start);
+	}
+	head[n] = '\0';
+	if (last_newline < 0 || !parse_seq(head, seq))
+		no_sequence_number(path);
+	return last_newline;
+}
+
+static void
+no_sequence_number(const char *path)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("last line of log file \"%s\" has no sequence number", path)));
+}
+
 /*
  * Returns the sequence number that follows the file's last line (1 for an empty file). Called
  * with the lock held exclusively, when the cache does not describe this file. If the file ends
  * with an incomplete line after a line of ours, the incomplete line is cut off; *size is
- * updated. A file whose last complete line is not ours is left alone: ERROR.
+ * updated.
  */
 static uint64
 recover_next_seq(int fd, const char *path, off_t *size)
 {
 	off_t		last_newline;
-	off_t		line_start;
-	char		head[PREFIX_MAX + 1];
-	size_t		n = 0;
 	uint64		seq;
 
 	if (*size == 0)
 		return 1;
 
-	last_newline = newline_before(fd, path, *size);
-	if (last_newline >= 0)
-	{
-		line_start = newline_before(fd, path, last_newline) + 1;
-		n = Min(PREFIX_MAX, last_newline - line_start);
-		read_exactly_at(fd, path, head, n, line_start);
-	}
-	head[n] = '\0';
-	if (last_newline < 0 || !parse_seq(head, &seq) || seq == PG_UINT64_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("last line of log file \"%s\" has no sequence number", path)));
+	last_newline = last_line_seq(fd, path, *size, &seq);
+	if (seq == PG_UINT64_MAX)
+		no_sequence_number(path);	/* the next one would not fit */
 
 	if (last_newline != *size - 1)
 	{
@@ -601,7 +625,8 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
  * Exercise of chapter 13: how many lines the log file holds, which is the sequence number of
  * its last complete line: 0 when the file is empty or does not exist, XX001 when that line is
  * not ours. Read under the lock in shared mode: a writer may cut the file short (a failed
- * write, a torn line removed by the recovery) between our fstat and our read.
+ * write, a torn line removed by the recovery) between our fstat and our read. It reads the
+ * last line as the recovery does (last_line_seq).
  */
 PG_FUNCTION_INFO_V1(xfunc_log_lines);
 
@@ -611,9 +636,6 @@ xfunc_log_lines(PG_FUNCTION_ARGS)
 	SharedLog  *log = shared_log_get();
 	const char *path = log_file_checked();
 	struct stat st;
-	off_t		last_newline = -1;
-	char		head[PREFIX_MAX + 1];
-	size_t		n = 0;
 	uint64		seq;
 	int			fd;
 
@@ -638,23 +660,12 @@ xfunc_log_lines(PG_FUNCTION_ARGS)
 		CloseTransientFile(fd);
 		PG_RETURN_INT64(0);
 	}
-	last_newline = newline_before(fd, path, st.st_size);
-	if (last_newline >= 0)
-	{
-		off_t		line_start = newline_before(fd, path, last_newline) + 1;
-
-		n = Min(PREFIX_MAX, last_newline - line_start);
-		read_exactly_at(fd, path, head, n, line_start);
-	}
+	(void) last_line_seq(fd, path, st.st_size, &seq);
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);
 
-	head[n] = '\0';
-	if (last_newline < 0 || !parse_seq(head, &seq) || seq > PG_INT64_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("last line of log file \"%s\" has no sequence number", path)));
-
+	if (seq > PG_INT64_MAX)
+		no_sequence_number(path);
 	PG_RETURN_INT64((int64) seq);
 }
 /* ANCHOR_END: xfunc_log_lines */

@@ -519,31 +519,46 @@ fn parse_seq(head: &[u8]) -> Option<u64> {
 }
 
 // ANCHOR: recover
-/// Returns the sequence number that follows the file's last line (1 for an empty file). Called
-/// with the lock held exclusively, when the cache does not describe this file. If the file
-/// ends with an incomplete line after a line of ours, the incomplete line is cut off; `size`
-/// is updated. A file whose last complete line is not ours is left alone: ERROR.
-fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
-    if *size == 0 {
-        return 1;
-    }
-    let last_newline = newline_before(file, path, *size);
+/// The sequence number of the file's last complete line, and the offset of the newline that
+/// ends it. `size` is the file's size from `fstat`, taken under the lock (in either mode). A
+/// file with no complete line of ours is an ERROR (XX001), and is left alone.
+fn last_line_seq(file: &File, path: &CStr, size: u64) -> (u64, u64) {
+    let last_newline = newline_before(file, path, size);
     let seq = last_newline.and_then(|last_newline| {
         let line_start = newline_before(file, path, last_newline).map_or(0, |nl| nl + 1);
         let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
         read_exactly_at(file, path, &mut head, line_start);
-        parse_seq(&head).filter(|&seq| seq < u64::MAX)
+        parse_seq(&head)
     });
-    let (Some(last_newline), Some(seq)) = (last_newline, seq) else {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
-            format!(
-                "last line of log file \"{}\" has no sequence number",
-                path.to_string_lossy()
-            )
-        );
-    };
+    match (last_newline, seq) {
+        (Some(last_newline), Some(seq)) => (last_newline, seq),
+        _ => no_sequence_number(path),
+    }
+}
+
+fn no_sequence_number(path: &CStr) -> ! {
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+        format!(
+            "last line of log file \"{}\" has no sequence number",
+            path.to_string_lossy()
+        )
+    );
+}
+
+/// Returns the sequence number that follows the file's last line (1 for an empty file). Called
+/// with the lock held exclusively, when the cache does not describe this file. If the file
+/// ends with an incomplete line after a line of ours, the incomplete line is cut off; `size`
+/// is updated.
+fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
+    if *size == 0 {
+        return 1;
+    }
+    let (last_newline, seq) = last_line_seq(file, path, *size);
+    if seq == u64::MAX {
+        no_sequence_number(path); // the next one would not fit
+    }
 
     if last_newline != *size - 1 {
         if let Err(err) = file.set_len(last_newline + 1) {
@@ -791,8 +806,7 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
 ///
 /// It only reads, yet it holds the lock in shared mode, as `xfunc_log_tail` does: a writer
 /// may cut the file short (a failed write, a torn line removed by the recovery) between our
-/// `fstat` and our read. The C version does the same with `OpenTransientFile`, `fstat` and
-/// `pg_pread` by hand.
+/// `fstat` and our read. It reads the last line as the recovery does (`last_line_seq`).
 #[pg_extern(volatile)]
 pub fn xfunc_log_lines() -> i64 {
     let log = shared_log_get();
@@ -812,25 +826,8 @@ pub fn xfunc_log_lines() -> i64 {
     if size == 0 {
         return 0;
     }
-    let seq = newline_before(&file, &path, size).and_then(|last_newline| {
-        let line_start = newline_before(&file, &path, last_newline).map_or(0, |nl| nl + 1);
-        let mut head = vec![0u8; PREFIX_MAX.min((last_newline - line_start) as usize)];
-        read_exactly_at(&file, &path, &mut head, line_start);
-        parse_seq(&head)
-    });
-    match seq.and_then(|seq| i64::try_from(seq).ok()) {
-        Some(lines) => lines,
-        None => {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
-                format!(
-                    "last line of log file \"{}\" has no sequence number",
-                    path.to_string_lossy()
-                )
-            );
-        }
-    }
+    let (_, seq) = last_line_seq(&file, &path, size);
+    i64::try_from(seq).unwrap_or_else(|_| no_sequence_number(&path))
 }
 // ANCHOR_END: xfunc_log_lines
 

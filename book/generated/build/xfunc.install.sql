@@ -284,7 +284,7 @@ AS 'MODULE_PATHNAME', 'multiples_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:639
+-- src/shared_log.rs:654
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
 	"message" text /* DbText < '_ > */
@@ -297,7 +297,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:709
+-- src/shared_log.rs:724
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
@@ -310,7 +310,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_lines
 /* <begin connected objects> */
--- src/shared_log.rs:796
+-- src/shared_log.rs:810
 -- xfunc::shared_log::xfunc_log_lines
 CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -320,7 +320,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
--- src/shared_log.rs:840
+-- src/shared_log.rs:837
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
