@@ -82,3 +82,29 @@ as_server() {
   # From /, since the server's user may not be allowed into the caller's directory (/root).
   if [ "$(id -un)" = "$XFUNC_RUNAS" ]; then "$@"; else (cd / && runuser -u "$XFUNC_RUNAS" -- "$@"); fi
 }
+
+# ANCHOR: crash_check
+# A backend that dies by a signal is a failed test, whatever the test's own checks said: the
+# postmaster logs "server process (PID n) was terminated by signal s" (or an exit code other
+# than 0 and 1) and restarts every backend. The test scripts take a mark of the server log
+# when they start (server_log_mark) and call check_no_crash MARK at the end. PIDs a test killed
+# on purpose are listed, one a line, in $XFUNC_EXPECTED_KILLS.
+XFUNC_EXPECTED_KILLS=$XFUNC_STATE/expected-kills
+server_log_mark() { stat -c %s "$XFUNC_PGLOG" 2>/dev/null || echo 0; }
+# check_no_crash MARK [LOG]: fails, printing the lines, when LOG (the cluster's log by default)
+# says since byte MARK that a server process died by a signal it was not sent by a test.
+check_no_crash() {
+  local mark=$1 log=${2:-$XFUNC_PGLOG} crashes
+  [ -f "$log" ] || return 0
+  crashes=$(tail -c +"$((mark + 1))" "$log" \
+    | grep -E '\(PID [0-9]+\) (was terminated by signal|exited with exit code ([2-9]|[1-9][0-9]+))' \
+    | grep -v -F -f <(sed 's/.*/(PID &)/' "$XFUNC_EXPECTED_KILLS" 2>/dev/null; echo '(PID none)') \
+    || true)
+  if [ -n "$crashes" ]; then
+    say "FAIL: a server process died (server log $log):"
+    printf '%s\n' "$crashes"
+    return 1
+  fi
+  say "ok no server process died by a signal (server log $log)"
+}
+# ANCHOR_END: crash_check

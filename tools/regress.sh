@@ -21,6 +21,7 @@ if [ ${#tests[@]} -eq 0 ]; then
 fi
 
 status=0
+mark=$(server_log_mark)
 # ANCHOR: pg_regress
 for ext in "${exts[@]}"; do
   out=$XFUNC_ROOT/target/regress/$ext
@@ -37,4 +38,5 @@ for ext in "${exts[@]}"; do
   fi
 done
 # ANCHOR_END: pg_regress
+check_no_crash "$mark" || status=1
 exit $status
