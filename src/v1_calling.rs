@@ -9,6 +9,8 @@
 
 use pgrx::prelude::*;
 
+use crate::pg_support::try_vec;
+
 // ANCHOR: add_nullable
 /// `add_nullable(a integer, b integer)`: a non-STRICT function that handles NULL itself.
 ///
@@ -43,11 +45,15 @@ pub fn add_nullable(a: Option<i32>, b: Option<i32>) -> Option<i32> {
 /// The C version reads its argument with `PG_GETARG_BYTEA_P_COPY(0)`: a fresh palloc'd copy it
 /// may reverse in place, where `PG_GETARG_BYTEA_P(0)` may point straight into a shared buffer
 /// page. In Rust the choice is in the type: `&[u8]` borrows the argument and cannot be written
-/// through, `Vec<u8>` is an owned copy, made by pgrx, that the function may change at will.
+/// through. pgrx would also give a `Vec<u8>`, an owned copy, but it makes that copy with Rust's
+/// infallible allocation (`impl FromDatum for Vec<u8>`, pgrx `src/datum/from.rs`): a `bytea` of
+/// up to 1 GB that `malloc` cannot hold would abort the backend. So we borrow, and copy into a
+/// `Vec` whose allocation fails with an `ERROR` instead (`try_vec`, chapter 5).
 #[pg_extern(immutable, parallel_safe)]
-pub fn reverse_bytes(mut bytes: Vec<u8>) -> Vec<u8> {
-    bytes.reverse();
-    bytes
+pub fn reverse_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut reversed = try_vec(bytes.len());
+    reversed.extend(bytes.iter().rev());
+    reversed
 }
 // ANCHOR_END: reverse_bytes
 

@@ -1,0 +1,96 @@
+//! Small pieces several chapters need and pgrx does not provide: the SQL names PostgreSQL prints
+//! in its messages.
+
+use pgrx::prelude::*;
+use std::ffi::CStr;
+
+/// The SQL name of a type, as PostgreSQL prints it in messages (`format_type_be`).
+pub fn type_name(oid: pg_sys::Oid) -> String {
+    // SAFETY: format_type_be returns a palloc'd, NUL-terminated string for any OID (it prints
+    // "???" for an unknown one); we copy it before the memory context can go away.
+    unsafe { CStr::from_ptr(pg_sys::format_type_be(oid)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The SQL name of the function being called, for messages (`get_func_name`): one C symbol
+/// may serve several SQL functions, so the name comes from the call, not from the code.
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+pub unsafe fn function_name(fcinfo: pg_sys::FunctionCallInfo) -> String {
+    // SAFETY: fmgr sets flinfo for every call; get_func_name reads the syscache and returns a
+    // palloc'd copy of the name, or NULL if no function has that OID.
+    let name = unsafe { pg_sys::get_func_name((*(*fcinfo).flinfo).fn_oid) };
+    if name.is_null() {
+        return "???".into();
+    }
+    // SAFETY: a non-NULL result is a NUL-terminated string.
+    unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+// ANCHOR: try_vec
+/// An empty `Vec` with room for `len` elements, or `ERROR` 53200 (`out of memory`): never the
+/// process abort that Rust's infallible allocation (`Vec::with_capacity`, `vec!`, `push`)
+/// ends in when `malloc` fails. Use it for every allocation whose size a caller controls.
+pub fn try_vec<T>(len: usize) -> Vec<T> {
+    let mut vec = Vec::new();
+    if alloc_failure_injected() || vec.try_reserve_exact(len).is_err() {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+            "out of memory",
+            format!(
+                "Failed on request of size {}.",
+                len.saturating_mul(std::mem::size_of::<T>())
+            )
+        );
+    }
+    vec
+}
+// ANCHOR_END: try_vec
+
+/// In the `#[pg_test]` build, `xfunc_fail_next_alloc()` makes the next `try_vec` fail, so the
+/// tests can force the out-of-memory path that no real machine reaches on demand.
+#[cfg(any(test, feature = "pg_test"))]
+static FAIL_NEXT_ALLOC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(any(test, feature = "pg_test"))]
+fn alloc_failure_injected() -> bool {
+    FAIL_NEXT_ALLOC.swap(false, std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(any(test, feature = "pg_test")))]
+#[inline(always)]
+fn alloc_failure_injected() -> bool {
+    false
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    /// Test build only: the next `try_vec` in this backend fails as if `malloc` had.
+    #[pg_extern]
+    fn xfunc_fail_next_alloc() {
+        super::FAIL_NEXT_ALLOC.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[pg_test]
+    fn try_vec_failure_is_an_error_and_the_backend_lives() {
+        assert_eq!(
+            crate::testing::sqlstate_of(
+                "SELECT tests.xfunc_fail_next_alloc(), reverse_bytes('\\x010203')"
+            ),
+            Some("53200".into())
+        );
+        // The flag was consumed; the same backend answers the next call.
+        assert_eq!(
+            Spi::get_one::<Vec<u8>>("SELECT reverse_bytes('\\x010203')"),
+            Ok(Some(vec![3, 2, 1]))
+        );
+    }
+}
