@@ -16,43 +16,65 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
-/* ANCHOR: check_divmod_result */
+#include "xfunc_c.h"
+
+/* ANCHOR: check_result_row */
 /*
- * Raise a clear error unless the row type we are about to fill is (integer, integer).
+ * Raise ERROR 42804 (datatype_mismatch) unless tupdesc, the descriptor of the row the current
+ * call must return, is exactly the row we build: ntypes attributes, none dropped, each of exactly
+ * the given type (not a domain over it: heap_form_tuple would not check a domain's constraints).
  *
- * divmod_result is a type like any other: ALTER TYPE can add, drop or retype its attributes after
- * CREATE FUNCTION. heap_form_tuple trusts the descriptor blindly, so with a third column it would
- * read past the end of values[], and with a text column it would take our int4 for a pointer.
- * Exactly integer, not a domain over it: heap_form_tuple would not check a domain's constraints.
+ * A named composite type is a type like any other: ALTER TYPE ... ADD, DROP or ALTER ATTRIBUTE
+ * ... TYPE change it after CREATE FUNCTION, and the next call's get_call_result_type returns the
+ * new shape. heap_form_tuple trusts the descriptor blindly: with one attribute more it reads past
+ * the end of our values[], with a text attribute it takes our int4 for a pointer. The message
+ * names the SQL function (one symbol may serve several, as retcomposite and retcomposite_out do)
+ * and the row it builds; the detail says what differs.
  */
-static void
-check_divmod_result(TupleDesc tupdesc)
+void
+check_result_row(FunctionCallInfo fcinfo, TupleDesc tupdesc, int ntypes, const Oid *types)
 {
-	bool		ok = tupdesc->natts == 2;
+	int			n = Max(tupdesc->natts, ntypes);
+	char	   *detail = NULL;
+	StringInfoData row;
+	char	   *fname;
 
-	for (int i = 0; ok && i < tupdesc->natts; i++)
+	for (int i = 0; detail == NULL && i < n; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Form_pg_attribute att = i < tupdesc->natts ? TupleDescAttr(tupdesc, i) : NULL;
 
-		ok = !att->attisdropped && att->atttypid == INT4OID;
+		if (att != NULL && att->attisdropped)
+			detail = psprintf("Attribute %d has been dropped.", i + 1);
+		else if (att != NULL && i < ntypes && att->atttypid != types[i])
+			detail = psprintf("Attribute %d has type %s, not %s.", i + 1,
+							  format_type_be(att->atttypid), format_type_be(types[i]));
+		else if (att == NULL || i >= ntypes)
+			detail = psprintf("It has %d attributes, not %d.", tupdesc->natts, ntypes);
 	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("return type %s is not (integer, integer)",
-						format_type_be(tupdesc->tdtypeid))));
-}
-/* ANCHOR_END: check_divmod_result */
+	if (detail == NULL)
+		return;
 
-/* ANCHOR: divmod */
+	initStringInfo(&row);
+	for (int i = 0; i < ntypes; i++)
+		appendStringInfo(&row, "%s%s", i > 0 ? ", " : "", format_type_be(types[i]));
+	fname = get_func_name(fcinfo->flinfo->fn_oid);
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("result type %s of function %s is not (%s)",
+					format_type_be(tupdesc->tdtypeid), fname ? fname : "???", row.data),
+			 errdetail_internal("%s", detail)));
+}
+
 /*
- * The descriptor of the divmod_result row this call returns: asked for, checked
- * (check_divmod_result, above) and blessed, before any arithmetic can fail.
+ * The descriptor of the row the current call must return, checked by check_result_row against
+ * types[] (and not yet blessed); the manual's error when the caller gave none.
  */
-static TupleDesc
-divmod_tupdesc(FunctionCallInfo fcinfo)
+TupleDesc
+checked_result_tupdesc(FunctionCallInfo fcinfo, int ntypes, const Oid *types)
 {
 	TupleDesc	tupdesc;
 
@@ -61,8 +83,22 @@ divmod_tupdesc(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context "
 						"that cannot accept type record")));
-	check_divmod_result(tupdesc);
-	return BlessTupleDesc(tupdesc);
+	check_result_row(fcinfo, tupdesc, ntypes, types);
+	return tupdesc;
+}
+/* ANCHOR_END: check_result_row */
+
+/* ANCHOR: divmod */
+/*
+ * The descriptor of the divmod_result row this call returns: asked for, checked
+ * (check_result_row, above) and blessed, before any arithmetic can fail.
+ */
+static TupleDesc
+divmod_tupdesc(FunctionCallInfo fcinfo)
+{
+	static const Oid types[] = {INT4OID, INT4OID};
+
+	return BlessTupleDesc(checked_result_tupdesc(fcinfo, lengthof(types), types));
 }
 
 /*

@@ -8,27 +8,29 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 
+#include "xfunc_c.h"
+
+/* The rows we build: retcomposite's three integer columns, multiples' two. */
+static const Oid int4x3[] = {INT4OID, INT4OID, INT4OID};
+static const Oid int4x2[] = {INT4OID, INT4OID};
+
 /* ANCHOR: retcomposite */
 /*
- * The blessed descriptor of the rows this call returns, from its declaration: a named row type,
- * OUT parameters or RETURNS TABLE columns. Called in multi_call_memory_ctx, so that the
+ * The blessed descriptor of the rows this call returns, from its declaration (a named row type,
+ * OUT parameters or RETURNS TABLE columns), checked against the ntypes columns we build before
+ * the first row: retcomposite's row type is a named composite type that ALTER TYPE may change at
+ * any moment (chapter 9, check_result_row). Called in multi_call_memory_ctx, so that the
  * descriptor lives as long as the FuncCallContext that keeps it.
  */
 static TupleDesc
-result_tupdesc(FunctionCallInfo fcinfo)
+result_tupdesc(FunctionCallInfo fcinfo, int ntypes, const Oid *types)
 {
-	TupleDesc	tupdesc;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context "
-						"that cannot accept type record")));
-	return BlessTupleDesc(tupdesc);
+	return BlessTupleDesc(checked_result_tupdesc(fcinfo, ntypes, types));
 }
 
 /*
@@ -75,7 +77,7 @@ retcomposite(PG_FUNCTION_ARGS)
 		funcctx->max_calls = count;
 
 		/* The row type comes from the declaration: __retcomposite or the OUT parameters. */
-		funcctx->tuple_desc = result_tupdesc(fcinfo);
+		funcctx->tuple_desc = result_tupdesc(fcinfo, lengthof(int4x3), int4x3);
 
 		/* Every row is the same: compute it once. */
 		row = (Datum *) palloc(3 * sizeof(Datum));
@@ -139,7 +141,7 @@ multiples(PG_FUNCTION_ARGS)
 		funcctx = SRF_FIRSTCALL_INIT();
 		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		funcctx->max_calls = count;
-		funcctx->tuple_desc = result_tupdesc(fcinfo);
+		funcctx->tuple_desc = result_tupdesc(fcinfo, lengthof(int4x2), int4x2);
 		MemoryContextSwitchTo(oldcontext);
 	}
 

@@ -70,6 +70,28 @@ ROLLBACK;
 -- ANCHOR_END: dropped_salary
 -- ANCHOR_END: altered_emp
 
+-- Rows stored before the change keep their old layout: a row of emp kept in another table's
+-- column has no value for a salary column added later (NULL: not overpaid), and a salary
+-- renamed or dropped and added again with another type is found by name, checked, refused.
+-- ANCHOR: stored_rows
+BEGIN;
+CREATE TABLE emp_archive (e emp);
+INSERT INTO emp_archive SELECT emp FROM emp;
+ALTER TABLE emp DROP COLUMN salary;
+ALTER TABLE emp ADD COLUMN salary integer;
+SELECT (e).name, c_overpaid(e, 1500), overpaid_by(e, 1500) FROM emp_archive ORDER BY 1;
+ALTER TABLE emp DROP COLUMN salary;
+ALTER TABLE emp ADD COLUMN salary text;
+SELECT c_overpaid(e, 1500) FROM emp_archive;          -- expect: ERROR 42804 salary is text now
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TABLE emp RENAME COLUMN salary TO pay;
+SELECT c_overpaid(emp, 1500) FROM emp;                 -- expect: ERROR 42703 no salary
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- ANCHOR_END: stored_rows
+
 -- A domain over integer is still an integer: accepted.
 -- ANCHOR: domain_salary
 BEGIN;

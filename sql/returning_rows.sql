@@ -45,6 +45,11 @@ SELECT divmod(7, 2);              -- expect: ERROR 42804 remainder is text
 ROLLBACK;
 BEGIN;
 ALTER TYPE divmod_result DROP ATTRIBUTE remainder;
+SELECT divmod(7, 2);              -- expect: ERROR 42804 remainder was dropped
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE divmod_result DROP ATTRIBUTE remainder;
 ALTER TYPE divmod_result ADD ATTRIBUTE remainder integer;
 SELECT divmod(7, 2);              -- expect: ERROR 42804 a dropped column is still in the row
 \echo :LAST_ERROR_SQLSTATE

@@ -61,6 +61,86 @@ EXPLAIN (COSTS OFF) SELECT retcomposite(2147483647, 1) LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT * FROM retcomposite(2147483647, 1) LIMIT 3;
 -- ANCHOR_END: huge_count
 
+-- The row type can change under the function: __retcomposite is a type like any other, and
+-- ALTER TYPE may add, drop or retype its attributes at any moment. Both builds check the row
+-- type on the first call, before any row: SQLSTATE 42804, in FROM and in the select list,
+-- even for zero rows; never a row read past the end of an array or a Datum of the wrong type.
+-- ANCHOR: altered_row_type
+BEGIN;
+ALTER TYPE __retcomposite ADD ATTRIBUTE f4 integer;
+SELECT * FROM retcomposite(2, 1);        -- expect: ERROR 42804 four attributes, three built
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE __retcomposite ALTER ATTRIBUTE f2 TYPE text;
+SELECT retcomposite(2, 1);               -- expect: ERROR 42804 f2 is text
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE __retcomposite DROP ATTRIBUTE f3;
+SELECT * FROM retcomposite(2, 1);        -- expect: ERROR 42804 two attributes
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE __retcomposite DROP ATTRIBUTE f3, ADD ATTRIBUTE f3 integer;
+SELECT * FROM retcomposite(2, 1);        -- expect: ERROR 42804 the dropped f3 stays in the row
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- ANCHOR_END: altered_row_type
+BEGIN;
+CREATE DOMAIN f1_domain AS integer CHECK (VALUE > 0);
+ALTER TYPE __retcomposite ALTER ATTRIBUTE f1 TYPE f1_domain;
+SELECT * FROM retcomposite(1, -1);       -- expect: ERROR 42804 a domain is not integer
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE __retcomposite ADD ATTRIBUTE f4 integer;
+SELECT * FROM retcomposite(0, 1);        -- expect: ERROR 42804 checked even for zero rows
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+ALTER TYPE __retcomposite ADD ATTRIBUTE f4 integer;
+SELECT * FROM retcomposite(-1, 1);       -- expect: ERROR 22023 the arguments are checked first
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT * FROM retcomposite(1, 1);        -- the type is back: rows again
+
+-- A superuser may declare the same symbol again with another row type: OUT parameters, a
+-- RETURNS TABLE list, or a table's row type that ALTER TABLE then changes. redeclare() copies
+-- the library and symbol of an existing function, so the test does not print their paths.
+CREATE FUNCTION pg_temp.redeclare(fn regproc, decl text) RETURNS void
+    LANGUAGE plpgsql AS $$
+DECLARE
+    lib text;
+    sym text;
+BEGIN
+    SELECT probin, prosrc INTO STRICT lib, sym FROM pg_proc WHERE oid = fn;
+    EXECUTE format('CREATE FUNCTION pg_temp.%s AS %L, %L LANGUAGE C STRICT', decl, lib, sym);
+END $$;
+-- ANCHOR: redeclared
+SELECT pg_temp.redeclare('retcomposite_out', 'retcomposite_wide(integer, integer, '
+    'OUT a integer, OUT b integer, OUT c integer, OUT d integer) RETURNS SETOF record');
+SELECT * FROM pg_temp.retcomposite_wide(1, 1);  -- expect: ERROR 42804 four OUT parameters
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_temp.redeclare('multiples', 'multiples_text(integer, integer) '
+    'RETURNS TABLE(n integer, product text)');
+SELECT * FROM pg_temp.multiples_text(3, 2);     -- expect: ERROR 42804 product is text
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE triple (f1 integer, f2 integer, f3 integer);
+SELECT pg_temp.redeclare('retcomposite', 'retcomposite_triple(integer, integer) '
+    'RETURNS SETOF triple');
+SELECT * FROM pg_temp.retcomposite_triple(2, 4);  -- the table's row type fits: rows
+ALTER TABLE triple ALTER COLUMN f3 TYPE bigint;
+SELECT * FROM pg_temp.retcomposite_triple(2, 4);  -- expect: ERROR 42804 f3 is bigint
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE triple DROP COLUMN f3;
+SELECT * FROM pg_temp.retcomposite_triple(2, 4);  -- expect: ERROR 42804 f3 was dropped
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: redeclared
+DROP FUNCTION pg_temp.retcomposite_triple(integer, integer);
+DROP TABLE triple;
+SELECT * FROM multiples(2, 3);           -- the backend lives on
+
 -- Wrong arguments are refused before our code runs.
 SELECT * FROM retcomposite(1);                -- expect: ERROR 42883 no one-argument variant
 \echo :LAST_ERROR_SQLSTATE

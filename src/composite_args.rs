@@ -7,6 +7,8 @@
 
 use pgrx::prelude::*;
 
+use crate::pg_support::type_name;
+
 // ANCHOR: emp_table
 // The manual's table. Its row type, `emp`, is the type of `c_overpaid`'s first argument, so the
 // extension creates it before the function (`requires = ["emp"]` below orders the script).
@@ -118,17 +120,6 @@ pub fn overpaid_by(emp: pgrx::composite_type!("emp"), limit: i32) -> Option<i32>
 /// The OID of the row's type (`emp`, or whatever the row type of an altered table now is).
 fn row_type(emp: &PgHeapTuple<'_, AllocatedByRust>) -> pg_sys::Oid {
     emp.composite_type_oid().unwrap_or(pg_sys::RECORDOID)
-}
-
-/// The SQL name of a type, as PostgreSQL prints it in messages (`format_type_be`).
-fn type_name(oid: pg_sys::Oid) -> String {
-    // SAFETY: format_type_be returns a palloc'd, NUL-terminated string for any OID (it prints
-    // "???" for an unknown one); we copy it before the memory context can go away.
-    unsafe {
-        std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid))
-            .to_string_lossy()
-            .into_owned()
-    }
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -9,7 +9,9 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 // ANCHOR_END: magic
 
-// One module per chapter of the book, in chapter order (chapters 3, 6 and 7 have no code).
+// One module per chapter of the book, in chapter order (chapters 3, 6 and 7 have no code), after
+// the support module the chapters share.
+pub mod pg_support;
 pub mod dynamic_loading;
 pub mod base_types;
 pub mod v1_calling;
@@ -57,7 +59,10 @@ pub mod testing {
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
+    /// `restart_after_crash = off`: a backend that dies by a signal takes the test cluster down
+    /// with it, instead of the postmaster quietly restarting every backend, so the test in
+    /// which it died and every later one fail, and the run with them.
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec!["jit = off"]
+        vec!["jit = off", "restart_after_crash = off"]
     }
 }

@@ -9,6 +9,8 @@
 use pgrx::prelude::*;
 use pgrx::PgTupleDesc;
 
+use crate::pg_support::{function_name, type_name};
+
 /// The descriptor of the row the current call must return, or the manual's error (SQLSTATE
 /// 0A000) when the caller gave none: `RETURNS record` called where a record cannot be accepted.
 ///
@@ -42,14 +44,13 @@ extension_sql!(
 
 // ANCHOR: divmod
 /// The descriptor of the `divmod_result` row this call returns: asked for, checked
-/// (`check_divmod_result`, below) and blessed, before any arithmetic can fail.
+/// (`check_result_row`, below) and blessed, before any arithmetic can fail.
 ///
 /// # Safety
 /// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
 unsafe fn divmod_tupdesc<'a>(fcinfo: pg_sys::FunctionCallInfo) -> PgTupleDesc<'a> {
     // SAFETY: fcinfo is this call's (our caller's contract).
-    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
-    check_divmod_result(&tupdesc);
+    let tupdesc = unsafe { checked_result_tupdesc(fcinfo, &[pg_sys::INT4OID, pg_sys::INT4OID]) };
     // SAFETY: BlessTupleDesc only registers a RECORD descriptor in the type cache (a no-op for a
     // named type like divmod_result) and returns the same pointer.
     unsafe { pg_sys::BlessTupleDesc(tupdesc.as_ptr()) };
@@ -94,7 +95,7 @@ unsafe fn divmod_row(
     match row {
         Ok(row) => row,
         Err(e) => {
-            // Unreachable after check_divmod_result; an error, not a panic, all the same.
+            // Unreachable after check_result_row; an error, not a panic, all the same.
             ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, e.to_string());
         }
     }
@@ -151,32 +152,77 @@ fn floor_divmod(
 }
 // ANCHOR_END: floor_divmod
 
-// ANCHOR: check_divmod_result
-/// Raises a clear error unless the row type we are about to fill is `(integer, integer)`.
+// ANCHOR: check_result_row
+/// Raises `ERROR` 42804 (`datatype_mismatch`) unless `tupdesc`, the descriptor of the row the
+/// current call must return, is exactly the row we build: `types.len()` attributes, none
+/// dropped, each of exactly the given type (not a domain over it: `heap_form_tuple` would not
+/// check a domain's constraints).
 ///
-/// `divmod_result` is a type like any other: `ALTER TYPE` can add, drop or retype its attributes
-/// after `CREATE FUNCTION`. `heap_form_tuple` trusts the descriptor blindly (`from_datums` checks
-/// only the count), so a `text` column would take our int4 for a pointer. Exactly `integer`, not
-/// a domain over it: `heap_form_tuple` would not check a domain's constraints.
-fn check_divmod_result(tupdesc: &PgTupleDesc) {
-    let ok = tupdesc.len() == 2
-        && tupdesc
-            .iter()
-            .all(|att| !att.attisdropped && att.atttypid == pg_sys::INT4OID);
-    if !ok {
-        // SAFETY: format_type_be returns a palloc'd, NUL-terminated string for any OID.
-        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(tupdesc.oid())) };
+/// A named composite type is a type like any other: `ALTER TYPE ... ADD`, `DROP` or
+/// `ALTER ATTRIBUTE ... TYPE` change it after `CREATE FUNCTION`, and the next call's
+/// `get_call_result_type` returns the new shape. `heap_form_tuple` trusts the descriptor blindly:
+/// with one attribute more it reads past the end of our arrays, with a `text` attribute it takes
+/// our int4 for a pointer. The message names the SQL function (one symbol may serve several, as
+/// `retcomposite` and `retcomposite_out` do) and the row it builds; the detail says what differs.
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+pub unsafe fn check_result_row(
+    fcinfo: pg_sys::FunctionCallInfo,
+    tupdesc: &PgTupleDesc,
+    types: &[pg_sys::Oid],
+) {
+    let detail =
+        (0..tupdesc.len().max(types.len())).find_map(|i| match (tupdesc.get(i), types.get(i)) {
+            (Some(att), _) if att.attisdropped => {
+                Some(format!("Attribute {} has been dropped.", i + 1))
+            }
+            (Some(att), Some(&want)) if att.atttypid != want => Some(format!(
+                "Attribute {} has type {}, not {}.",
+                i + 1,
+                type_name(att.atttypid),
+                type_name(want)
+            )),
+            (Some(_), Some(_)) => None,
+            _ => Some(format!(
+                "It has {} attributes, not {}.",
+                tupdesc.len(),
+                types.len()
+            )),
+        });
+    if let Some(detail) = detail {
+        let row: Vec<String> = types.iter().map(|&t| type_name(t)).collect();
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
             format!(
-                "return type {} is not (integer, integer)",
-                name.to_string_lossy()
-            )
+                "result type {} of function {} is not ({})",
+                type_name(tupdesc.oid()),
+                // SAFETY: fcinfo is this call's (our caller's contract).
+                unsafe { function_name(fcinfo) },
+                row.join(", ")
+            ),
+            detail
         );
     }
 }
-// ANCHOR_END: check_divmod_result
+
+/// The descriptor of the row the current call must return, checked by `check_result_row`
+/// against `types` (and not yet blessed).
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+pub unsafe fn checked_result_tupdesc<'a>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    types: &[pg_sys::Oid],
+) -> PgTupleDesc<'a> {
+    // SAFETY: fcinfo is this call's (our caller's contract).
+    let tupdesc = unsafe { call_result_tupdesc(fcinfo) };
+    // SAFETY: the same.
+    unsafe { check_result_row(fcinfo, &tupdesc, types) };
+    tupdesc
+}
+// ANCHOR_END: check_result_row
 
 // ANCHOR: split_pair
 /// `split_pair(pair)`: splits `key=value` at the first `=` into a row of two columns whose types

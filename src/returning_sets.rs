@@ -10,6 +10,32 @@
 
 use pgrx::prelude::*;
 
+use crate::returning_rows::checked_result_tupdesc;
+
+// ANCHOR: check_rows_of
+/// Raises `ERROR` 42804 unless the rows this call must return are exactly `types`, before the
+/// first row: `retcomposite`'s row type is a named composite type that `ALTER TYPE` may change at
+/// any moment (chapter 9, `check_result_row`).
+///
+/// `TableIterator` does not check this itself. On the first row it asks `get_call_result_type`
+/// for the descriptor, blesses it and stores it in the `FuncCallContext` (pgrx
+/// `src/iter.rs`, `fill_fcinfo_fcx` for tuples); every row then goes to `heap_form_tuple` with
+/// that descriptor and arrays sized by the Rust tuple (`into_heap_tuple`), whatever the
+/// descriptor says. So the function body, which runs once, on the first call, checks the same
+/// descriptor first. The two lookups see the same catalog: the second finds in the caches what
+/// the first put there, and a backend applies other sessions' catalog changes to its caches only
+/// when it takes a lock (`AcceptInvalidationMessages`, called from `LockRelationOid` in
+/// PostgreSQL's `src/backend/storage/lmgr/lmgr.c`), which nothing between them does.
+///
+/// # Safety
+/// `fcinfo` must be the call's own `FunctionCallInfo`, as pgrx passes it.
+unsafe fn check_rows_of(fcinfo: pg_sys::FunctionCallInfo, types: &[pg_sys::Oid]) {
+    // SAFETY: fcinfo is this call's (our caller's contract). The descriptor is a copy in the
+    // multi-call memory context, freed with it when the set is done.
+    unsafe { checked_result_tupdesc(fcinfo, types) };
+}
+// ANCHOR_END: check_rows_of
+
 // ANCHOR: retcomposite
 /// `retcomposite(count, base)`: the manual's set-returning example, `count` identical rows of
 /// `(f1, f2, f3) = (base, 2 * base, 3 * base)`.
@@ -44,9 +70,10 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 "#
 )]
-pub fn retcomposite(
+fn retcomposite(
     count: i32,
     base: i32,
+    fcinfo: pg_sys::FunctionCallInfo,
 ) -> TableIterator<'static, (name!(f1, i32), name!(f2, i32), name!(f3, i32))> {
     let Ok(rows) = usize::try_from(count) else {
         ereport!(
@@ -62,6 +89,8 @@ pub fn retcomposite(
             "integer out of range"
         );
     };
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
+    unsafe { check_rows_of(fcinfo, &[pg_sys::INT4OID; 3]) };
     // A lazy iterator: nothing is computed or stored per row until PostgreSQL asks for it.
     TableIterator::new(std::iter::repeat_n((base, twice, thrice), rows))
 }
@@ -78,9 +107,10 @@ pub fn retcomposite(
 /// the arguments once, on the first call: `|n * base| <= |count * base|`, so if the last
 /// product fits in an `integer`, every product does.
 #[pg_extern(immutable, strict, parallel_safe)]
-pub fn multiples(
+fn multiples(
     count: i32,
     base: i32,
+    fcinfo: pg_sys::FunctionCallInfo,
 ) -> TableIterator<'static, (name!(n, i32), name!(product, i32))> {
     if count < 0 {
         ereport!(
@@ -96,6 +126,8 @@ pub fn multiples(
             "integer out of range"
         );
     }
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
+    unsafe { check_rows_of(fcinfo, &[pg_sys::INT4OID; 2]) };
     // Cannot overflow: the last product, count * base, was checked above.
     TableIterator::new((1..=count).map(move |n| (n, n * base)))
 }

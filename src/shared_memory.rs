@@ -25,6 +25,8 @@ use std::ffi::CStr;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::returning_rows::checked_result_tupdesc;
+
 // ANCHOR: shared_struct
 /// The struct in shared memory. Every field but `lock` is guarded by `lock`.
 #[repr(C)]
@@ -222,7 +224,13 @@ pub fn shared_counter_add(delta: i64) -> i64 {
 /// shared lock, a consistent pair, while other readers go on. The C version fills a
 /// tuplestore (`InitMaterializedSRF`); pgrx builds the rows from the iterator.
 #[pg_extern(volatile)]
-pub fn shared_counter() -> TableIterator<'static, (name!(value, i64), name!(updates, i64))> {
+fn shared_counter(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> TableIterator<'static, (name!(value, i64), name!(updates, i64))> {
+    // SAFETY: fcinfo is this call's, passed by pgrx's wrapper. (The row type is the function's
+    // own OUT parameters, which no ALTER TYPE can change; checked all the same, as every
+    // function that builds a row checks it: chapter 9.)
+    unsafe { checked_result_tupdesc(fcinfo, &[pg_sys::INT8OID; 2]) };
     let shared = shared_counter_get();
     let row = {
         // SAFETY: as in shared_counter_add.
