@@ -20,6 +20,7 @@ static const Oid int4x3[] = {INT4OID, INT4OID, INT4OID};
 static const Oid int4x2[] = {INT4OID, INT4OID};
 
 /* ANCHOR: retcomposite */
+/* ANCHOR: result_tupdesc */
 /*
  * The blessed descriptor of the rows this call returns, from its declaration (a named row type,
  * OUT parameters or RETURNS TABLE columns), checked against the ntypes columns we build before
@@ -32,6 +33,7 @@ result_tupdesc(FunctionCallInfo fcinfo, int ntypes, const Oid *types)
 {
 	return BlessTupleDesc(checked_result_tupdesc(fcinfo, ntypes, types));
 }
+/* ANCHOR_END: result_tupdesc */
 
 /*
  * retcomposite(count integer, base integer) RETURNS SETOF __retcomposite
