@@ -8,10 +8,12 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 /* ANCHOR: add_nullable */
 /*
@@ -52,15 +54,27 @@ add_nullable(PG_FUNCTION_ARGS)
  * PG_GETARG_BYTEA_P(0) may return a pointer into a shared buffer page, and writing there would
  * change the stored row for every session. PG_GETARG_BYTEA_P_COPY(0) returns a detoasted copy
  * in the function's memory context, ours to change and to return.
+ *
+ * The largest bytea is refused (54000), as concat_text refuses a result that large: the Rust
+ * twin's result goes through pgrx's conversion to a varlena, which accepts one byte less than
+ * palloc. toast_raw_datum_size reads the size from the header, before anything is copied.
  */
 PG_FUNCTION_INFO_V1(reverse_bytes);
 
 Datum
 reverse_bytes(PG_FUNCTION_ARGS)
 {
-	bytea	   *copy = PG_GETARG_BYTEA_P_COPY(0);
-	char	   *lo = VARDATA(copy);
-	char	   *hi = lo + VARSIZE(copy) - VARHDRSZ;
+	bytea	   *copy;
+	char	   *lo;
+	char	   *hi;
+
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) >= MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("requested length too large")));
+	copy = PG_GETARG_BYTEA_P_COPY(0);
+	lo = VARDATA(copy);
+	hi = lo + VARSIZE(copy) - VARHDRSZ;
 
 	/* hi points one past the last byte */
 	while (hi - lo > 1)

@@ -146,6 +146,20 @@ SELECT t || t             -- the built-in: palloc refuses the request itself
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: concat_text_too_large
 
+-- The exact limit: a result of 1073741818 bytes (a varlena of MaxAllocSize - 1 bytes with its
+-- 4-byte header) is the largest both builds return; one byte more is 54000.
+-- ANCHOR: concat_text_limit
+SELECT octet_length(concat_text(a, b)) AS result_length
+  FROM (SELECT repeat(repeat('x', 1048576), n) AS a,
+               repeat(repeat('y', 1048576), n - 1) || repeat('y', 1048570) AS b
+          FROM generate_series(512, 512) AS n OFFSET 0) AS s;
+SELECT octet_length(concat_text(a, b))  -- expect: ERROR 54000 one byte over the limit
+  FROM (SELECT repeat(repeat('x', 1048576), n) AS a,
+               repeat(repeat('y', 1048576), n - 1) || repeat('y', 1048571) AS b
+          FROM generate_series(512, 512) AS n OFFSET 0) AS s;
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: concat_text_limit
+
 -- The declaration both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,

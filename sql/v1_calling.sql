@@ -57,6 +57,22 @@ SELECT length(b) AS bytes, pg_column_size(b) < length(b) AS compressed,
   FROM stored_bytes WHERE length(b) > 400;
 -- ANCHOR_END: reverse_bytes_toasted
 
+-- The largest result both builds return: 1073741818 bytes, a varlena of MaxAllocSize - 1 with
+-- its 4-byte header (the limit of pgrx's conversion, chapter 2's concat_text). Its copy is one
+-- allocation of that size, which may fail (an ERROR) but never aborts the backend. One byte
+-- more is 54000, though PostgreSQL can hold that bytea. The input is built at run time from
+-- 1 MB pieces (n comes from a table function; OFFSET 0 keeps the planner from folding it).
+-- ANCHOR: reverse_bytes_largest
+SELECT octet_length(r) AS length, get_byte(r, 0) = ascii('y') AS last_byte_first
+  FROM (SELECT reverse_bytes(convert_to(
+                   repeat(repeat('x', 1048576), n) || repeat('x', 1048569) || 'y', 'UTF8')) AS r
+          FROM generate_series(1023, 1023) AS n OFFSET 0) AS s;
+SELECT octet_length(reverse_bytes(convert_to(  -- expect: ERROR 54000 one byte over the limit
+           repeat(repeat('x', 1048576), n) || repeat('x', 1048570) || 'y', 'UTF8')))
+  FROM generate_series(1023, 1023) AS n OFFSET 0;
+\echo :LAST_ERROR_SQLSTATE
+-- ANCHOR_END: reverse_bytes_largest
+
 -- text_prefix(string, n): the first n characters.
 -- ANCHOR: text_prefix
 SELECT text_prefix('PostgreSQL', 4), text_prefix('PostgreSQL', 0), text_prefix('PostgreSQL', 99);

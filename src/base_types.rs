@@ -109,7 +109,7 @@ pub fn copytext(t: &str) -> &str {
 // ANCHOR: concat_text
 /// `MaxAllocSize` from `utils/memutils.h` (a macro with a cast, so bindgen does not export it):
 /// the largest request `palloc` accepts, 1 GB - 1. No varlena can be larger.
-const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
+pub(crate) const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 
 /// `concat_text(text, text)`: the manual's second varlena example, its arguments joined.
 ///

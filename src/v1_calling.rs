@@ -9,6 +9,7 @@
 
 use pgrx::prelude::*;
 
+use crate::base_types::MAX_ALLOC_SIZE;
 use crate::pg_support::try_vec;
 
 // ANCHOR: add_nullable
@@ -48,9 +49,19 @@ pub fn add_nullable(a: Option<i32>, b: Option<i32>) -> Option<i32> {
 /// through. pgrx would also give a `Vec<u8>`, an owned copy, but it makes that copy with Rust's
 /// infallible allocation (`impl FromDatum for Vec<u8>`, pgrx `src/datum/from.rs`): a `bytea` of
 /// up to 1 GB that `malloc` cannot hold would abort the backend. So we borrow, and copy into a
-/// `Vec` whose allocation fails with an `ERROR` instead (`try_vec`, chapter 5).
+/// `Vec` whose allocation fails with an `ERROR` instead (`try_vec`, chapter 5). The result
+/// goes back through pgrx's conversion to a varlena, which asserts `size < MaxAllocSize`: the
+/// largest `bytea` has no reversed twin here, so both builds refuse it as `concat_text` refuses
+/// a result that large, with SQLSTATE 54000.
 #[pg_extern(immutable, parallel_safe)]
 pub fn reverse_bytes(bytes: &[u8]) -> Vec<u8> {
+    if pg_sys::VARHDRSZ + bytes.len() >= MAX_ALLOC_SIZE {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            "requested length too large"
+        );
+    }
     let mut reversed = try_vec(bytes.len());
     reversed.extend(bytes.iter().rev());
     reversed
