@@ -52,8 +52,8 @@ pub fn try_vec<T>(len: usize) -> Vec<T> {
 }
 // ANCHOR_END: try_vec
 
-/// In the `#[pg_test]` build, `xfunc_fail_next_alloc()` makes the next `try_vec` fail, so the
-/// tests can force the out-of-memory path that no real machine reaches on demand.
+/// In the `#[pg_test]` build a test can make the next `try_vec` of its backend fail, to force
+/// the out-of-memory path that no real machine reaches on demand.
 #[cfg(any(test, feature = "pg_test"))]
 static FAIL_NEXT_ALLOC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -72,22 +72,18 @@ fn alloc_failure_injected() -> bool {
 #[pg_schema]
 mod tests {
     use pgrx::prelude::*;
-
-    /// Test build only: the next `try_vec` in this backend fails as if `malloc` had.
-    #[pg_extern]
-    fn xfunc_fail_next_alloc() {
-        super::FAIL_NEXT_ALLOC.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
+    use std::sync::atomic::Ordering;
 
     #[pg_test]
     fn try_vec_failure_is_an_error_and_the_backend_lives() {
+        // The test runs inside the backend: the next try_vec here fails, as if malloc had.
+        super::FAIL_NEXT_ALLOC.store(true, Ordering::Relaxed);
         assert_eq!(
-            crate::testing::sqlstate_of(
-                "SELECT tests.xfunc_fail_next_alloc(), reverse_bytes('\\x010203')"
-            ),
+            crate::testing::sqlstate_of("SELECT reverse_bytes('\\x010203')"),
             Some("53200".into())
         );
         // The flag was consumed; the same backend answers the next call.
+        assert!(!super::FAIL_NEXT_ALLOC.load(Ordering::Relaxed));
         assert_eq!(
             Spi::get_one::<Vec<u8>>("SELECT reverse_bytes('\\x010203')"),
             Ok(Some(vec![3, 2, 1]))
