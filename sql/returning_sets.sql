@@ -137,6 +137,11 @@ ALTER TABLE triple DROP COLUMN f3;
 SELECT * FROM pg_temp.retcomposite_triple(2, 4);  -- expect: ERROR 42804 f3 was dropped
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: redeclared
+-- shared_counter (chapter 12) builds a row of its OUT parameters: checked the same way.
+SELECT pg_temp.redeclare('shared_counter',
+    'shared_counter_int4() RETURNS TABLE(value integer, updates bigint)');
+SELECT * FROM pg_temp.shared_counter_int4();  -- expect: ERROR 42804 value is integer
+\echo :LAST_ERROR_SQLSTATE
 DROP FUNCTION pg_temp.retcomposite_triple(integer, integer);
 DROP TABLE triple;
 SELECT * FROM multiples(2, 3);           -- the backend lives on

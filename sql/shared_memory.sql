@@ -53,24 +53,6 @@ SELECT * FROM shared_counter();
 -- ANCHOR_END: swap
 SELECT shared_counter_reset();
 
--- Every function that builds a row checks the row type it is given (chapter 9), this one too:
--- a superuser may declare its symbol again with other OUT parameters.
-CREATE FUNCTION pg_temp.redeclare(fn regproc, decl text) RETURNS void
-    LANGUAGE plpgsql AS $$
-DECLARE
-    lib text;
-    sym text;
-BEGIN
-    SELECT probin, prosrc INTO STRICT lib, sym FROM pg_proc WHERE oid = fn;
-    EXECUTE format('CREATE FUNCTION pg_temp.%s AS %L, %L LANGUAGE C', decl, lib, sym);
-END $$;
-SELECT pg_temp.redeclare('shared_counter',
-    'shared_counter_int4() RETURNS TABLE(value integer, updates bigint)');
-SELECT * FROM pg_temp.shared_counter_int4();  -- expect: ERROR 42804 value is integer
-\echo :LAST_ERROR_SQLSTATE
-DROP FUNCTION pg_temp.shared_counter_int4();
-SELECT * FROM shared_counter();
-
 -- The declarations both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
