@@ -148,8 +148,9 @@ def check_mdbook_build() -> None:
 
 
 CLAIMS = BOOK / "claims.toml"
-PG_SOURCE = re.compile(r"^postgresql:((?:src|doc/src/sgml|contrib)/[\w./-]+\.(?:c|h|sgml|y|l|pl))$")
-PGRX_SOURCE = re.compile(r"^(pgrx(?:-[a-z-]+)?-0\.18\.1)/([\w./-]+\.rs)$")
+PG_SOURCE = re.compile(r"^postgresql:((?:src|doc/src/sgml|contrib)/[\w./-]+\.(?:c|h|sgml|y|l|pl)"
+                       r"|src/makefiles/Makefile\.\w+|src/makefiles/pgxs\.mk)$")
+PGRX_SOURCE = re.compile(r"^((?:cargo-)?pgrx(?:-[a-z-]+)?-0\.18\.1)/([\w./-]+\.rs)$")
 
 
 def check_claims() -> int:
