@@ -243,7 +243,11 @@ def render(apis: dict[str, Api], entries: dict[str, dict]) -> str:
         "grouped by the server header that defines it, with what the Rust side uses instead and",
         "the chapters that show it in C. The table is generated from the C sources and",
         "`book/api-map.toml`, and `just api-map` (part of the tests) fails when a C file starts",
-        "or stops using a name, so the table lists exactly what the C code uses.",
+        "or stops using a name, so the table lists exactly what the C code uses. It also checks",
+        "what each row says: the `pg_sys` names and the code it quotes must be in the Rust",
+        "sources or in pgrx 0.18.1, and a row fails when the code it is about (the Rust items it",
+        "names, and the Rust twins of the C functions that use its name) has changed since the row",
+        "was last reviewed against it (`book/api-map.reviewed`).",
         "Functions are shown with `()`, macros and global variables without.",
         "",
     ]
