@@ -40,6 +40,7 @@ It also checks what each row *says* (each `code span` of its `rust` text) agains
 """
 import difflib
 import fnmatch
+import hashlib
 import os
 import re
 import subprocess
@@ -368,14 +369,13 @@ def item_text(code: Code, name: str) -> str:
 
 
 def fingerprint(code: Code, name: str) -> str:
-    import hashlib
     return hashlib.sha256(item_text(code, name).encode()).hexdigest()[:16]
 
 
 def snippet_in(snippet: str, text: str) -> bool:
     """Whether `snippet` is in `text`, whitespace aside, each `...` standing for anything."""
     parts = [re.escape(squash(p)) for p in squash(snippet).split("...")]
-    return re.search(r"\s*".join([]) + r".*?".join(parts), squash(text)) is not None
+    return re.search(r".*?".join(parts), squash(text)) is not None
 
 
 CODE_LIKE = re.compile(r" = |==|\bfn |#\[|\w: |\.\w+\(|\(\*|\[\d+\]|^static |^const ")
