@@ -88,7 +88,7 @@ AS 'MODULE_PATHNAME', 'concat_text_wrapper';
 -- ANCHOR_END: base_types-concat_text
 
 /* <begin connected objects> */
--- src/composite_args.rs:13
+-- src/composite_args.rs:15
 
 CREATE TABLE emp (
     name        text,
@@ -102,7 +102,7 @@ SELECT pg_catalog.pg_extension_config_dump('emp', '');
 
 -- ANCHOR: composite_args-c_overpaid
 /* <begin connected objects> */
--- src/composite_args.rs:49
+-- src/composite_args.rs:51
 -- xfunc::composite_args::c_overpaid
 -- requires:
 --   emp
@@ -119,7 +119,7 @@ AS 'MODULE_PATHNAME', 'c_overpaid_wrapper';
 
 -- ANCHOR: composite_args-overpaid_by
 /* <begin connected objects> */
--- src/composite_args.rs:102
+-- src/composite_args.rs:104
 -- xfunc::composite_args::overpaid_by
 -- requires:
 --   emp
@@ -195,13 +195,13 @@ AS 'MODULE_PATHNAME', 'make_pair_wrapper';
 -- ANCHOR_END: polymorphic-make_pair
 
 /* <begin connected objects> */
--- src/returning_rows.rs:37
+-- src/returning_rows.rs:39
 CREATE TYPE divmod_result AS (quotient integer, remainder integer);
 /* </end connected objects> */
 
 -- ANCHOR: returning_rows-divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:111
+-- src/returning_rows.rs:112
 -- xfunc::returning_rows::divmod
 -- requires:
 --   divmod_result
@@ -218,7 +218,7 @@ AS 'MODULE_PATHNAME', 'divmod_wrapper';
 
 -- ANCHOR: returning_rows-floor_divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:132
+-- src/returning_rows.rs:133
 -- xfunc::returning_rows::floor_divmod
 -- requires:
 --   divmod_result
@@ -235,7 +235,7 @@ AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
 
 -- ANCHOR: returning_rows-split_pair
 /* <begin connected objects> */
--- src/returning_rows.rs:189
+-- src/returning_rows.rs:235
 -- xfunc::returning_rows::split_pair
 CREATE  FUNCTION "split_pair"(
 	"pair" TEXT /* & str */
@@ -248,7 +248,7 @@ AS 'MODULE_PATHNAME', 'split_pair_wrapper';
 -- ANCHOR_END: returning_rows-split_pair
 
 /* <begin connected objects> */
--- src/returning_sets.rs:28
+-- src/returning_sets.rs:54
 -- xfunc::returning_sets::retcomposite
 
 CREATE TYPE __retcomposite AS (f1 integer, f2 integer, f3 integer);
@@ -267,7 +267,7 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
 
 -- ANCHOR: returning_sets-multiples
 /* <begin connected objects> */
--- src/returning_sets.rs:80
+-- src/returning_sets.rs:109
 -- xfunc::returning_sets::multiples
 CREATE  FUNCTION "multiples"(
 	"count" INT, /* i32 */
@@ -337,7 +337,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:198
+-- src/shared_memory.rs:200
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -350,9 +350,11 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:224
+-- src/shared_memory.rs:226
 -- xfunc::shared_memory::shared_counter
-CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
+CREATE  FUNCTION "shared_counter"(
+
+) RETURNS TABLE (
 	"value" bigint,  /* i64 */
 	"updates" bigint  /* i64 */
 )
@@ -364,7 +366,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:244
+-- src/shared_memory.rs:252
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -377,7 +379,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:262
+-- src/shared_memory.rs:270
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -388,7 +390,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
--- src/v1_calling.rs:21
+-- src/v1_calling.rs:23
 -- xfunc::v1_calling::add_nullable
 CREATE  FUNCTION "add_nullable"(
 	"a" INT, /* Option < i32 > */
@@ -402,10 +404,10 @@ AS 'MODULE_PATHNAME', 'add_nullable_wrapper';
 
 -- ANCHOR: v1_calling-reverse_bytes
 /* <begin connected objects> */
--- src/v1_calling.rs:47
+-- src/v1_calling.rs:52
 -- xfunc::v1_calling::reverse_bytes
 CREATE  FUNCTION "reverse_bytes"(
-	"bytes" bytea /* Vec < u8 > */
+	"bytes" bytea /* & [u8] */
 ) RETURNS bytea /* Vec < u8 > */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
@@ -414,7 +416,7 @@ AS 'MODULE_PATHNAME', 'reverse_bytes_wrapper';
 -- ANCHOR_END: v1_calling-reverse_bytes
 
 /* <begin connected objects> */
--- src/v1_calling.rs:125
+-- src/v1_calling.rs:131
 
 CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
     AS 'MODULE_PATHNAME', 'text_prefix'
@@ -422,7 +424,7 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/v1_calling.rs:170
+-- src/v1_calling.rs:176
 
 CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
     AS 'MODULE_PATHNAME', 'bytes_prefix'
