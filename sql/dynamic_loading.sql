@@ -57,6 +57,28 @@ CREATE FUNCTION no_such_function() RETURNS integer
 \set VERBOSITY default
 -- ANCHOR_END: missing_symbol
 
+-- check_function_bodies = off (pg_dump's scripts set it) skips the body check of an SQL
+-- function, but not the C validator, fmgr_c_validator (src/backend/catalog/pg_proc.c): it
+-- loads the library and looks up the symbol and its pg_finfo_ record whatever the setting.
+-- ANCHOR: check_function_bodies_off
+SET check_function_bodies = off;
+CREATE FUNCTION unchecked_sql() RETURNS integer
+    AS 'SELECT no_such_column FROM no_such_table' LANGUAGE sql;
+DROP FUNCTION unchecked_sql();
+CREATE FUNCTION no_such_function() RETURNS integer
+    AS 'no_such_library', 'no_such_function' LANGUAGE C;  -- expect: ERROR 58P01
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY sqlstate
+CREATE FUNCTION no_such_function() RETURNS integer
+    AS :'lib', 'no_such_function' LANGUAGE C;  -- expect: ERROR 42883 could not find function
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+CREATE FUNCTION no_such_function() RETURNS integer
+    AS :'lib', 'Pg_magic_func' LANGUAGE C;  -- expect: ERROR 42883 no function information
+\echo :LAST_ERROR_SQLSTATE
+RESET check_function_bodies;
+-- ANCHOR_END: check_function_bodies_off
+
 -- Nothing was created by the failed statements.
 SELECT count(*) AS leftovers FROM pg_proc WHERE proname = 'no_such_function';
 

@@ -15,9 +15,9 @@ use crate::pg_support::try_vec;
 // ANCHOR: add_nullable
 /// `add_nullable(a integer, b integer)`: a non-STRICT function that handles NULL itself.
 ///
-/// The manual tests `PG_ARGISNULL(n)` in its `c_overpaid` example; this is the smallest function
-/// that needs it. A NULL argument counts as absent, as in `sum()`: the result is NULL only when
-/// both are. In C, a function declared without STRICT must call `PG_ARGISNULL` before every
+/// PostgreSQL 15's manual calls `PG_ARGISNULL(n)` in `make_array` (its `c_overpaid` is STRICT);
+/// this is the smallest function that needs it. A NULL argument counts as absent, as in `sum()`:
+/// the result is NULL only when both are. In C, a non-STRICT function must check it before every
 /// `PG_GETARG_*`, or it reads whatever `Datum` sits in the NULL slot. In Rust an `Option`
 /// argument is how pgrx learns that the function is not STRICT, and the compiler then refuses
 /// any use of the value that does not handle `None`.

@@ -21,9 +21,26 @@ that use it).
 The check fails, one line per problem, when c/ uses a name the map lacks (with the file:line of
 each use and a TOML stub to fill in), when the map lists a name c/ no longer uses, when an
 entry has no Rust side, and when the committed appendix differs from what would be generated.
+
+It also checks what each row *says* (each `code span` of its `rust` text) against the code:
+
+  - `pg_sys::NAME`: NAME is in pgrx-pg-sys 0.18.1's PostgreSQL 15 bindings, and the Rust side
+    uses it: src/ calls it, or pgrx 0.18.1 does on our behalf;
+  - a span of code (`const BLOCK: u64 = 8192`, `element_type == pg_sys::InvalidOid`,
+    `fn float8_pl`, ...): it is in src/ as written, comments aside, `...` standing for anything;
+  - `pgrx::...`, `Type::item`, `macro!`: the last name is defined in pgrx 0.18.1 or in src/;
+  - an item of ours (`format_prefix`, `xfunc_log_tail`, `ExternalFile`), named in the row or the
+    Rust twin (same name in src/) of a C function that uses the row's name: its code, in src/
+    and in c/, is what it was when the row was last reviewed. The code's
+    fingerprint is kept in book/api-map.reviewed; when the code changes, the row fails until
+    someone re-reads it against the code, fixes it, and records it again with
+    `python3 tools/api_map.py --reviewed NAME...`;
+  - `code = ["src/file.rs: snippet", ...]` in an entry: each snippet is in that file as written.
+    A row pins with it what it states about a signature or a behaviour.
 """
 import difflib
 import fnmatch
+import hashlib
 import os
 import re
 import subprocess
@@ -39,6 +56,10 @@ MAP = ROOT / "book" / "api-map.toml"
 BOOK_SRC = ROOT / "book" / "src"
 PAGE = BOOK_SRC / "appendix-api-map.md"
 PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+RUST_DIR = ROOT / "src"
+REVIEWED = ROOT / "book" / "api-map.reviewed"
+CARGO_SRC = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "registry" / "src"
+PGRX_VERSION = "0.18.1"
 
 # Names PostgreSQL looks up in the library by name: the library defines them, they are API.
 CALLED_BY_POSTGRES = {"_PG_init": "fmgr.h"}  # declared there from PostgreSQL 16; dfmgr.c calls it
@@ -223,7 +244,11 @@ def render(apis: dict[str, Api], entries: dict[str, dict]) -> str:
         "grouped by the server header that defines it, with what the Rust side uses instead and",
         "the chapters that show it in C. The table is generated from the C sources and",
         "`book/api-map.toml`, and `just api-map` (part of the tests) fails when a C file starts",
-        "or stops using a name, so the table lists exactly what the C code uses.",
+        "or stops using a name, so the table lists exactly what the C code uses. It also checks",
+        "what each row says: the `pg_sys` names and the code it quotes must be in the Rust",
+        "sources or in pgrx 0.18.1, and a row fails when the code it is about (the Rust items it",
+        "names, and the Rust twins of the C functions that use its name) has changed since the row",
+        "was last reviewed against it (`book/api-map.reviewed`).",
         "Functions are shown with `()`, macros and global variables without.",
         "",
     ]
@@ -242,8 +267,256 @@ def render(apis: dict[str, Api], entries: dict[str, dict]) -> str:
     return "\n".join(out)
 
 
+# --- what each row says, checked against the code ---------------------------------------------
+
+
+def strip_rust(text: str) -> str:
+    """Blanks // and /* */ comments (doc comments included); keeps strings and line numbers."""
+    def blank(m: re.Match) -> str:
+        s = m.group(0)
+        return s if s.startswith(("\"", "'")) else re.sub(r"[^\n]", " ", s)
+    return re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])\'|/\*.*?\*/|//[^\n]*', blank, text,
+                  flags=re.S)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+DEFINED = r"\b(?:fn|struct|enum|trait|type|const|static|mod|union|macro_rules!)\s+(\w+)"
+
+
+@dataclass
+class Code:
+    rust: dict[str, str]  # src/file.rs -> code without comments
+    ours: dict[str, list[str]]  # name -> the src/ files that define it
+    pgrx_names: set[str]  # every identifier defined or used in pgrx 0.18.1's sources
+    pg_sys: set[str]  # what pgrx-pg-sys 0.18.1 defines for PostgreSQL 15
+    c: dict[str, str]  # c/file -> code without comments
+
+
+def crate_dir(name: str) -> Path | None:
+    found = sorted(CARGO_SRC.glob(f"*/{name}-{PGRX_VERSION}"))
+    return found[0] if found else None
+
+
+def load_code() -> Code:
+    rust = {str(f.relative_to(ROOT)): strip_rust(f.read_text()) for f in sorted(RUST_DIR.glob("*.rs"))}
+    ours: dict[str, list[str]] = defaultdict(list)
+    for f, text in rust.items():
+        for name in re.findall(r"(?<![\w'])(?:fn|struct|enum|trait|type|const|static|union)\s+(?:mut\s+)?(\w+)",
+                               text):
+            if f not in ours[name]:
+                ours[name].append(f)
+    pgrx_names: set[str] = set()
+    pg_sys: set[str] = set()
+    for crate in ("pgrx", "pgrx-macros", "pgrx-sql-entity-graph", "pgrx-pg-sys"):
+        d = crate_dir(crate)
+        if d is None:
+            sys.exit(f"api-map: {crate}-{PGRX_VERSION} is not in {CARGO_SRC} (run cargo fetch)")
+        for f in d.rglob("*.rs"):
+            if crate == "pgrx-pg-sys" and f.parent.name == "include" and f.name != "pg15.rs":
+                continue  # the bindings of the other majors
+            text = f.read_text(errors="replace")
+            words = set(re.findall(r"\b[A-Za-z_]\w*", text))
+            pgrx_names |= words
+            if crate == "pgrx-pg-sys":
+                pg_sys |= set(re.findall(DEFINED, text)) | set(
+                    re.findall(r"^\s*pub\s+(?:const|static|fn|type|struct|union|enum)\s+(?:mut\s+)?(\w+)",
+                               text, re.M))
+    c = {str(f.relative_to(ROOT)): strip_c(f.read_text()) for f in sorted(C_DIR.glob("*.[ch]"))}
+    return Code(rust, dict(ours), pgrx_names, pg_sys, c)
+
+
+def item_text(code: Code, name: str) -> str:
+    """The code of our item `name`: each Rust definition of it, and each C function of that name."""
+    parts = []
+    for f, text in list(code.rust.items()) + list(code.c.items()):
+        if f.startswith("src/"):
+            pattern = r"^[ \t]*(?:#\[[^\n]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?(?:unsafe\s+)?" \
+                      r"(?:extern\s+\"[^\"]*\"\s+)?(?:fn|struct|enum|trait|type|const|static|mod|impl)\s+" \
+                      + re.escape(name) + r"\b"
+        else:
+            pattern = r"^" + re.escape(name) + r"\s*\([^;{]*\)\s*\{"
+        for m in re.finditer(pattern, text, re.M):
+            start, depth, i = m.start(), 0, m.start()
+            while i < len(text):
+                ch = text[i]
+                if ch == "{":
+                    depth += 1
+                elif ch == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif ch == ";" and depth == 0:
+                    break
+                i += 1
+            parts.append(f + ": " + squash(text[start:i + 1]))
+        if f.startswith("src/"):  # impl blocks of the type: its methods are part of it
+            for m in re.finditer(r"^impl(?:<[^>]*>)?\s+(?:[\w:<>, ']+\s+for\s+)?" + re.escape(name)
+                                 + r"\b[^{]*\{", text, re.M):
+                depth, i = 0, m.start()
+                while i < len(text):
+                    if text[i] == "{":
+                        depth += 1
+                    elif text[i] == "}":
+                        depth -= 1
+                        if depth == 0:
+                            break
+                    i += 1
+                parts.append(f + ": " + squash(text[m.start():i + 1]))
+    return "\n".join(parts)
+
+
+def fingerprint(code: Code, name: str) -> str:
+    return hashlib.sha256(item_text(code, name).encode()).hexdigest()[:16]
+
+
+def snippet_in(snippet: str, text: str) -> bool:
+    """Whether `snippet` is in `text`, whitespace aside, each `...` standing for anything."""
+    parts = [re.escape(squash(p)) for p in squash(snippet).split("...")]
+    return re.search(r".*?".join(parts), squash(text)) is not None
+
+
+CODE_LIKE = re.compile(r" = |==|\bfn |#\[|\w: |\.\w+\(|\(\*|\[\d+\]|^static |^const ")
+
+
+def enclosing_c_function(code: Code, file: str, line: int) -> str | None:
+    """The C function of c/`file` whose body holds `line` (its name starts a line: PostgreSQL style)."""
+    name = None
+    for i, text in enumerate(code.c[file].splitlines()[:line], 1):
+        m = re.match(r"^([A-Za-z_]\w*)\s*\(", text)
+        if m and m.group(1) not in C_KEYWORDS:
+            name = m.group(1)
+        elif re.match(r"^}", text) and i < line:
+            name = None
+    return name
+
+
+def twins(code: Code, key: str, apis: dict[str, "Api"]) -> list[str]:
+    """The Rust twins (same name in src/) of the C functions that use row `key`'s name."""
+    found = []
+    for name, api in apis.items():
+        if name == key or ("*" in key and fnmatch.fnmatchcase(name, key)):
+            for file, line in api.uses:
+                fn = enclosing_c_function(code, file, line)
+                if fn and fn in code.ours and fn not in found:
+                    found.append(fn)
+    return sorted(found)
+
+
+def named_items(code: Code, text: str, key: str = "", apis: dict | None = None) -> list[str]:
+    """Our items that row `key` is about: those its text names in a code span, and the Rust twins
+    of the C functions that use its name."""
+    found = twins(code, key, apis) if apis else []
+    for span in re.findall(r"`([^`]+)`", text):
+        for word in re.findall(r"(?<![\w:])([A-Za-z_]\w*)", span):
+            if word in code.ours and word not in found and not word.isupper() and len(word) > 3:
+                found.append(word)
+    return found
+
+
+def check_row(code: Code, key: str, entry: dict, reviewed: dict[tuple[str, str], str],
+              apis: dict[str, "Api"]) -> list[str]:
+    where = f"{MAP.relative_to(ROOT)}: [{toml_key(key)}]"
+    problems = []
+    all_rust = "\n".join(code.rust.values())
+    text = str(entry.get("rust", ""))
+    for span in re.findall(r"`([^`]+)`", text):
+        for name in re.findall(r"\bpg_sys::(\w+)", span):
+            if name not in code.pg_sys:
+                problems.append(f"{where} names `pg_sys::{name}`, which pgrx-pg-sys {PGRX_VERSION} "
+                                "does not define for PostgreSQL 15")
+            elif not re.search(r"\b" + re.escape(name) + r"\b", all_rust) and name not in code.pgrx_names:
+                problems.append(f"{where} names `pg_sys::{name}`, which neither src/ nor pgrx uses")
+            elif (not re.search(r"\bpg_sys::" + re.escape(name) + r"\b", all_rust)
+                  and not text.lower().startswith(("not needed", "not used"))
+                  and not re.search("`" + re.escape(span) + r"` (?:exists|too)\b", text)
+                  and not re.search(r"`" + re.escape(span) + r"` exists too", text)
+                  and not re.search(r"\b(?:calls?|uses?|which|pgrx)\b[^.;]*`" + re.escape(span) + "`",
+                                    text)):
+                problems.append(f"{where} says the Rust side uses `pg_sys::{name}`, which src/ "
+                                "does not call (say what calls it: pgrx, which calls ...)")
+        if CODE_LIKE.search(span) and (re.search(r"\bpg_sys::", span) or any(
+                w in code.ours for w in re.findall(r"[A-Za-z_]\w*", span))):
+            if not snippet_in(span, all_rust):
+                problems.append(f"{where} quotes `{span}`, which is not in src/ as written")
+        m = re.fullmatch(r"(?:pgrx::)?(?:[\w]+::)*(?:<\w+>::)?(\w+)(?:!|\(.*\)|::<.*>)?(?:\(.*\))?", span)
+        if m and ("::" in span or span.endswith("!")) and not span.startswith(("std::", "pg_sys::")):
+            last = m.group(1)
+            if last not in code.pgrx_names and last not in code.ours and not re.fullmatch(
+                    r"(?:i|u)(?:8|16|32|64|size)|f32|f64|str|Vec|String|Option|CStr|CString", span.split("::")[0]):
+                problems.append(f"{where} names `{span}`: `{last}` is neither in pgrx {PGRX_VERSION} nor "
+                                "in src/")
+    items = named_items(code, text, key, apis)
+    for item in items:
+        fp = fingerprint(code, item)
+        old = reviewed.get((key, item))
+        if old is None:
+            problems.append(f"{where} is about `{item}`, whose code was never recorded as reviewed for "
+                            f"this row: read the row against the code, then run "
+                            f"`python3 tools/api_map.py --reviewed {key}`")
+        elif old != fp:
+            files = ", ".join(code.ours.get(item, []))
+            problems.append(f"{where} is about `{item}` ({files}), whose code changed since the row was "
+                            f"reviewed: re-read the row against the code, fix what it says, then run "
+                            f"`python3 tools/api_map.py --reviewed {key}`")
+    for (k, item) in reviewed:
+        if k == key and item not in items:
+            problems.append(f"{where} was reviewed against `{item}`, which it no longer names and "
+                            "whose C twin no longer uses the name: run "
+                            f"`python3 tools/api_map.py --reviewed {key}` once the row is right")
+    pins = entry.get("code", [])
+    if not isinstance(pins, list):
+        problems.append(f"{where}: code must be a list of \"src/file.rs: snippet\" strings")
+        pins = []
+    for pin in pins:
+        file, sep, snippet = str(pin).partition(": ")
+        target = code.rust.get(file) or code.c.get(file)
+        if not sep or target is None:
+            problems.append(f"{where}: code = \"{pin}\" must start with a file of src/ or c/ and \": \"")
+        elif not snippet_in(snippet, target):
+            problems.append(f"{where} pins `{snippet}` in {file}, which is no longer there: the row "
+                            "describes code that changed; fix the row and its pin")
+    return problems
+
+
+def read_reviewed() -> dict[tuple[str, str], str]:
+    out = {}
+    if REVIEWED.exists():
+        for line in REVIEWED.read_text().splitlines():
+            if line and not line.startswith("#"):
+                key, item, fp = line.split("\t")
+                out[(key, item)] = fp
+    return out
+
+
+def write_reviewed(code: Code, entries: dict, keys: list[str], reviewed: dict,
+                   apis: dict[str, "Api"]) -> None:
+    for key in keys:
+        for k in [k for k in reviewed if k[0] == key]:
+            del reviewed[k]
+        for item in named_items(code, str(entries[key].get("rust", "")), key, apis):
+            reviewed[(key, item)] = fingerprint(code, item)
+    lines = ["# Written by `python3 tools/api_map.py --reviewed KEY...` after a person re-read the",
+             "# row KEY of book/api-map.toml against the code: row, item of ours it is about (named",
+             "# in it, or the Rust twin of a C function that uses the name), fingerprint of that",
+             "# item's code in src/ and c/. `just api-map` fails when that code changes."]
+    lines += [f"{k}\t{i}\t{fp}" for (k, i), fp in sorted(reviewed.items())]
+    REVIEWED.write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     write = "--write" in sys.argv[1:]
+    if sys.argv[1:2] == ["--reviewed"]:
+        entries = tomllib.loads(MAP.read_text())
+        keys = [k for pat in sys.argv[2:] for k in entries if fnmatch.fnmatchcase(k, pat)]
+        if not keys:
+            print("usage: python3 tools/api_map.py --reviewed KEY... (keys of book/api-map.toml)")
+            return 2
+        write_reviewed(load_code(), entries, keys, read_reviewed(), scan_sources())
+        print(f"api-map: recorded {len(keys)} row(s) as reviewed in {REVIEWED.relative_to(ROOT)}")
+        return 0
     apis = scan_sources()
     try:
         entries = tomllib.loads(MAP.read_text()) if MAP.exists() else {}
@@ -266,14 +539,22 @@ def main() -> int:
     for key, entry in entries.items():
         if not isinstance(entry, dict) or not str(entry.get("rust", "")).strip():
             problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] needs rust = \"...\"")
-        unknown = set(entry) - {"rust"} if isinstance(entry, dict) else set()
+        unknown = set(entry) - {"rust", "code"} if isinstance(entry, dict) else set()
         if unknown:
             problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] has unknown keys "
-                            f"{sorted(unknown)} (only rust)")
+                            f"{sorted(unknown)} (only rust and code)")
         used = (key in apis) if "*" not in key else any(fnmatch.fnmatchcase(n, key) for n in apis)
         if not used:
             problems.append(f"{MAP.relative_to(ROOT)}: [{toml_key(key)}] is no longer used in c/: "
                             "remove it")
+    code, reviewed = load_code(), read_reviewed()
+    for key, entry in entries.items():
+        if isinstance(entry, dict):
+            problems += check_row(code, key, entry, reviewed, apis)
+    for (key, item) in sorted(reviewed):
+        if key not in entries:
+            problems.append(f"{REVIEWED.relative_to(ROOT)} names row [{toml_key(key)}], which "
+                            f"{MAP.relative_to(ROOT)} no longer has: remove the line")
     if not problems:
         page = render(apis, entries)
         if write:

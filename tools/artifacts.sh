@@ -148,6 +148,15 @@ for lib in xfunc xfunc_c; do
   dynsym "$lib" "$out/$lib.functions" >"$out/$lib.dynsym.txt"
   rm "$out/$lib.functions"
 done
+# Chapter 3: the exported symbols that have no pg_finfo_ record of their own, which CREATE
+# FUNCTION refuses to declare (fetch_finfo_record).
+for lib in xfunc xfunc_c; do
+  echo "# ANCHOR: $lib"
+  nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u |
+    awk '{ s[NR] = $1; e[$1] = 1 }
+         END { for (i = 1; i <= NR; i++) if (s[i] !~ /^pg_finfo_/ && !(("pg_finfo_" s[i]) in e)) print s[i] }'
+  echo "# ANCHOR_END: $lib"
+done >"$out/no-finfo.txt"
 
 # What the C library needs from its host: symbols it leaves undefined (PostgreSQL's, resolved
 # against the postgres executable when it is loaded), then the libraries it names as NEEDED.

@@ -9,12 +9,20 @@ Fails (exit 1, one line per problem) on:
   - a page under book/src that SUMMARY.md does not list, or a SUMMARY entry with no page;
   - a link from one page to another page or heading that does not exist (inline links and
     reference-style link definitions);
-  - any warning or error from `mdbook build` (a missing include is only a warning there).
+  - any warning or error from `mdbook build` (a missing include is only a warning there);
+  - an entry of book/claims.toml (the claims the book cites rather than executes) whose chapter
+    does not exist or does not name the cited function, or whose source is not in a known form:
+    `postgresql:src/...`, `postgresql:doc/src/sgml/...` (PostgreSQL 15; a header under
+    src/include/ must be in the server's include directory, pg_config --includedir-server), or
+    `<crate>-0.18.1/path` for pgrx's crates, which must exist in cargo's registry and hold the
+    function.
 """
 import html
+import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,11 +147,72 @@ def check_mdbook_build() -> None:
         problems.append(f"mdbook build exited {r.returncode}")
 
 
+CLAIMS = BOOK / "claims.toml"
+PG_SOURCE = re.compile(r"^postgresql:((?:src|doc/src/sgml|contrib)/[\w./-]+\.(?:c|h|sgml|y|l|pl)"
+                       r"|src/makefiles/Makefile\.\w+|src/makefiles/pgxs\.mk)$")
+PGRX_SOURCE = re.compile(r"^((?:cargo-)?pgrx(?:-[a-z-]+)?-0\.18\.1)/([\w./-]+\.rs)$")
+
+
+def check_claims() -> int:
+    """book/claims.toml: each cited claim names an existing chapter that names the function,
+    and a source in a known form."""
+    if not CLAIMS.exists():
+        problems.append(f"{CLAIMS.relative_to(ROOT)} is missing")
+        return 0
+    try:
+        claims = tomllib.loads(CLAIMS.read_text()).get("claim", [])
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"{CLAIMS.relative_to(ROOT)}: {e}")
+        return 0
+    pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+    try:
+        server = Path(subprocess.run([pg_config, "--includedir-server"], capture_output=True,
+                                     text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        server = None
+    registry = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "registry" / "src"
+    for i, c in enumerate(claims, 1):
+        where = f"{CLAIMS.relative_to(ROOT)}: claim {i}"
+        missing = {"chapter", "claim", "source", "function"} - set(c)
+        if missing:
+            problems.append(f"{where}: lacks {sorted(missing)}")
+            continue
+        page = SRC / c["chapter"]
+        if not page.is_file():
+            problems.append(f"{where}: no chapter {c['chapter']}")
+        elif c["function"] not in page.read_text():
+            problems.append(f"{where}: {c['chapter']} does not name `{c['function']}`, the function "
+                            "it cites")
+        sources = c["source"] if isinstance(c["source"], list) else [c["source"]]
+        pgrx_texts = []
+        for source in sources:
+            m, r = PG_SOURCE.match(source), PGRX_SOURCE.match(source)
+            if m:
+                path = m.group(1)
+                if path.startswith("src/include/") and server is not None and not (
+                        server / path[len("src/include/"):]).is_file():
+                    problems.append(f"{where}: {path} is not a header of the server ({server})")
+            elif r:
+                found = sorted(registry.glob(f"*/{r.group(1)}/{r.group(2)}"))
+                if not found:
+                    problems.append(f"{where}: {source} is not in {registry}")
+                else:
+                    pgrx_texts.append(found[0].read_text())
+            else:
+                problems.append(f"{where}: source {source!r} is not postgresql:src/..., "
+                                "postgresql:doc/src/sgml/... nor pgrx-...-0.18.1/...")
+        name = c["function"].split("::")[-1].rstrip("!()")
+        if pgrx_texts and not any(name in text for text in pgrx_texts):
+            problems.append(f"{where}: no pgrx source it names holds `{c['function']}`")
+    return len(claims)
+
+
 def main() -> int:
     pages = sorted(SRC.rglob("*.md"))
     for page in pages:
         check_page(page)
     check_summary()
+    claims = check_claims()
     if "--no-build" not in sys.argv:
         check_mdbook_build()
     for p in problems:
@@ -151,7 +220,8 @@ def main() -> int:
     if problems:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
-    print(f"book-check: {len(pages)} pages, every code block included by anchor, links resolve")
+    print(f"book-check: {len(pages)} pages, every code block included by anchor, links resolve; "
+          f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form")
     return 0
 
 
