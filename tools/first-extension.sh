@@ -76,7 +76,7 @@ normalize() {
 cd "$scratch"
 step "cargo pgrx new hello"
 cargo pgrx new hello
-(cd hello && find . -type f | sort) > "$out/new-files.txt"
+(cd hello && find . -type f | LC_ALL=C sort) > "$out/new-files.txt"
 cp hello/Cargo.toml "$out/Cargo.toml"
 cp hello/src/lib.rs "$out/template-lib.rs"
 cp hello/hello.control "$out/hello.control"
@@ -156,7 +156,7 @@ fi
 cargo pgrx test pg$PG_MAJOR "${test_args[@]}" > "$scratch/test.log" 2>&1 \
   || { cat "$scratch/test.log"; fail "cargo pgrx test"; }
 step "  tested in $((SECONDS - t)) s"
-{ grep -E '^test tests::' "$scratch/test.log" | sort
+{ grep -E '^test tests::' "$scratch/test.log" | LC_ALL=C sort
   grep -E '^test result:' "$scratch/test.log" | sed -e 's/; finished in .*//'; } > "$out/test.txt"
 
 # --- 5. the C twin: make install, make installcheck ---------------------------------------------
