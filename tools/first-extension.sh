@@ -100,6 +100,14 @@ ensure_pgrx_home "$PGRX_HOME" "$test_pg/lib/postgresql/$PG_MAJOR/bin/pg_config"
 # --- 3. our function, then cargo pgrx run -------------------------------------------------------
 cp "$XFUNC_ROOT/first_extension/hello/src/lib.rs" hello/src/lib.rs
 cp "$XFUNC_ROOT/Cargo.lock" hello/Cargo.lock   # the checkout's versions: reused, and rustc 1.95's
+# The checkout's other dev-dependencies, which the test build unifies features with: with them
+# the scratch crate's test build is the very build `just pgrx-test` made (pgrx, pgrx-tests and
+# what they depend on, compiled with the same features), and is not compiled a second time. A
+# crate of your own needs none of them; the chapter shows the Cargo.toml `cargo pgrx new` wrote.
+extra_dev=$(sed -n '/^\[dev-dependencies\]/,/^$/p' "$XFUNC_ROOT/Cargo.toml" \
+  | grep -v -e '^\[' -e '^pgrx-tests' -e '^$')
+awk -v extra="$extra_dev" '{ print } $0 == "[dev-dependencies]" { print extra }' hello/Cargo.toml \
+  > hello/Cargo.toml.new && mv hello/Cargo.toml.new hello/Cargo.toml
 export CARGO_TARGET_DIR=$XFUNC_ROOT/target
 cd hello
 # As a normal user, cargo pgrx run builds, installs, starts pgrx's own server (port 28815, in
