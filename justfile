@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check expand-check book-check api-map spelling browser-test bench-smoke
+test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -111,8 +111,8 @@ api-map-update:
 
 # spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
 spelling:
-    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc' \
-        README.md justfile book/src book/api-map.toml src c sql benches tools
+    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
+        README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tools first_extension
 
 # fail when book/generated/build/ is not what the installed build gives (run after install-and-regress)
 book-artifacts-check:
@@ -123,6 +123,22 @@ bench-smoke:
     cargo test --benches
 
 # --- book and benchmarks ------------------------------------------------------------------------
+
+# render the book's diagrams, book/diagrams/*.gv, to book/src/diagrams/*.svg (Graphviz)
+diagrams:
+    tools/diagrams.sh
+
+# fail when a diagram's committed SVG is not what its source renders to
+diagrams-check:
+    tools/diagrams.sh --check
+
+# the book's "Your First Extension" chapter, run: cargo pgrx new/run/test and a PGXS twin, in target/
+first-extension:
+    tools/first-extension.sh
+
+# the length of each page of the built book in rendered lines (run just book-build first)
+book-lines:
+    python3 tools/book_lines.py
 
 # build the book into book/book
 book-build:

@@ -15,7 +15,14 @@ process only), opens every page SUMMARY.md lists in Chromium and fails, one line
     next) to a page of the book that does not load, or to a #fragment no element has as its id;
   - a search (press `s`, type the term) that finds nothing, or whose results link to no chapter;
     the first result must open with the term marked.
-It saves a full-page PNG of one chapter (default: chapter 2) to target/browser-test/.
+  - a diagram (book/src/diagrams/*.svg, rendered from book/diagrams/*.gv) that is empty, that
+    does not load as an SVG, or that a page shows with no size, hidden, or wider than the
+    window, at 1440 px and at a narrow 400 px; every diagram is also opened on its own, so one
+    that no page shows yet is still checked;
+  - the chapter "Your First Extension" (first-extension.html) without links to the chapters it
+    builds on, or with one that does not resolve (the link check above, counted for it).
+It saves a full-page PNG of one chapter (default: chapter 2) to target/browser-test/, and one
+PNG of each diagram as a page shows it (diagram-<page>-<name>.png).
 
 Chromium is Debian's /usr/bin/chromium (bash tools/setup.sh installs it), driven over the
 Chrome DevTools Protocol through a pipe (--remote-debugging-pipe): only the Python standard
@@ -52,6 +59,9 @@ OUT = ROOT / "target" / "browser-test"
 CHROMIUM = os.environ.get("XFUNC_CHROMIUM", "/usr/bin/chromium")
 # Wide enough for mdbook's sidebar and for the two columns of .twins (twins.css: >= 1200px).
 WIDTH, HEIGHT = 1440, 1000
+NARROW = 400  # a phone held upright: diagrams must still show, scaled to the column
+DIAGRAMS = ROOT / "book" / "src" / "diagrams"
+FIRST_EXTENSION = "first-extension.html"
 PAGE_TIMEOUT = 20.0
 SEARCH_TIMEOUT = 15.0
 
@@ -226,6 +236,20 @@ class Chromium:
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
 
+    def width(self, width: int) -> None:
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+        time.sleep(0.2)  # mdbook's layout reacts to the resize (sidebar, content width)
+
+    def screenshot_clip(self, path: Path, box: dict) -> None:
+        """The part of the page in box (document coordinates), as the reader sees it."""
+        shot = self.call("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": box["x"], "y": box["y"], "width": box["w"], "height": box["h"],
+                     "scale": 1},
+        })
+        path.write_bytes(base64.b64decode(shot["data"]))
+
     def close(self) -> None:
         try:
             self.call("Browser.close", session=False, timeout=5)
@@ -339,6 +363,36 @@ PAGE_FACTS = r"""
 """
 
 
+# The diagrams a page shows, measured where they are drawn.
+DIAGRAM_FACTS = r"""
+(() => [...document.querySelectorAll('main img')]
+  .filter(i => /(^|\/)diagrams\/[^\/]+\.svg$/.test(i.getAttribute('src') || ''))
+  .map(i => {
+    const r = i.getBoundingClientRect();
+    const style = getComputedStyle(i);
+    const main = document.querySelector('main').getBoundingClientRect();
+    return {
+      src: i.getAttribute('src'), alt: i.alt, complete: i.complete,
+      natural: [i.naturalWidth, i.naturalHeight],
+      w: r.width, h: r.height, x: r.left + window.scrollX, y: r.top + window.scrollY,
+      shown: style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0',
+      overflow: r.right > Math.max(main.right, window.innerWidth) + 1,
+    };
+  }))()
+"""
+
+# An SVG opened on its own: its root element and the size of what it draws.
+SVG_FACTS = r"""
+(() => {
+  const svg = document.documentElement;
+  if (!svg || svg.tagName.toLowerCase() !== 'svg') return {svg: false};
+  const box = svg.getBBox();
+  return {svg: true, w: box.width, h: box.height,
+          texts: svg.querySelectorAll('text').length, shapes: svg.querySelectorAll('g').length};
+})()
+"""
+
+
 def page_problems(where: str, status: int | None, events: list[dict]) -> None:
     if status != 200:
         problem(where, f"HTTP status {status} (expected 200)")
@@ -391,6 +445,8 @@ def main() -> int:
         return 2
     shot = OUT / Path(shot_page).with_suffix(".png").name
     shot.unlink(missing_ok=True)
+    for old in OUT.glob("diagram-*.png"):
+        old.unlink()
 
     profile = tempfile.mkdtemp(prefix="xfunc-chromium-")
     browser = Chromium(CHROMIUM, profile)  # before the server thread: see Chromium.__init__
@@ -422,8 +478,85 @@ def main() -> int:
     return 0
 
 
+def check_diagrams_on_page(browser: Chromium, path: str, shown: dict[str, list[str]]) -> None:
+    """Every diagram the page shows: loaded, visible, with a size, at both widths."""
+    wide = browser.js(DIAGRAM_FACTS)
+    if not wide:
+        return
+    browser.width(NARROW)
+    narrow = browser.js(DIAGRAM_FACTS)
+    browser.width(WIDTH)
+    for d, n in zip(wide, narrow):
+        name = Path(d["src"]).stem
+        shown.setdefault(name, []).append(path)
+        where = f"{path}: diagram {d['src']}"
+        if not d["complete"] or min(d["natural"]) <= 0:
+            problem(where, f"does not load as an image (natural size {d['natural']})")
+            continue
+        if not d["alt"].strip():
+            problem(where, "has no alt text")
+        for label, m, width in (("wide", d, WIDTH), ("narrow", n, NARROW)):
+            if not m["shown"] or m["w"] < 1 or m["h"] < 1:
+                problem(where, f"not visible at {width}px ({m['w']:.0f}x{m['h']:.0f}, "
+                               f"shown={m['shown']})")
+            elif m["overflow"]:
+                problem(where, f"wider than the page at {width}px ({m['w']:.0f}px)")
+        stem = Path(path).stem
+        margin = 8
+        browser.screenshot_clip(OUT / f"diagram-{stem}-{name}.png", {
+            "x": max(0, d["x"] - margin), "y": max(0, d["y"] - margin),
+            "w": d["w"] + 2 * margin, "h": d["h"] + 2 * margin})
+
+
+def check_diagram_files(browser: Chromium, origin: str, shown: dict[str, list[str]]) -> int:
+    """Every diagram on its own, as the browser renders the SVG file."""
+    files = sorted(DIAGRAMS.glob("*.svg"))
+    for svg in files:
+        where = f"diagrams/{svg.name}"
+        if svg.stat().st_size == 0:
+            problem(where, "is empty")
+            continue
+        status, events = browser.navigate(origin + "diagrams/" + svg.name)
+        # A document that is not HTML makes Chromium ask for /favicon.ico, which mdbook's
+        # output does not have (the pages name theirs); that request is not the diagram's.
+        events = [ev for ev in events
+                  if not ev["params"].get("response", {}).get("url", "").endswith("/favicon.ico")]
+        page_problems(where, status, events)
+        for width in (WIDTH, NARROW):
+            browser.width(width)
+            f = browser.js(SVG_FACTS)
+            if not f.get("svg"):
+                problem(where, f"does not open as an SVG document at {width}px")
+                break
+            if f["w"] < 1 or f["h"] < 1 or f["texts"] == 0:
+                problem(where, f"draws nothing at {width}px ({f['w']:.0f}x{f['h']:.0f}, "
+                               f"{f['texts']} texts)")
+        browser.width(WIDTH)
+    unshown = [svg.stem for svg in files if svg.stem not in shown]
+    if unshown:
+        print(f"browser-test: note: diagrams on no page yet (checked on their own): "
+              f"{', '.join(unshown)}")
+    return len(files)
+
+
+def check_first_extension(links: list[tuple[str, dict]], pages: list[tuple[str, str]]) -> None:
+    """The first-extension chapter links to the chapters it builds on (the link check has
+    already made sure that each resolves)."""
+    if FIRST_EXTENSION not in {p for p, _ in pages}:
+        problem(FIRST_EXTENSION, "not in SUMMARY.md")
+        return
+    own = [l for p, l in links if p == FIRST_EXTENSION and l["where"] == "text"]
+    chapters = {urllib.parse.urlparse(l["href"]).path.rsplit("/", 1)[-1] for l in own}
+    for needed in ("02-base-types.html", "04-v1-calling.html", "07-pgxs.html"):
+        if needed not in chapters:
+            problem(FIRST_EXTENSION, f"no link to {needed}")
+    print(f"browser-test: {FIRST_EXTENSION}: {len(own)} links in the text, to "
+          f"{len(chapters)} pages (each resolves, or is listed as a problem)")
+
+
 def check_pages(browser: Chromium, origin: str, pages: list[tuple[str, str]], shot: str) -> None:
     ids: dict[str, set[str] | None] = {}  # page URL -> its ids (None: does not load)
+    shown: dict[str, list[str]] = {}  # diagram name -> pages that show it
     links: list[tuple[str, dict]] = []
     blocked: set[str] = set()
     for path, title in pages:
@@ -460,8 +593,13 @@ def check_pages(browser: Chromium, origin: str, pages: list[tuple[str, str]], sh
             problem(path, f"sidebar does not mark this page as the current one "
                           f"({f['sidebarActive']})")
         links += [(path, link) for link in f["links"]]
+        check_diagrams_on_page(browser, path, shown)
         if path == shot:
             browser.screenshot(OUT / Path(path).with_suffix(".png").name)
+    check_first_extension(links, pages)
+    n = check_diagram_files(browser, origin, shown)
+    print(f"browser-test: {n} diagrams render on their own and on "
+          f"{len({p for ps in shown.values() for p in ps})} pages, at {WIDTH}px and {NARROW}px")
     if blocked:
         print(f"browser-test: note: the pages asked other hosts for {len(blocked)} URL(s), "
               f"not served here: {', '.join(sorted(blocked)[:3])}")
