@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress shmem-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
+test: lint pgrx-test install-and-regress difftest shmem-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -72,6 +72,7 @@ psql *args:
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+    cargo clippy --test differential -- -D warnings
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 pgrx-test:
@@ -86,6 +87,16 @@ regress *tests:
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress
 # ANCHOR_END: regress
+
+# call every function of both installed builds with the same random arguments; demand the same
+# answers (XFUNC_DIFFTEST_SEED replays a run, XFUNC_DIFFTEST_ONLY=name,... picks functions)
+difftest:
+    cargo test --test differential -- --nocapture
+
+# the differential test at length: up to a million calls per function, in at most an hour
+difftest-long seconds="3600":
+    XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
+        cargo test --test differential -- --nocapture
 
 # chapters 12-13 on both builds: 16 pgbench clients logging, kill -9, failing writes, no preload
 [positional-arguments]

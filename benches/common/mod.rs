@@ -34,7 +34,8 @@ pub fn stop(why: &str) -> ! {
     exit(1)
 }
 
-fn connect_to(dbname: &str) -> postgres::Client {
+/// Connects to `dbname` on the local cluster (found through tools/cluster.sh env).
+pub fn connect_to(dbname: &str) -> postgres::Client {
     let env = String::from_utf8_lossy(&cluster(&["env"]).stdout).into_owned();
     let get = |key: &str| {
         env.lines()
