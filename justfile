@@ -123,7 +123,8 @@ api-map-update:
 # spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
 spelling:
     codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
-        README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tools first_extension
+        README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tests tools \
+        first_extension
 
 # fail when book/generated/build/ is not what the installed build gives (run after install-and-regress)
 book-artifacts-check:

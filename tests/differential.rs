@@ -1407,11 +1407,14 @@ fn rust_and_c_builds_agree() {
             }
             fn_failures += 1;
             let mut report = format!(
-                "seed {} function {signature} database pair {:?} (difftest_xfunc{} / difftest_xfunc_c{})\n",
+                "seed {} function {signature} call {calls} database pair {:?} \
+                 (difftest_xfunc{} / difftest_xfunc_c{})\n  replay:  XFUNC_DIFFTEST_SEED={} \
+                 XFUNC_DIFFTEST_ONLY={name} XFUNC_DIFFTEST_CALLS={calls} just difftest\n",
                 s.seed,
                 pair.enc,
                 pair.enc.suffix(),
-                pair.enc.suffix()
+                pair.enc.suffix(),
+                s.seed
             );
             if !pair.history.is_empty() {
                 writeln!(report, "  after: {};", pair.history.join("; ")).unwrap();
