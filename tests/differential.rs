@@ -1181,6 +1181,8 @@ impl LogFiles {
             data_directory: data_directory.into(),
             generation: 0,
         };
+        // Left over from a run that was killed: the builds must start from empty files.
+        files.remove(0);
         files.point_at(Some(0));
         files
     }
@@ -1218,6 +1220,7 @@ impl LogFiles {
     fn rotate(&mut self, pairs: &mut [Pair]) {
         let old = self.generation;
         self.generation += 1;
+        self.remove(self.generation);
         self.point_at(Some(self.generation));
         for pair in pairs.iter_mut() {
             self.wait_for(&mut pair.rust);
