@@ -1335,7 +1335,7 @@ fn rust_and_c_builds_agree() {
                 "divmod" | "floor_divmod" if rng.one_in(60) => {
                     Some(row_type_change(&mut rng, "divmod_result"))
                 }
-                "retcomposite" if rng.one_in(60) && !SKIP_RETCOMPOSITE_ROW_TYPE_CHANGES => {
+                "retcomposite" if rng.one_in(60) => {
                     Some(row_type_change(&mut rng, "__retcomposite"))
                 }
                 _ => None,
@@ -1457,13 +1457,6 @@ fn rust_and_c_builds_agree() {
         panic!("{} differences; seed {}", failures.len(), s.seed);
     }
 }
-
-/// Known, being fixed (src/returning_sets.rs and c/returning_sets.c, issue 10 section 1): after
-/// `ALTER TYPE __retcomposite ADD ATTRIBUTE ...` both builds build rows of 3 values for a
-/// descriptor of 4 and return whatever lies past their arrays (seed 1: `(15,30,45,24)` from
-/// xfunc, `(15,30,45,184)` from xfunc_c), which may as well crash the backend. Until the
-/// descriptor check is merged, the run makes no change to __retcomposite.
-const SKIP_RETCOMPOSITE_ROW_TYPE_CHANGES: bool = true;
 
 fn print_failures(failures: &[Failure], seed: u64) {
     eprintln!(
