@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 use pgrx::PgTupleDesc;
 
 use crate::pg_support::{function_name, type_name};
+use crate::shared_log::DbText;
 
 /// The descriptor of the row the current call must return, or the manual's error (SQLSTATE
 /// 0A000) when the caller gave none: `RETURNS record` called where a record cannot be accepted.
@@ -231,10 +232,14 @@ pub unsafe fn checked_result_tupdesc<'a>(
 /// The C version converts each part with `BuildTupleFromCStrings`, which runs the input function
 /// of each column's type; pgrx has no wrapper for it, so we call it the same way. Only the
 /// splitting is safe Rust; the C strings are palloc'd copies, as in C.
+/// The text is read as bytes in the database encoding (`DbText`, chapter 13), not as a `&str`,
+/// which pgrx accepts only in UTF-8: in a LATIN1 or SQL_ASCII database a non-ASCII `é` would be
+/// an `XX000` where the C twin splits the bytes. Like the C twin's `text_to_cstring`, it reads
+/// the text up to its first NUL byte, which a SQL_ASCII database lets a text hold.
 /// Not `pub`, like `divmod`: `fcinfo` must be the one PostgreSQL passes.
 #[pg_extern(stable, parallel_safe)]
 fn split_pair(
-    pair: &str,
+    pair: DbText,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "record") {
     // SAFETY: fcinfo is this call's, passed by pgrx's wrapper.
@@ -249,8 +254,10 @@ fn split_pair(
             )
         );
     }
-    let (key, value) = match pair.split_once('=') {
-        Some((key, value)) => (key, Some(value)),
+    let pair = pair.as_bytes();
+    let pair = pair.split(|&b| b == 0).next().unwrap_or_default();
+    let (key, value) = match pair.iter().position(|&b| b == b'=') {
+        Some(eq) => (&pair[..eq], Some(&pair[eq + 1..])),
         None => (pair, None),
     };
 
@@ -259,7 +266,7 @@ fn split_pair(
     // in `values` makes a NULL field. BuildTupleFromCStrings reads exactly natts (2) strings.
     let tuple = unsafe {
         let attinmeta = pg_sys::TupleDescGetAttInMetadata(tupdesc.as_ptr());
-        let cstring = |s: &str| pg_sys::pnstrdup(s.as_ptr().cast(), s.len());
+        let cstring = |s: &[u8]| pg_sys::pnstrdup(s.as_ptr().cast(), s.len());
         let mut values = [cstring(key), value.map_or(std::ptr::null_mut(), cstring)];
         pg_sys::BuildTupleFromCStrings(attinmeta, values.as_mut_ptr())
     };

@@ -120,6 +120,13 @@ pub struct DbText<'a>(Cow<'a, [u8]>);
 
 impl_sql_translatable!(DbText<'_>, "text");
 
+impl DbText<'_> {
+    /// The text's bytes, in the database encoding.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl<'a> FromDatum for DbText<'a> {
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
