@@ -372,10 +372,15 @@ const KNOWN: &[Known] = &[
 ];
 
 /// The same ERROR but for the message, which the Rust build holds with U+FFFD (shown as "ï¿½"
-/// through a LATIN1 database) where the C build has the database's bytes.
+/// through a LATIN1 database) where the C build has the database's bytes. In a SQL_ASCII
+/// database those bytes may not be valid UTF-8, and then the C build's message cannot be sent to
+/// this (UTF-8) client: the client gets 22021 instead, e.g. for
+/// `SELECT * FROM split_pair(convert_from('\x3dff', 'SQL_ASCII')) AS t(key text, value integer)`.
 fn lossy_message(rust: &Outcome, c: &Outcome) -> bool {
-    matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, _))
-        if rc == cc && rm.contains("\u{ef}\u{bf}\u{bd}"))
+    matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, cm))
+        if (rm.contains('\u{fffd}') || rm.contains("\u{ef}\u{bf}\u{bd}"))
+            && (rc == cc
+                || cc == "22021" && cm.starts_with("invalid byte sequence for encoding \"UTF8\"")))
 }
 
 /// The ERROR pgrx raises when a `&str` or `String` argument is not valid UTF-8.
