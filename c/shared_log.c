@@ -336,22 +336,53 @@ out_of_memory(size_t size)
 }
 
 /*
+ * The date and time to the second of the last prefix this backend made, formatted: most
+ * lines share it with the one before, and timestamp2tm and snprintf are the dearest part of
+ * a line after write().
+ */
+static int64 prefix_second = -1;
+static char prefix_datetime[32];
+static int	prefix_datetime_len;
+
+/*
  * Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into prefix; returns
  * its length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
  */
 static int
 format_prefix(char *prefix, TimestampTz now, uint64 seq)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
+	char	   *p = prefix;
+	int			usec = (int) (now % USECS_PER_SEC);
 
-	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
-				 errmsg("timestamp out of range")));
-	return snprintf(prefix, PREFIX_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ %d " UINT64_FORMAT " ",
-					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-					(int) fsec, MyProcPid, seq);
+	if (now < 0 || now / USECS_PER_SEC != prefix_second)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+					 errmsg("timestamp out of range")));
+		prefix_datetime_len = snprintf(prefix_datetime, sizeof(prefix_datetime),
+									   "%04d-%02d-%02dT%02d:%02d:%02d",
+									   tm.tm_year, tm.tm_mon, tm.tm_mday,
+									   tm.tm_hour, tm.tm_min, tm.tm_sec);
+		prefix_second = now < 0 ? -1 : now / USECS_PER_SEC;
+		usec = (int) fsec;
+	}
+	memcpy(p, prefix_datetime, prefix_datetime_len);
+	p += prefix_datetime_len;
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--, usec /= 10)
+		p[i] = '0' + usec % 10;
+	p += 6;
+	*p++ = 'Z';
+	*p++ = ' ';
+	p += pg_ultoa_n((uint32) MyProcPid, p);
+	*p++ = ' ';
+	p += pg_ulltoa_n(seq, p);
+	*p++ = ' ';
+	return p - prefix;
 }
 
 /* ANCHOR: line_buffer */

@@ -564,46 +564,97 @@ fn try_zeroed(size: usize) -> Vec<u8> {
     buf
 }
 
-/// Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into `out`; returns its
-/// length.
-fn format_prefix(out: &mut [u8; PREFIX_MAX], now: pg_sys::TimestampTz, seq: u64) -> usize {
-    let mut tm = pg_sys::pg_tm::default();
-    let mut fsec: pg_sys::fsec_t = 0;
-    // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
-    let rc = unsafe {
-        pg_sys::timestamp2tm(
-            now,
-            ptr::null_mut(),
-            &mut tm,
-            &mut fsec,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
+/// The date and time to the second of the last prefix this backend made, formatted: most
+/// lines share it with the one before, and `timestamp2tm` and formatting are the dearest part
+/// of a line after `write()`.
+struct PrefixCache {
+    second: i64,
+    datetime: [u8; 32],
+    len: usize,
+}
+
+thread_local! {
+    static PREFIX_CACHE: RefCell<PrefixCache> = const {
+        RefCell::new(PrefixCache { second: -1, datetime: [0; 32], len: 0 })
     };
-    if rc != 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-            "timestamp out of range"
-        );
-    }
-    let mut cursor = io::Cursor::new(&mut out[..]);
-    // Cannot fail: the longest prefix is 62 bytes (a 6-digit year, 10-digit pid, 20-digit seq).
-    let _ = write!(
-        cursor,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z {} {} ",
-        tm.tm_year,
-        tm.tm_mon,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        fsec,
+}
+
+/// Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into `out`; returns its
+/// length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
+fn format_prefix(out: &mut [u8; PREFIX_MAX], now: pg_sys::TimestampTz, seq: u64) -> usize {
+    const USECS_PER_SEC: i64 = 1_000_000;
+    let mut usec = now % USECS_PER_SEC;
+    PREFIX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if now < 0 || now / USECS_PER_SEC != cache.second {
+            let mut tm = pg_sys::pg_tm::default();
+            let mut fsec: pg_sys::fsec_t = 0;
+            // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
+            let rc = unsafe {
+                pg_sys::timestamp2tm(
+                    now,
+                    ptr::null_mut(),
+                    &mut tm,
+                    &mut fsec,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            };
+            if rc != 0 {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+                    "timestamp out of range"
+                );
+            }
+            let mut cursor = io::Cursor::new(&mut cache.datetime[..]);
+            // Cannot fail: 32 bytes hold any date timestamp2tm gives (a 6-digit year).
+            let _ = write!(
+                cursor,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+            );
+            cache.len = cursor.position() as usize;
+            cache.second = if now < 0 { -1 } else { now / USECS_PER_SEC };
+            usec = i64::from(fsec);
+        }
+        out[..cache.len].copy_from_slice(&cache.datetime[..cache.len]);
+        let mut p = cache.len;
+        out[p] = b'.';
+        for i in (0..6).rev() {
+            out[p + 1 + i] = b'0' + (usec % 10) as u8;
+            usec /= 10;
+        }
+        p += 7;
+        out[p..p + 2].copy_from_slice(b"Z ");
+        p += 2;
         // SAFETY: set once when the process starts, never written afterwards.
-        unsafe { pg_sys::MyProcPid },
-        seq
-    );
-    cursor.position() as usize
+        p += put_decimal(
+            &mut out[p..],
+            u64::from(unsafe { pg_sys::MyProcPid }.unsigned_abs()),
+        );
+        out[p] = b' ';
+        p += 1;
+        p += put_decimal(&mut out[p..], seq);
+        out[p] = b' ';
+        p + 1
+    })
+}
+
+/// Writes `value` in decimal at the start of `out`; returns how many digits.
+fn put_decimal(out: &mut [u8], mut value: u64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    loop {
+        digits[19 - n] = b'0' + (value % 10) as u8;
+        n += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out[..n].copy_from_slice(&digits[20 - n..]);
+    n
 }
 
 /// Fills `buf` from the file at `offset`. A file that ends first was cut short after our
