@@ -5,14 +5,15 @@
 //! - `exclusive`: `shared_counter_add(1)`, the LWLock taken exclusively; in the Rust build also
 //!   by hand (no guard) and through pgrx's `PgLwLock`;
 //! - `shared`: `shared_counter_value()`, the LWLock taken in shared mode;
-//! - `mix`: one call in ten adds (exclusive), nine read (shared);
+//! - `mix`: one call in eight adds (exclusive), seven read (shared);
 //! - `atomic`: `pg_atomic_fetch_add_u64`, no lock;
 //! - `spinlock`: a spinlock around the count.
 //!
-//! Each client runs one statement per iteration that makes CALLS calls
-//! (`count(f(...))` over a generate_series); an iteration ends when every client's statement
-//! has. The baseline is the same statement without the call, from the same clients; its time
-//! is subtracted. Meanwhile one more session samples `pg_stat_activity` every SAMPLE_EVERY and
+//! Each client runs one statement per iteration: ROWS rows of a generate_series, each row
+//! making CALLS_PER_ROW calls (`num_nonnulls(f(), f(), ...)`, so that the calls outweigh the
+//! executor's work per row); an iteration ends when every client's statement has. The baseline
+//! is the same statement with the row number in place of each call, from the same clients; its
+//! time is subtracted. Meanwhile one more session samples `pg_stat_activity` every SAMPLE_EVERY and
 //! counts, for the clients running a statement, what they were waiting on: the report gives
 //! the share of samples in which a client waited on the LWLock, or slept on the spinlock
 //! (`SpinDelay`).
@@ -28,76 +29,135 @@ use serde_json::json;
 
 /// Concurrent client connections.
 const CLIENTS: &[usize] = &[1, 2, 4, 8, 16];
-/// Calls each client makes per statement.
-const CALLS: u64 = 20_000;
+/// Rows per statement, and calls per row.
+const ROWS: u64 = 20_000;
+const CALLS_PER_ROW: usize = 8;
 /// How often the wait events of the clients are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(10);
 /// The application_name of the clients, so that the sampler finds them.
 const APP: &str = "xfunc_contention";
 
 // ANCHOR: cases
-/// One case: its name, and its variants: (id, schema, function looked up, expression of `g`
-/// and of `{s}`, the schema).
+/// One case: its name, and its variants: (id, schema, function looked up, the calls of one
+/// row: one call, repeated CALLS_PER_ROW times, or CALLS_PER_ROW calls separated by `;`;
+/// `{s}` is the schema).
 struct Case {
     name: &'static str,
     variants: &'static [(&'static str, &'static str, &'static str, &'static str)],
 }
 
+/// One add and seven reads.
+const MIX: &str = "{s}.shared_counter_add(1);{s}.shared_counter_value();\
+                   {s}.shared_counter_value();{s}.shared_counter_value();\
+                   {s}.shared_counter_value();{s}.shared_counter_value();\
+                   {s}.shared_counter_value();{s}.shared_counter_value()";
+
 const CASES: &[Case] = &[
     Case {
         name: "exclusive",
         variants: &[
-            ("rust", "rust", "shared_counter_add", "{s}.shared_counter_add(1)"),
+            (
+                "rust",
+                "rust",
+                "shared_counter_add",
+                "{s}.shared_counter_add(1)",
+            ),
             ("c", "c", "shared_counter_add", "{s}.shared_counter_add(1)"),
-            ("rust_by_hand", "rust", "rust_counter_add_by_hand", "{s}.rust_counter_add_by_hand(1)"),
-            ("rust_pglwlock", "rust", "rust_counter_add_pglwlock", "{s}.rust_counter_add_pglwlock(1)"),
+            (
+                "rust_by_hand",
+                "rust",
+                "rust_counter_add_by_hand",
+                "{s}.rust_counter_add_by_hand(1)",
+            ),
+            (
+                "rust_pglwlock",
+                "rust",
+                "rust_counter_add_pglwlock",
+                "{s}.rust_counter_add_pglwlock(1)",
+            ),
         ],
     },
     Case {
         name: "shared",
         variants: &[
-            ("rust", "rust", "shared_counter_value", "{s}.shared_counter_value()"),
-            ("c", "c", "shared_counter_value", "{s}.shared_counter_value()"),
+            (
+                "rust",
+                "rust",
+                "shared_counter_value",
+                "{s}.shared_counter_value()",
+            ),
+            (
+                "c",
+                "c",
+                "shared_counter_value",
+                "{s}.shared_counter_value()",
+            ),
         ],
     },
     Case {
         name: "mix",
         variants: &[
-            ("rust", "rust", "shared_counter_value",
-             "CASE WHEN g % 10 = 0 THEN {s}.shared_counter_add(1) ELSE {s}.shared_counter_value() END"),
-            ("c", "c", "shared_counter_value",
-             "CASE WHEN g % 10 = 0 THEN {s}.shared_counter_add(1) ELSE {s}.shared_counter_value() END"),
+            ("rust", "rust", "shared_counter_value", MIX),
+            ("c", "c", "shared_counter_value", MIX),
         ],
     },
     Case {
         name: "atomic",
         variants: &[
-            ("rust", "rust", "shared_counter_bump_atomic", "{s}.shared_counter_bump_atomic()"),
-            ("c", "c", "shared_counter_bump_atomic", "{s}.shared_counter_bump_atomic()"),
+            (
+                "rust",
+                "rust",
+                "shared_counter_bump_atomic",
+                "{s}.shared_counter_bump_atomic()",
+            ),
+            (
+                "c",
+                "c",
+                "shared_counter_bump_atomic",
+                "{s}.shared_counter_bump_atomic()",
+            ),
         ],
     },
     Case {
         name: "spinlock",
         variants: &[
-            ("rust", "rust", "shared_counter_bump_spinlock", "{s}.shared_counter_bump_spinlock()"),
-            ("c", "c", "shared_counter_bump_spinlock", "{s}.shared_counter_bump_spinlock()"),
+            (
+                "rust",
+                "rust",
+                "shared_counter_bump_spinlock",
+                "{s}.shared_counter_bump_spinlock()",
+            ),
+            (
+                "c",
+                "c",
+                "shared_counter_bump_spinlock",
+                "{s}.shared_counter_bump_spinlock()",
+            ),
         ],
     },
 ];
 // ANCHOR_END: cases
 
-fn calls() -> u64 {
+fn rows() -> u64 {
     if common::measuring() {
-        CALLS
+        ROWS
     } else {
-        10
+        2
     }
 }
 
-fn statement(expr: &str) -> String {
+/// The statement whose row makes the calls `calls` (see [`Case`]); `None`: the baseline.
+fn statement(calls: Option<&str>) -> String {
+    let args: Vec<String> = match calls {
+        Some(calls) if calls.contains(';') => calls.split(';').map(str::to_owned).collect(),
+        Some(call) => vec![call.to_owned(); CALLS_PER_ROW],
+        None => vec!["g".to_owned(); CALLS_PER_ROW],
+    };
+    assert_eq!(args.len(), CALLS_PER_ROW);
     format!(
-        "SELECT count({expr}) FROM generate_series(1, {}) AS g",
-        calls()
+        "SELECT count(num_nonnulls({})) FROM generate_series(1, {}) AS g",
+        args.join(", "),
+        rows()
     )
 }
 
@@ -173,13 +233,15 @@ fn contention(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
         let mut g = c.benchmark_group(&name);
         g.sampling_mode(SamplingMode::Flat);
         for &n in CLIENTS {
-            g.throughput(Throughput::Elements(calls() * n as u64));
-            let baseline = statement("g");
+            g.throughput(Throughput::Elements(
+                rows() * CALLS_PER_ROW as u64 * n as u64,
+            ));
+            let baseline = statement(None);
             g.bench_function(BenchmarkId::new("baseline", n), |b| {
                 b.iter_custom(|iters| all_at_once(&mut clients[..n], &baseline, iters))
             });
             for (id, schema, _, expr) in &present {
-                let sql = statement(&expr.replace("{s}", schema));
+                let sql = statement(Some(&expr.replace("{s}", schema)));
                 let stop = AtomicBool::new(false);
                 let counts = std::thread::scope(|s| {
                     let sampler = s.spawn(|| sample_waits(&stop));
@@ -200,7 +262,8 @@ fn contention(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
 fn main() {
     let mut client = common::bench_client();
     let mut record = common::RunRecord::new("lwlock_contention");
-    record.param("calls_per_statement", calls().into());
+    record.param("rows_per_statement", rows().into());
+    record.param("calls_per_row", CALLS_PER_ROW.into());
     record.param("clients", CLIENTS.into());
     record.param("sample_every_ms", (SAMPLE_EVERY.as_millis() as u64).into());
     let mut criterion = common::criterion(10, Duration::from_secs(1), Duration::from_secs(3));

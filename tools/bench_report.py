@@ -397,7 +397,7 @@ def report_shared_log(record: dict, results: dict) -> str:
 CONTENTION_CASES = {
     "exclusive": "`shared_counter_add(1)`: the LWLock taken exclusively",
     "shared": "`shared_counter_value()`: the LWLock taken in shared mode",
-    "mix": "one call in ten adds (exclusive), nine read (shared)",
+    "mix": "one call in eight adds (exclusive), seven read (shared)",
     "atomic": "`shared_counter_bump_atomic()`: `pg_atomic_fetch_add_u64`, no lock",
     "spinlock": "`shared_counter_bump_spinlock()`: a spinlock",
 }
@@ -423,8 +423,9 @@ def report_lwlock_contention(record: dict, results: dict) -> str:
     clients = sorted(p["clients"])
     waits = p.get("waits", {})
     text = [stamp(record), "\n",
-            f"Calls per second, all clients together ({p['calls_per_statement']:,} calls per "
-            "client per statement, the baseline's time subtracted), each client its own "
+            f"Calls per second, all clients together ({p['rows_per_statement']:,} rows of "
+            f"{p['calls_per_row']} calls per client per statement, the baseline's time "
+            "subtracted), each client its own "
             "backend. *waited*: the share of the samples of `pg_stat_activity` (one every "
             f"{p['sample_every_ms']} ms) in which a client running its statement was waiting "
             "on an LWLock (`wait_event_type = 'LWLock'`), or sleeping on a spinlock "
