@@ -87,7 +87,7 @@ regress *tests:
 install-and-regress: install regress
 # ANCHOR_END: regress
 
-# chapters 12-13 on both builds: 16 pgbench clients logging, kill -9, failing writes, no preload
+# chapters 12-13 on both builds and both log designs: 16 pgbench clients logging, kill -9, failing writes, no preload
 [positional-arguments]
 shmem-tests *tests:
     tools/shmem-tests.sh "$@"

@@ -284,7 +284,7 @@ AS 'MODULE_PATHNAME', 'multiples_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:654
+-- src/shared_log.rs:839
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
 	"message" text /* DbText < '_ > */
@@ -297,7 +297,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:724
+-- src/shared_log.rs:1035
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
@@ -310,7 +310,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_lines
 /* <begin connected objects> */
--- src/shared_log.rs:810
+-- src/shared_log.rs:1126
 -- xfunc::shared_log::xfunc_log_lines
 CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -320,7 +320,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
--- src/shared_log.rs:837
+-- src/shared_log.rs:1153
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
@@ -337,7 +337,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:198
+-- src/shared_memory.rs:210
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -350,7 +350,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:224
+-- src/shared_memory.rs:236
 -- xfunc::shared_memory::shared_counter
 CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
 	"value" bigint,  /* i64 */
@@ -364,7 +364,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:244
+-- src/shared_memory.rs:256
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -377,7 +377,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:262
+-- src/shared_memory.rs:275
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -385,6 +385,65 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_memory-shared_counter_reset
+
+-- ANCHOR: shared_memory-shared_counter_value
+/* <begin connected objects> */
+-- src/shared_memory.rs:306
+-- xfunc::shared_memory::shared_counter_value
+CREATE  FUNCTION "shared_counter_value"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_value_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_value
+
+-- ANCHOR: shared_memory-shared_counter_bump_atomic
+/* <begin connected objects> */
+-- src/shared_memory.rs:318
+-- xfunc::shared_memory::shared_counter_bump_atomic
+CREATE  FUNCTION "shared_counter_bump_atomic"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_bump_atomic
+
+-- ANCHOR: shared_memory-shared_counter_bump_spinlock
+/* <begin connected objects> */
+-- src/shared_memory.rs:329
+-- xfunc::shared_memory::shared_counter_bump_spinlock
+CREATE  FUNCTION "shared_counter_bump_spinlock"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_bump_spinlock
+
+-- ANCHOR: shared_memory-rust_counter_add_pglwlock
+/* <begin connected objects> */
+-- src/shared_memory.rs:360
+-- xfunc::shared_memory::rust_counter_add_pglwlock
+CREATE  FUNCTION "rust_counter_add_pglwlock"(
+	"delta" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rust_counter_add_pglwlock_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-rust_counter_add_pglwlock
+
+-- ANCHOR: shared_memory-rust_counter_add_by_hand
+/* <begin connected objects> */
+-- src/shared_memory.rs:379
+-- xfunc::shared_memory::rust_counter_add_by_hand
+CREATE  FUNCTION "rust_counter_add_by_hand"(
+	"delta" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rust_counter_add_by_hand_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-rust_counter_add_by_hand
 
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
