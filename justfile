@@ -98,7 +98,7 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# chapters 12-13 on both builds: 16 pgbench clients logging, kill -9, failing writes, no preload
+# chapters 12-13 on both builds and both log designs: 16 pgbench clients logging, kill -9, failing writes, no preload
 [positional-arguments]
 shmem-tests *tests:
     tools/shmem-tests.sh "$@"

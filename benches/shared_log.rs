@@ -1,7 +1,8 @@
-//! shared_log: LWLock contention. `xfunc_log(text)` appends one line to a log file under an
-//! LWLock, Rust (`xfunc`) against its C twin (`xfunc_c`), from 1, 2, 4, 8 and 16 client
-//! connections at once (each its own backend), as lines per second; and a plain loop of one
-//! write() per line to a file in this process, the limit a single writer can reach.
+//! shared_log: `xfunc_log(text)` appends one line to a log file under an LWLock, Rust (`xfunc`)
+//! against its C twin (`xfunc_c`), in each of the two designs (`open_per_line`: open, lock,
+//! append, unlock, close; `kept_open`: the file stays open in each backend), from 1, 2, 4, 8
+//! and 16 client connections at once (each its own backend), as lines per second; and a plain
+//! loop of one write() per line to a file in this process, the limit a single writer can reach.
 //!
 //! Each client runs one statement per iteration that logs LINES lines
 //! (`count(xfunc_log(...))` over a generate_series); an iteration ends when every client's
@@ -30,6 +31,9 @@ const VARIANTS: &[(&str, &str, &str)] = &[
     ("rust", "rust.xfunc_log", "xfunc.log_file"),
     ("c", "c.xfunc_log", "xfunc_c.log_file"),
 ];
+/// The designs, set in every session through `xfunc.log_design` (`xfunc_c.log_design`); the
+/// benchmark id is `<variant>_<design>`.
+const DESIGNS: &[&str] = &["open_per_line", "kept_open"];
 // ANCHOR_END: cases
 
 fn lines() -> u64 {
@@ -123,17 +127,29 @@ fn shared_log(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
         g.bench_function(BenchmarkId::new("baseline", n), |b| {
             b.iter_custom(|iters| all_at_once(&mut clients[..n], &baseline, iters))
         });
-        for (variant, function, setting) in &present {
-            let file = dir.join(format!("xfunc-bench-{variant}.log"));
-            let file = file.to_string_lossy().into_owned();
-            let ours = set_log_file(&mut clients[..n], setting, &file);
-            let sql = statement(Some(function));
-            g.bench_function(BenchmarkId::new(*variant, n), |b| {
-                b.iter_custom(|iters| all_at_once(&mut clients[..n], &sql, iters))
-            });
-            if ours {
-                // The server created it; it may be gone already if no line was written.
-                let _ = std::fs::remove_file(&file);
+        for design in DESIGNS {
+            for (variant, function, setting) in &present {
+                let file = dir.join(format!("xfunc-bench-{variant}.log"));
+                let file = file.to_string_lossy().into_owned();
+                let ours = set_log_file(&mut clients[..n], setting, &file);
+                let design_setting = setting.replace("log_file", "log_design");
+                for client in clients[..n].iter_mut() {
+                    client
+                        .execute(
+                            "SELECT set_config($1, $2, false)",
+                            &[&design_setting, design],
+                        )
+                        .unwrap_or_else(|e| common::stop(&common::db_error(&e)));
+                }
+                let sql = statement(Some(function));
+                let id = format!("{variant}_{design}");
+                g.bench_function(BenchmarkId::new(id, n), |b| {
+                    b.iter_custom(|iters| all_at_once(&mut clients[..n], &sql, iters))
+                });
+                if ours {
+                    // The server created it; it may be gone already if no line was written.
+                    let _ = std::fs::remove_file(&file);
+                }
             }
         }
     }
@@ -171,6 +187,7 @@ fn main() {
     let mut record = common::RunRecord::new("shared_log");
     record.param("lines_per_statement", lines().into());
     record.param("clients", CLIENTS.into());
+    record.param("designs", DESIGNS.into());
     let mut criterion = common::criterion(20, Duration::from_secs(1), Duration::from_secs(4));
     shared_log(&mut criterion, &mut client, &mut record);
     raw_write(&mut criterion, &mut record);

@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file_perm.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -78,6 +79,26 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static char *log_file = NULL;
 /* ANCHOR_END: shared_struct */
 
+/* ANCHOR: design_setting */
+/*
+ * The setting xfunc_c.log_design: how xfunc_log gets at the file. Both designs keep the
+ * shared cache true to the file, so backends using different designs may log at once.
+ */
+typedef enum LogDesign
+{
+	LOG_DESIGN_OPEN_PER_LINE,	/* the book's first design: open, lock, append, unlock, close */
+	LOG_DESIGN_KEPT_OPEN		/* each backend keeps its file open (append_kept_open) */
+} LogDesign;
+
+static const struct config_enum_entry log_design_options[] = {
+	{"open_per_line", LOG_DESIGN_OPEN_PER_LINE, false},
+	{"kept_open", LOG_DESIGN_KEPT_OPEN, false},
+	{NULL, 0, false}
+};
+
+static int	log_design = LOG_DESIGN_KEPT_OPEN;
+/* ANCHOR_END: design_setting */
+
 /* Longest line prefix: timestamp, pid, sequence number and three spaces. */
 #define PREFIX_MAX 64
 /* xfunc_log_tail returns at most this many lines. */
@@ -100,6 +121,16 @@ shared_log_init(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   check_log_file, NULL, NULL);
+	DefineCustomEnumVariable("xfunc_c.log_design",
+							 "How xfunc_log() writes: open_per_line or kept_open.",
+							 "open_per_line opens and closes the file for every line; kept_open "
+							 "keeps it open in each backend. Both take the lock for every line.",
+							 &log_design,
+							 LOG_DESIGN_KEPT_OPEN,
+							 log_design_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("xfunc_c");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -236,61 +267,177 @@ log_file_checked(void)
 
 /* ANCHOR: escape */
 /*
- * Appends message to buf with backslash, newline, carriage return, tab and every other
- * control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
- * parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
- * Stops, returning false, as soon as buf holds limit bytes or more (so that a limit a few
- * bytes below MaxAllocSize keeps the StringInfo from raising its own "out of memory").
+ * How many bytes c takes in a line: backslash, newline, carriage return, tab and every other
+ * control character are escaped, so that one message is one line. Bytes >= 0x80 pass: they
+ * are parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
  */
-static bool
-append_escaped(StringInfo buf, const char *message, int len, Size limit)
+static size_t
+escaped_width(unsigned char c)
 {
+	if (c == '\\' || c == '\n' || c == '\r' || c == '\t')
+		return 2;
+	if (c < 0x20 || c == 0x7f)
+		return 4;
+	return 1;
+}
+
+/* Writes message, escaped, to dst, which has room for it; returns the end. */
+static char *
+append_escaped(char *dst, const char *message, int len)
+{
+	static const char hex[] = "0123456789abcdef";
+
 	for (int i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) message[i];
 
-		if ((Size) buf->len >= limit)
-			return false;
 		switch (c)
 		{
 			case '\\':
-				appendStringInfoString(buf, "\\\\");
+				*dst++ = '\\';
+				*dst++ = '\\';
 				break;
 			case '\n':
-				appendStringInfoString(buf, "\\n");
+				*dst++ = '\\';
+				*dst++ = 'n';
 				break;
 			case '\r':
-				appendStringInfoString(buf, "\\r");
+				*dst++ = '\\';
+				*dst++ = 'r';
 				break;
 			case '\t':
-				appendStringInfoString(buf, "\\t");
+				*dst++ = '\\';
+				*dst++ = 't';
 				break;
 			default:
 				if (c < 0x20 || c == 0x7f)
-					appendStringInfo(buf, "\\x%02x", c);
+				{
+					*dst++ = '\\';
+					*dst++ = 'x';
+					*dst++ = hex[c >> 4];
+					*dst++ = hex[c & 15];
+				}
 				else
-					appendStringInfoChar(buf, (char) c);
+					*dst++ = (char) c;
 		}
 	}
-	return (Size) buf->len < limit;
+	return dst;
 }
 /* ANCHOR_END: escape */
 
-/* "2026-11-21T17:30:00.123456Z 4242 17 ": the start of a line. */
+/* The ERROR for an allocation of size bytes that failed: 53200, as palloc's. */
 static void
+out_of_memory(size_t size)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("out of memory"),
+			 errdetail("Failed on request of size %zu.", size)));
+}
+
+/*
+ * The date and time to the second of the last prefix this backend made, formatted: most
+ * lines share it with the one before, and timestamp2tm and snprintf are the dearest part of
+ * a line after write().
+ */
+static int64 prefix_second = -1;
+static char prefix_datetime[32];
+static int	prefix_datetime_len;
+
+/*
+ * Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into prefix; returns
+ * its length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
+ */
+static int
 format_prefix(char *prefix, TimestampTz now, uint64 seq)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
+	char	   *p = prefix;
+	int			usec = (int) (now % USECS_PER_SEC);
 
-	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
-				 errmsg("timestamp out of range")));
-	snprintf(prefix, PREFIX_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ %d " UINT64_FORMAT " ",
-			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int) fsec, MyProcPid, seq);
+	if (now < 0 || now / USECS_PER_SEC != prefix_second)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+					 errmsg("timestamp out of range")));
+		prefix_datetime_len = snprintf(prefix_datetime, sizeof(prefix_datetime),
+									   "%04d-%02d-%02dT%02d:%02d:%02d",
+									   tm.tm_year, tm.tm_mon, tm.tm_mday,
+									   tm.tm_hour, tm.tm_min, tm.tm_sec);
+		prefix_second = now < 0 ? -1 : now / USECS_PER_SEC;
+		usec = (int) fsec;
+	}
+	memcpy(p, prefix_datetime, prefix_datetime_len);
+	p += prefix_datetime_len;
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--, usec /= 10)
+		p[i] = '0' + usec % 10;
+	p += 6;
+	*p++ = 'Z';
+	*p++ = ' ';
+	p += pg_ultoa_n((uint32) MyProcPid, p);
+	*p++ = ' ';
+	p += pg_ulltoa_n(seq, p);
+	*p++ = ' ';
+	return p - prefix;
 }
+
+/* ANCHOR: line_buffer */
+/*
+ * A line in the making: room for the longest prefix, then the escaped message and its
+ * newline. The prefix holds the sequence number and the time, so it is formatted under the
+ * lock, into the room left for it: the message is never moved.
+ */
+typedef struct LineBuf
+{
+	char	   *buf;
+	size_t		len;			/* bytes used in buf */
+	size_t		start;			/* where the line starts: PREFIX_MAX until the prefix is in */
+} LineBuf;
+
+/*
+ * Escapes message into a new line. The length is counted before anything is allocated: a
+ * line that would not fit in MaxAllocSize is 54000, memory the process cannot get is 53200
+ * (palloc_extended with MCXT_ALLOC_NO_OOM, so that the message is the Rust build's).
+ */
+static void
+line_init(LineBuf *line, const char *message, int len)
+{
+	size_t		escaped = 0;
+	size_t		size;
+	char	   *end;
+
+	for (int i = 0; i < len; i++)
+		escaped += escaped_width((unsigned char) message[i]);
+	if (escaped >= MaxAllocSize - PREFIX_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("message is too long to log")));
+	size = PREFIX_MAX + escaped + 1;
+	line->buf = palloc_extended(size, MCXT_ALLOC_NO_OOM);
+	if (line->buf == NULL)
+		out_of_memory(size);
+	memset(line->buf, ' ', PREFIX_MAX);
+	end = append_escaped(line->buf + PREFIX_MAX, message, len);
+	*end++ = '\n';
+	line->len = end - line->buf;
+	line->start = PREFIX_MAX;
+}
+
+/* Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message. */
+static void
+line_set_prefix(LineBuf *line, TimestampTz now, uint64 seq)
+{
+	char		prefix[PREFIX_MAX];
+	int			n = format_prefix(prefix, now, seq);
+
+	line->start = PREFIX_MAX - n;
+	memcpy(line->buf + line->start, prefix, n);
+}
+/* ANCHOR_END: line_buffer */
 
 /*
  * Fills buf with len bytes of the file at offset. A file that ends first was cut short after
@@ -451,45 +598,17 @@ write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* ANCHOR: xfunc_log */
+/* ANCHOR: critical_section */
 /*
- * xfunc_log(message text) RETURNS void
- *
- * Appends one line to the log file. Everything that can be done before taking the lock is:
- * the path check, escaping the message, opening the file. Under the lock: compare the cache
- * with the file, number the line, format it, write it whole, advance the cache.
+ * Under the lock held exclusively: makes the cache describe the file open as fd. When the
+ * file is not the one the cache describes (another setting, a file rotated away or deleted, a
+ * new segment after a crash: next_seq is 0) or has another size (somebody else wrote to it),
+ * its last line is the truth.
  */
-PG_FUNCTION_INFO_V1(xfunc_log);
-
-Datum
-xfunc_log(PG_FUNCTION_ARGS)
+static void
+sync_cache(SharedLog *log, int fd, const char *path)
 {
-	text	   *message = PG_GETARG_TEXT_PP(0);
-	SharedLog  *log = shared_log_get();
-	const char *path = log_file_checked();
-	StringInfoData escaped;
-	StringInfoData line;
-	char		prefix[PREFIX_MAX];
 	struct stat st;
-	uint64		seq;
-	int			fd;
-
-	initStringInfo(&escaped);
-	if (!append_escaped(&escaped, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message),
-						MaxAllocSize - PREFIX_MAX - 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("message is too long to log")));
-	initStringInfo(&line);
-	enlargeStringInfo(&line, PREFIX_MAX + escaped.len + 1);
-
-	fd = OpenTransientFile(path, O_RDWR | O_APPEND | O_CREAT | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open log file \"%s\": %m", path)));
-
-	LWLockAcquire(log->lock, LW_EXCLUSIVE);
 
 	if (fstat(fd, &st) != 0)
 		ereport(ERROR,
@@ -498,44 +617,234 @@ xfunc_log(PG_FUNCTION_ARGS)
 	if (log->next_seq == 0 || log->dev != st.st_dev || log->ino != st.st_ino ||
 		log->size != st.st_size)
 	{
-		/* Another file, or one changed behind our back: its last line is the truth. */
 		log->next_seq = recover_next_seq(fd, path, &st.st_size);
 		log->dev = st.st_dev;
 		log->ino = st.st_ino;
 		log->size = st.st_size;
 	}
-	seq = log->next_seq;
+}
 
-	format_prefix(prefix, GetCurrentTimestamp(), seq);
-	appendStringInfoString(&line, prefix);
-	appendBinaryStringInfo(&line, escaped.data, escaped.len);
-	appendStringInfoChar(&line, '\n');
+/*
+ * Under the lock held exclusively, with the cache describing the file: numbers the line,
+ * takes the time, writes the line whole and advances the cache. A write that fails part-way
+ * is cut off again (nobody appends meanwhile) and the number is not used: false, with errno
+ * set, and the caller raises the ERROR.
+ */
+static bool
+append_line(SharedLog *log, int fd, LineBuf *line)
+{
+	uint64		seq = log->next_seq;
 
-	if (!write_all(fd, line.data, line.len))
+	line_set_prefix(line, GetCurrentTimestamp(), seq);
+	if (!write_all(fd, line->buf + line->start, line->len - line->start))
 	{
 		int			save_errno = errno;
 
-		/* Cut off whatever part of the line got in; keep the cache. */
 		if (ftruncate(fd, log->size) != 0)
 			log->next_seq = 0;	/* could not: let the next writer look at the file */
 		errno = save_errno;
+		return false;
+	}
+	log->next_seq = seq + 1;
+	log->size += line->len - line->start;
+	return true;
+}
+/* ANCHOR_END: critical_section */
+
+static void append_open_per_line(SharedLog *log, LineBuf *line);
+static void append_kept_open(SharedLog *log, LineBuf *line);
+
+/* ANCHOR: xfunc_log */
+/*
+ * xfunc_log(message text) RETURNS void
+ *
+ * Appends one line to the log file. xfunc_c.log_design says how the file is reached; the
+ * critical section is the same.
+ */
+PG_FUNCTION_INFO_V1(xfunc_log);
+
+Datum
+xfunc_log(PG_FUNCTION_ARGS)
+{
+	text	   *message = PG_GETARG_TEXT_PP(0);
+	SharedLog  *log = shared_log_get();
+	LineBuf		line;
+
+	line_init(&line, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
+	if (log_design == LOG_DESIGN_OPEN_PER_LINE)
+		append_open_per_line(log, &line);
+	else
+		append_kept_open(log, &line);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The book's first design. Everything that can be done before taking the lock is: the path
+ * check, escaping the message, opening the file. Under the lock: compare the cache with the
+ * file, number the line, format it, write it whole, advance the cache. Then release the lock
+ * and close the file.
+ */
+static void
+append_open_per_line(SharedLog *log, LineBuf *line)
+{
+	const char *path = log_file_checked();
+	int			fd;
+
+	fd = OpenTransientFile(path, O_RDWR | O_APPEND | O_CREAT | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open log file \"%s\": %m", path)));
+
+	LWLockAcquire(log->lock, LW_EXCLUSIVE);
+	sync_cache(log, fd, path);
+	if (!append_line(log, fd, line))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not write to log file \"%s\": %m", path)));
-	}
-	log->next_seq = seq + 1;
-	log->size += line.len;
-
 	LWLockRelease(log->lock);
 
 	if (CloseTransientFile(fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close log file \"%s\": %m", path)));
-
-	PG_RETURN_VOID();
 }
 /* ANCHOR_END: xfunc_log */
+
+/* ANCHOR: kept_open */
+/* The file a backend keeps open in the kept_open design, and what it knows of it. */
+typedef struct KeptFile
+{
+	int			fd;				/* -1: none, before the first line */
+	bool		in_use;			/* still set: the last line ended in an ERROR */
+	char		path[MAXPGPATH];	/* the setting's value it was opened for */
+	dev_t		dev;			/* its identity, from fstat when it was opened */
+	ino_t		ino;
+	TimestampTz checked_at;		/* when the path was last found to name this file */
+} KeptFile;
+
+static KeptFile kept = {.fd = -1};
+
+/*
+ * How long a backend trusts, without a system call, that the path still names its file and
+ * that nobody but xfunc_log wrote to it: 100 ms.
+ */
+#define RECHECK_USECS 100000
+
+static void
+kept_close(void)
+{
+	if (kept.fd >= 0)
+	{
+		close(kept.fd);			/* nothing to report: the file is given up */
+		ReleaseExternalFD();
+	}
+	kept.fd = -1;
+	kept.in_use = false;
+}
+
+/* Whether path names the file kept has open (stat, without the lock). */
+static bool
+names_kept_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == kept.dev && st.st_ino == kept.ino;
+}
+
+/*
+ * The faster design: one write() per line, and no other system call, while the file stays
+ * what it was. Before the lock: the kept file is reopened when the setting names another
+ * file, and every RECHECK_USECS the path is checked (the rules, and stat: is it still our
+ * file?). Under the lock: when the cache describes another file, ours has been replaced
+ * (another backend found out first): reopen. At a check, or with a file just opened, the
+ * cache is compared with fstat, as the first design does for every line. Then the same
+ * critical section. An ERROR anywhere closes the kept file: the next line opens it again.
+ */
+static void
+append_kept_open(SharedLog *log, LineBuf *line)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		due;
+	bool		fresh = false;
+
+	if (kept.in_use)
+		kept_close();			/* the last line ended in an ERROR */
+	due = kept.fd < 0 || strcmp(kept.path, log_file) != 0 ||
+		now - kept.checked_at < 0 || now - kept.checked_at >= RECHECK_USECS;
+	if (due)
+	{
+		const char *path = log_file_checked();
+
+		if (kept.fd >= 0 && strcmp(kept.path, path) == 0 && names_kept_file(path))
+			kept.checked_at = now;
+		else
+		{
+			struct stat st;
+			int			fd;
+
+			kept_close();		/* closes the old file first */
+			if (!AcquireExternalFD())
+			{
+				/* this backend may keep no more descriptors */
+				append_open_per_line(log, line);
+				return;
+			}
+			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | PG_BINARY,
+					  pg_file_create_mode);
+			if (fd < 0 || fstat(fd, &st) != 0)
+			{
+				int			save_errno = errno;
+				bool		opened = fd >= 0;
+
+				if (opened)
+					close(fd);
+				ReleaseExternalFD();
+				errno = save_errno;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not %s log file \"%s\": %m", opened ? "stat" : "open",
+								path)));
+			}
+			kept.fd = fd;
+			strlcpy(kept.path, path, sizeof(kept.path));
+			kept.dev = st.st_dev;
+			kept.ino = st.st_ino;
+			kept.checked_at = now;
+			fresh = true;
+		}
+	}
+	kept.in_use = true;
+
+	LWLockAcquire(log->lock, LW_EXCLUSIVE);
+	if (log->next_seq != 0 && (log->dev != kept.dev || log->ino != kept.ino) && !fresh)
+	{
+		/*
+		 * Another backend logs to another file: the path names a new one. Start again with
+		 * no kept file (once: a file just opened is never "not fresh").
+		 */
+		LWLockRelease(log->lock);
+		kept_close();
+		append_kept_open(log, line);
+		return;
+	}
+	if (due || log->next_seq == 0 || log->dev != kept.dev || log->ino != kept.ino)
+		sync_cache(log, kept.fd, kept.path);
+	if (!append_line(log, kept.fd, line))
+	{
+		int			save_errno = errno;
+
+		LWLockRelease(log->lock);
+		kept_close();			/* the next line opens the file again */
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write to log file \"%s\": %m", kept.path)));
+	}
+	LWLockRelease(log->lock);
+	kept.in_use = false;
+}
+/* ANCHOR_END: kept_open */
 
 /* ANCHOR: xfunc_log_tail */
 /*
@@ -593,7 +902,9 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the last %d lines of log file \"%s\" are too long", lines, path)));
-	buf = palloc(end - start + 1);	/* + 1: never palloc(0) */
+	buf = palloc_extended(end - start + 1, MCXT_ALLOC_NO_OOM);	/* + 1: never palloc(0) */
+	if (buf == NULL)
+		out_of_memory(end - start + 1);
 	read_exactly_at(fd, path, buf, end - start, start);
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);

@@ -32,16 +32,22 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 
 #include "xfunc_c.h"
 
 /* ANCHOR: shared_struct */
-/* The struct in shared memory. Every field but lock is guarded by lock. */
+/* The struct in shared memory. value and updates are guarded by lock. */
 typedef struct SharedCounter
 {
 	LWLock	   *lock;			/* the one lock of tranche "xfunc_c" */
 	int64		value;			/* the running total */
 	int64		updates;		/* how many shared_counter_add calls changed it */
+	/* for the contention benchmark: a count changed by atomic instructions only, ... */
+	pg_atomic_uint64 bumps_atomic;
+	/* ... and one guarded by the spinlock spin */
+	slock_t		spin;
+	int64		bumps_spin;
 } SharedCounter;
 
 /* This process's pointer to it: set by the startup hook, NULL when not preloaded. */
@@ -111,6 +117,9 @@ shared_counter_shmem_startup(void)
 		counter->lock = &(GetNamedLWLockTranche("xfunc_c"))->lock;
 		counter->value = 0;
 		counter->updates = 0;
+		pg_atomic_init_u64(&counter->bumps_atomic, 0);
+		SpinLockInit(&counter->spin);
+		counter->bumps_spin = 0;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -228,7 +237,8 @@ shared_counter_swap(PG_FUNCTION_ARGS)
 /*
  * shared_counter_reset() RETURNS void
  *
- * Sets both fields back to zero, under the exclusive lock.
+ * Sets both fields back to zero, under the exclusive lock, and the benchmark's counts too
+ * (each under its own protection).
  */
 PG_FUNCTION_INFO_V1(shared_counter_reset);
 
@@ -241,6 +251,65 @@ shared_counter_reset(PG_FUNCTION_ARGS)
 	c->value = 0;
 	c->updates = 0;
 	LWLockRelease(c->lock);
+	pg_atomic_write_u64(&c->bumps_atomic, 0);
+	SpinLockAcquire(&c->spin);
+	c->bumps_spin = 0;
+	SpinLockRelease(&c->spin);
 
 	PG_RETURN_VOID();
 }
+
+/* ANCHOR: contention */
+/*
+ * For the contention benchmark (benches/lwlock_contention.rs): the other ways PostgreSQL
+ * offers to share a number between backends. Each bump adds one and returns the count after
+ * it.
+ */
+
+/* shared_counter_value() RETURNS bigint: the total, read under the lock in shared mode. */
+PG_FUNCTION_INFO_V1(shared_counter_value);
+
+Datum
+shared_counter_value(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shared_counter_get();
+	int64		value;
+
+	LWLockAcquire(c->lock, LW_SHARED);
+	value = c->value;
+	LWLockRelease(c->lock);
+	PG_RETURN_INT64(value);
+}
+
+/*
+ * shared_counter_bump_atomic() RETURNS bigint: no lock at all: pg_atomic_fetch_add_u64 is
+ * one locked instruction (lock xadd on x86-64), inlined here.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_bump_atomic);
+
+Datum
+shared_counter_bump_atomic(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shared_counter_get();
+
+	PG_RETURN_INT64((int64) (pg_atomic_fetch_add_u64(&c->bumps_atomic, 1) + 1));
+}
+
+/*
+ * shared_counter_bump_spinlock() RETURNS bigint: the count under a spinlock, held for a few
+ * instructions; nothing in between may raise an ERROR.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_bump_spinlock);
+
+Datum
+shared_counter_bump_spinlock(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shared_counter_get();
+	int64		count;
+
+	SpinLockAcquire(&c->spin);
+	count = ++c->bumps_spin;
+	SpinLockRelease(&c->spin);
+	PG_RETURN_INT64(count);
+}
+/* ANCHOR_END: contention */

@@ -20,3 +20,17 @@ CREATE FUNCTION shared_counter_swap("new_value" bigint) RETURNS bigint
     AS 'MODULE_PATHNAME', 'shared_counter_swap'
     LANGUAGE C VOLATILE STRICT;
 -- ANCHOR_END: swap
+
+-- ANCHOR: contention
+CREATE FUNCTION shared_counter_value() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_value'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_bump_atomic() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_bump_spinlock() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock'
+    LANGUAGE C VOLATILE STRICT;
+-- ANCHOR_END: contention

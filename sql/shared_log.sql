@@ -43,6 +43,25 @@ SELECT split_part(line, ' ', 3)::bigint - :last_seq AS seq_step,
        split_part(line, ' ', 2)::int = pg_backend_pid() AS our_pid
   FROM xfunc_log_tail(1) AS line;
 
+-- ANCHOR: designs
+-- Two designs (xfunc.log_design, xfunc_c.log_design; default kept_open): one sequence.
+SELECT current_setting(:'ext' || '.log_design') AS log_design;
+SET :ext.log_design = 'open_per_line';
+SELECT xfunc_log('open_per_line: open, lock, append, unlock, close');
+SET :ext.log_design = 'kept_open';
+SELECT xfunc_log('kept_open: the file stays open');
+SELECT xfunc_log('kept_open again');
+SELECT m[1]::bigint - lag(m[1]::bigint) OVER (ORDER BY n) AS seq_step, m[2] AS message
+  FROM xfunc_log_tail(3) WITH ORDINALITY AS t(line, n),
+       regexp_match(line, '^\S+ \d+ (\d+) (.*)$') AS m
+ ORDER BY n;
+\set VERBOSITY sqlstate
+SET :ext.log_design = 'fast';  -- expect: ERROR 22023 invalid value
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+RESET :ext.log_design;
+-- ANCHOR_END: designs
+
 SELECT count(*) FROM xfunc_log_tail(0);
 SELECT count(*) FROM xfunc_log_tail(-1);  -- expect: ERROR 22023 lines must be between 0 and 1000
 \echo :LAST_ERROR_SQLSTATE
@@ -133,6 +152,7 @@ SELECT xfunc_log_lines() AS empty_file;
 SELECT xfunc_log('first line');
 SELECT xfunc_log('second line');
 SELECT xfunc_log_lines() AS lines;
+SELECT count(*) AS lines_of_1000 FROM xfunc_log_tail(1000);  -- the most lines one may ask for
 CREATE ROLE regress_shared_log_reader IN ROLE pg_read_server_files;
 CREATE ROLE regress_shared_log_nobody;
 SET ROLE regress_shared_log_reader;
@@ -148,6 +168,29 @@ ALTER SYSTEM SET :ext.log_file = 'no_such_directory/shared_log.log';
 SELECT pg_reload_conf();
 \c
 SELECT xfunc_log_lines() AS no_file;
+
+-- ANCHOR: limits
+-- The longest message: its escaped line fits in MaxAllocSize (1 GB - 1) with the prefix and
+-- the newline. 268,435,439 control characters take 4 bytes each, escaped; one more byte is
+-- the longest message, two are one byte too many. Then read back: the last line (a text of
+-- almost 1 GB), and the last two, together too long for one palloc.
+SELECT current_setting('data_directory') || '/shared_log_limits.log' AS limits_file \gset
+ALTER SYSTEM SET :ext.log_file = 'shared_log_limits.log';
+SELECT pg_reload_conf();
+\c
+SELECT xfunc_log(repeat(chr(1), 268435439) || 'xx');  -- expect: ERROR 54000 message is too long to log
+\echo :LAST_ERROR_SQLSTATE
+SELECT xfunc_log(repeat(chr(1), 268435439) || 'x');
+SELECT octet_length(line) - octet_length(split_part(line, ' ', 1))
+       - octet_length(split_part(line, ' ', 2)) - octet_length(split_part(line, ' ', 3)) - 3
+       AS message_bytes
+  FROM xfunc_log_tail(1) AS line;
+SELECT xfunc_log('and a short line');
+SELECT count(*) FROM xfunc_log_tail(2);  -- expect: ERROR 54000 the last 2 lines are too long
+\echo :LAST_ERROR_SQLSTATE
+SELECT xfunc_log_lines() AS lines;
+COPY (SELECT WHERE false) TO :'limits_file';  -- empty again: the disk space back
+-- ANCHOR_END: limits
 
 ALTER SYSTEM RESET :ext.log_file;
 SELECT pg_reload_conf();

@@ -53,6 +53,18 @@ SELECT * FROM shared_counter();
 -- ANCHOR_END: swap
 SELECT shared_counter_reset();
 
+-- The contention benchmark's ways to share a count (benches/lwlock_contention.rs): read under
+-- the lock in shared mode, add with an atomic instruction, add under a spinlock.
+-- ANCHOR: contention
+SELECT shared_counter_add(7);
+SELECT shared_counter_value();
+SELECT shared_counter_bump_atomic() AS atomic_1, shared_counter_bump_atomic() AS atomic_2;
+SELECT shared_counter_bump_spinlock() AS spin_1, shared_counter_bump_spinlock() AS spin_2;
+SELECT shared_counter_reset();
+SELECT shared_counter_value(), shared_counter_bump_atomic(), shared_counter_bump_spinlock();
+-- ANCHOR_END: contention
+SELECT shared_counter_reset();
+
 -- The declarations both builds must agree on.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,

@@ -45,6 +45,7 @@ use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -88,6 +89,23 @@ static mut PREV_SHMEM_STARTUP_HOOK: pg_sys::shmem_startup_hook_type = None;
 static LOG_FILE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"xfunc.log"));
 // ANCHOR_END: shared_struct
+
+// ANCHOR: design_setting
+/// The setting `xfunc.log_design`: how `xfunc_log` gets at the file. Both designs keep the
+/// shared cache true to the file, so backends using different designs may log at once.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LogDesign {
+    /// The book's first design: open the file, lock, append one line, unlock, close.
+    #[name = c"open_per_line"]
+    OpenPerLine,
+    /// Each backend keeps its file open, and checks it is still the right one (see
+    /// `xfunc_log_kept_open`).
+    #[name = c"kept_open"]
+    KeptOpen,
+}
+
+static LOG_DESIGN: GucSetting<LogDesign> = GucSetting::<LogDesign>::new(LogDesign::KeptOpen);
+// ANCHOR_END: design_setting
 
 /// Longest line prefix: timestamp, pid, sequence number and three spaces.
 const PREFIX_MAX: usize = 64;
@@ -207,6 +225,15 @@ pub fn init() {
             None,
         );
     }
+    GucRegistry::define_enum_guc(
+        c"xfunc.log_design",
+        c"How xfunc_log() writes: open_per_line or kept_open.",
+        c"open_per_line opens and closes the file for every line; kept_open keeps it open in \
+          each backend. Both take the lock for every line.",
+        &LOG_DESIGN,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     // SAFETY: _PG_init runs in one thread of one process; the hook variables are PostgreSQL's
     // globals for exactly this use, and we save the previous values before replacing them.
     unsafe {
@@ -362,6 +389,16 @@ unsafe extern "C-unwind" fn check_log_file(
 }
 // ANCHOR_END: path_check
 
+/// The setting's current value, without copying it.
+fn log_file_setting() -> Option<&'static CStr> {
+    // SAFETY: the GUC machinery keeps the variable a NUL-terminated string or null; the value
+    // changes only when the backend processes a reload, between statements, after we are done.
+    unsafe {
+        let value = *LOG_FILE.as_ptr();
+        (!value.is_null()).then(|| CStr::from_ptr(value))
+    }
+}
+
 /// The setting, checked again where it is used (the rules may depend on log_directory).
 fn log_file_checked() -> CString {
     let Some(path) = LOG_FILE.get() else {
@@ -427,63 +464,204 @@ fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
 }
 
 // ANCHOR: escape
-/// Appends `message` to `line` with backslash, newline, carriage return, tab and every other
-/// control character escaped, so that one message is one line. Bytes >= 0x80 pass: they are
-/// parts of multibyte characters, or characters of a single-byte encoding such as LATIN1.
-/// Stops, returning false, as soon as `line` holds `limit` bytes or more.
-fn append_escaped(line: &mut Vec<u8>, message: &[u8], limit: usize) -> bool {
+/// How many bytes `c` takes in a line: backslash, newline, carriage return, tab and every
+/// other control character are escaped, so that one message is one line. Bytes >= 0x80 pass:
+/// they are parts of multibyte characters, or characters of a single-byte encoding such as
+/// LATIN1.
+fn escaped_width(c: u8) -> usize {
+    match c {
+        b'\\' | b'\n' | b'\r' | b'\t' => 2,
+        0x00..=0x1f | 0x7f => 4,
+        _ => 1,
+    }
+}
+
+/// Appends `message` to `line`, escaped. `line` has room for it (see [`LineBuf::new`]).
+fn append_escaped(line: &mut Vec<u8>, message: &[u8]) {
     for &c in message {
-        if line.len() >= limit {
-            return false;
-        }
         match c {
             b'\\' => line.extend_from_slice(b"\\\\"),
             b'\n' => line.extend_from_slice(b"\\n"),
             b'\r' => line.extend_from_slice(b"\\r"),
             b'\t' => line.extend_from_slice(b"\\t"),
-            0x00..=0x1f | 0x7f => line.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+            0x00..=0x1f | 0x7f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                line.extend_from_slice(&[
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(c >> 4)],
+                    HEX[usize::from(c & 15)],
+                ]);
+            }
             _ => line.push(c),
         }
     }
-    line.len() < limit
 }
 // ANCHOR_END: escape
 
-/// "2026-11-21T17:30:00.123456Z 4242 17 ": the start of a line.
-fn format_prefix(now: pg_sys::TimestampTz, seq: u64) -> String {
-    let mut tm = pg_sys::pg_tm::default();
-    let mut fsec: pg_sys::fsec_t = 0;
-    // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
-    let rc = unsafe {
-        pg_sys::timestamp2tm(
-            now,
-            ptr::null_mut(),
-            &mut tm,
-            &mut fsec,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
-    };
-    if rc != 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-            "timestamp out of range"
-        );
+// ANCHOR: line_buffer
+/// A line in the making: room for the longest prefix, then the escaped message and its
+/// newline. The prefix holds the sequence number and the time, so it is formatted under the
+/// lock, into the room left for it: the message is never moved.
+struct LineBuf {
+    buf: Vec<u8>,
+    /// Where the line starts in `buf`: `PREFIX_MAX` until the prefix is in.
+    start: usize,
+}
+
+impl LineBuf {
+    /// Escapes `message` into a new line. The length is counted before anything is
+    /// allocated, and the allocation may fail: a line that would not fit in MaxAllocSize (as
+    /// in the C version, whose buffer is palloc'd) is 54000, memory the process cannot get is
+    /// 53200. Neither aborts the backend, as a failed `Vec` allocation would.
+    fn new(message: &[u8]) -> LineBuf {
+        let escaped: usize = message.iter().map(|&c| escaped_width(c)).sum();
+        if escaped >= MAX_ALLOC_SIZE - PREFIX_MAX - 1 {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "message is too long to log"
+            );
+        }
+        let size = PREFIX_MAX + escaped + 1;
+        let mut buf = Vec::new();
+        if buf.try_reserve_exact(size).is_err() {
+            out_of_memory(size);
+        }
+        buf.resize(PREFIX_MAX, b' ');
+        append_escaped(&mut buf, message);
+        buf.push(b'\n');
+        LineBuf {
+            buf,
+            start: PREFIX_MAX,
+        }
     }
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z {} {} ",
-        tm.tm_year,
-        tm.tm_mon,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        fsec,
+
+    /// Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message.
+    fn set_prefix(&mut self, now: pg_sys::TimestampTz, seq: u64) {
+        let mut prefix = [0u8; PREFIX_MAX];
+        let len = format_prefix(&mut prefix, now, seq);
+        self.start = PREFIX_MAX - len;
+        self.buf[self.start..PREFIX_MAX].copy_from_slice(&prefix[..len]);
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+// ANCHOR_END: line_buffer
+
+/// The ERROR for an allocation of `size` bytes that failed: 53200, as palloc's.
+fn out_of_memory(size: usize) -> ! {
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+        "out of memory",
+        format!("Failed on request of size {size}.")
+    );
+}
+
+/// A zeroed buffer of `size` bytes, or the ERROR of [`out_of_memory`].
+fn try_zeroed(size: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if buf.try_reserve_exact(size).is_err() {
+        out_of_memory(size);
+    }
+    buf.resize(size, 0);
+    buf
+}
+
+/// The date and time to the second of the last prefix this backend made, formatted: most
+/// lines share it with the one before, and `timestamp2tm` and formatting are the dearest part
+/// of a line after `write()`.
+struct PrefixCache {
+    second: i64,
+    datetime: [u8; 32],
+    len: usize,
+}
+
+thread_local! {
+    static PREFIX_CACHE: RefCell<PrefixCache> = const {
+        RefCell::new(PrefixCache { second: -1, datetime: [0; 32], len: 0 })
+    };
+}
+
+/// Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into `out`; returns its
+/// length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
+fn format_prefix(out: &mut [u8; PREFIX_MAX], now: pg_sys::TimestampTz, seq: u64) -> usize {
+    const USECS_PER_SEC: i64 = 1_000_000;
+    let mut usec = now % USECS_PER_SEC;
+    PREFIX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if now < 0 || now / USECS_PER_SEC != cache.second {
+            let mut tm = pg_sys::pg_tm::default();
+            let mut fsec: pg_sys::fsec_t = 0;
+            // SAFETY: timestamp2tm only writes tm and fsec; a null time zone means UTC.
+            let rc = unsafe {
+                pg_sys::timestamp2tm(
+                    now,
+                    ptr::null_mut(),
+                    &mut tm,
+                    &mut fsec,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            };
+            if rc != 0 {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+                    "timestamp out of range"
+                );
+            }
+            let mut cursor = io::Cursor::new(&mut cache.datetime[..]);
+            // Cannot fail: 32 bytes hold any date timestamp2tm gives (a 6-digit year).
+            let _ = write!(
+                cursor,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+            );
+            cache.len = cursor.position() as usize;
+            cache.second = if now < 0 { -1 } else { now / USECS_PER_SEC };
+            usec = i64::from(fsec);
+        }
+        out[..cache.len].copy_from_slice(&cache.datetime[..cache.len]);
+        let mut p = cache.len;
+        out[p] = b'.';
+        for i in (0..6).rev() {
+            out[p + 1 + i] = b'0' + (usec % 10) as u8;
+            usec /= 10;
+        }
+        p += 7;
+        out[p..p + 2].copy_from_slice(b"Z ");
+        p += 2;
         // SAFETY: set once when the process starts, never written afterwards.
-        unsafe { pg_sys::MyProcPid },
-        seq
-    )
+        p += put_decimal(
+            &mut out[p..],
+            u64::from(unsafe { pg_sys::MyProcPid }.unsigned_abs()),
+        );
+        out[p] = b' ';
+        p += 1;
+        p += put_decimal(&mut out[p..], seq);
+        out[p] = b' ';
+        p + 1
+    })
+}
+
+/// Writes `value` in decimal at the start of `out`; returns how many digits.
+fn put_decimal(out: &mut [u8], mut value: u64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    loop {
+        digits[19 - n] = b'0' + (value % 10) as u8;
+        n += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out[..n].copy_from_slice(&digits[20 - n..]);
+    n
 }
 
 /// Fills `buf` from the file at `offset`. A file that ends first was cut short after our
@@ -601,6 +779,18 @@ impl ExternalFile {
         }
     }
 
+    /// Opens a file that will be kept open, once `AcquireExternalFD` has counted it.
+    fn open_acquired(options: &OpenOptions, path: &CStr) -> io::Result<Self> {
+        match options.open(OsStr::from_bytes(path.to_bytes())) {
+            Ok(file) => Ok(ExternalFile(file)),
+            Err(err) => {
+                // SAFETY: undoes the caller's AcquireExternalFD.
+                unsafe { pg_sys::ReleaseExternalFD() };
+                Err(err)
+            }
+        }
+    }
+
     /// Closes the file and reports what close() said, which dropping it would ignore (the C
     /// version checks `CloseTransientFile`). A failed close() may be a write the kernel could
     /// not finish (NFS, for one, reports write errors there).
@@ -652,26 +842,25 @@ fn open_for_append(path: &CStr) -> ExternalFile {
 /// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
 /// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx does it
 /// for a [`DbText`], which hands us the bytes in the database encoding, as C has them.
-///
-/// Everything that can be done before taking the lock is: the path check, escaping the
-/// message, opening the file. Under the lock: compare the cache with the file, number the
-/// line, format it, write it whole, advance the cache. Then release the lock and close the
-/// file. The C version opens the file with `OpenTransientFile` so that an ERROR closes it;
-/// here `Drop` closes it on the way out of an ERROR, and `close` on success, to check it.
+/// `xfunc.log_design` says how the file is reached; the critical section is the same.
 #[pg_extern(volatile)]
 pub fn xfunc_log(message: DbText<'_>) {
     let log = shared_log_get();
-    let path = log_file_checked();
-    let mut escaped = Vec::with_capacity(message.0.len());
-    // The line must fit in MaxAllocSize, as in the C version, whose buffers stop there.
-    if !append_escaped(&mut escaped, &message.0, MAX_ALLOC_SIZE - PREFIX_MAX - 1) {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            "message is too long to log"
-        );
+    let line = LineBuf::new(&message.0);
+    match LOG_DESIGN.get() {
+        LogDesign::OpenPerLine => append_open_per_line(log, line),
+        LogDesign::KeptOpen => append_kept_open(log, line),
     }
-    let mut line = Vec::with_capacity(PREFIX_MAX + escaped.len() + 1);
+}
+
+/// The book's first design. Everything that can be done before taking the lock is: the path
+/// check, escaping the message, opening the file. Under the lock: compare the cache with the
+/// file, number the line, format it, write it whole, advance the cache. Then release the lock
+/// and close the file. The C version opens the file with `OpenTransientFile` so that an ERROR
+/// closes it; here `Drop` closes it on the way out of an ERROR, and `close` on success, to
+/// check it.
+fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
+    let path = log_file_checked();
     let file = open_for_append(&path);
 
     // SAFETY: `log` points to the struct in shared memory; its lock never changes.
@@ -679,41 +868,10 @@ pub fn xfunc_log(message: DbText<'_>) {
     // SAFETY: from here to `drop(guard)` we hold the lock exclusively: no other process reads
     // or writes the cache. (Others may read `lock`, which is not borrowed.)
     let shared = unsafe { &mut (*log).cache };
-
-    let meta = match file.metadata() {
-        Ok(meta) => meta,
-        Err(err) => file_error("stat", &path, &err),
-    };
-    let mut size = meta.len();
-    if shared.next_seq == 0
-        || shared.dev != meta.dev()
-        || shared.ino != meta.ino()
-        || shared.size != size
-    {
-        // Another file, or one changed behind our back: its last line is the truth.
-        shared.next_seq = recover_next_seq(&file, &path, &mut size);
-        shared.dev = meta.dev();
-        shared.ino = meta.ino();
-        shared.size = size;
-    }
-    let seq = shared.next_seq;
-
-    // SAFETY: GetCurrentTimestamp only reads the clock.
-    let now = unsafe { pg_sys::GetCurrentTimestamp() };
-    line.extend_from_slice(format_prefix(now, seq).as_bytes());
-    line.extend_from_slice(&escaped);
-    line.push(b'\n');
-
-    // write_all calls write() again after a short write and after EINTR.
-    if let Err(err) = (&*file).write_all(&line) {
-        // Cut off whatever part of the line got in; keep the cache.
-        if file.set_len(shared.size).is_err() {
-            shared.next_seq = 0; // could not: let the next writer look at the file
-        }
+    sync_cache(shared, &file, &path);
+    if let Err(err) = append_line(shared, &file, &mut line) {
         file_error("write to", &path, &err);
     }
-    shared.next_seq = seq + 1;
-    shared.size += line.len() as u64;
     drop(guard);
 
     if let Err(err) = file.close() {
@@ -721,6 +879,159 @@ pub fn xfunc_log(message: DbText<'_>) {
     }
 }
 // ANCHOR_END: xfunc_log
+
+// ANCHOR: critical_section
+/// Under the lock held exclusively: makes the cache describe `file`. When the file is not the
+/// one the cache describes (another setting, a file rotated away or deleted, a new segment
+/// after a crash: `next_seq` is 0) or has another size (somebody else wrote to it), its last
+/// line is the truth.
+fn sync_cache(shared: &mut LogCache, file: &File, path: &CStr) {
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(err) => file_error("stat", path, &err),
+    };
+    let mut size = meta.len();
+    if shared.next_seq == 0
+        || shared.dev != meta.dev()
+        || shared.ino != meta.ino()
+        || shared.size != size
+    {
+        shared.next_seq = recover_next_seq(file, path, &mut size);
+        shared.dev = meta.dev();
+        shared.ino = meta.ino();
+        shared.size = size;
+    }
+}
+
+/// Under the lock held exclusively, with the cache describing `file`: numbers the line, takes
+/// the time, writes the line whole and advances the cache. A write that fails part-way is cut
+/// off again (nobody appends meanwhile) and the number is not used: the caller raises the
+/// ERROR.
+fn append_line(shared: &mut LogCache, file: &File, line: &mut LineBuf) -> io::Result<()> {
+    let seq = shared.next_seq;
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    line.set_prefix(unsafe { pg_sys::GetCurrentTimestamp() }, seq);
+    // write_all calls write() again after a short write and after EINTR.
+    if let Err(err) = (&*file).write_all(line.bytes()) {
+        if file.set_len(shared.size).is_err() {
+            shared.next_seq = 0; // could not: let the next writer look at the file
+        }
+        return Err(err);
+    }
+    shared.next_seq = seq + 1;
+    shared.size += line.bytes().len() as u64;
+    Ok(())
+}
+// ANCHOR_END: critical_section
+
+// ANCHOR: kept_open
+/// The file a backend keeps open in the `kept_open` design, and what it knows of it.
+struct KeptFile {
+    file: ExternalFile,
+    /// The setting's value it was opened for, which passed the path check then.
+    path: CString,
+    /// Its identity, from `fstat` when it was opened.
+    dev: u64,
+    ino: u64,
+    /// When the path was last found to name this very file.
+    checked_at: pg_sys::TimestampTz,
+}
+
+thread_local! {
+    /// This backend's kept file: none before its first line, and none again after an ERROR.
+    static KEPT: RefCell<Option<KeptFile>> = const { RefCell::new(None) };
+}
+
+/// How long a backend trusts, without a system call, that the path still names its file
+/// and that nobody but `xfunc_log` wrote to it: 100 ms.
+const RECHECK_USECS: i64 = 100_000;
+
+/// The faster design: one `write()` per line, and no other system call, while the file stays
+/// what it was. Before the lock: the kept file is reopened when the setting names another
+/// file, and every `RECHECK_USECS` the path is checked (the rules, and `stat`: is it still
+/// our file?). Under the lock: when the cache describes another file, ours has been replaced
+/// (another backend found out first): reopen. At a check, or with a file just opened, the
+/// cache is compared with `fstat`, as the first design does for every line. Then the same
+/// critical section. An ERROR anywhere closes the kept file: the next line opens it again.
+fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
+    // Taken out, and put back only after a line went in: an ERROR drops (closes) it.
+    let mut kept = KEPT.with(|k| k.borrow_mut().take());
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    let now = unsafe { pg_sys::GetCurrentTimestamp() };
+    let due = match &kept {
+        None => true,
+        Some(k) => {
+            Some(k.path.as_c_str()) != log_file_setting()
+                || !(0..RECHECK_USECS).contains(&(now - k.checked_at))
+        }
+    };
+    let mut fresh = false;
+    if due {
+        let path = log_file_checked();
+        match kept.as_mut() {
+            Some(k) if k.path == path && names_file(&path, k) => k.checked_at = now,
+            _ => {
+                drop(kept.take()); // closes the old file first
+                                   // SAFETY: counts the descriptor we keep; false when this backend may keep no more.
+                if !unsafe { pg_sys::AcquireExternalFD() } {
+                    return append_open_per_line(log, line);
+                }
+                let file = match ExternalFile::open_acquired(
+                    OpenOptions::new().read(true).append(true).create(true),
+                    &path,
+                ) {
+                    Ok(file) => file,
+                    Err(err) => file_error("open", &path, &err),
+                };
+                let meta = match file.metadata() {
+                    Ok(meta) => meta,
+                    Err(err) => file_error("stat", &path, &err),
+                };
+                kept = Some(KeptFile {
+                    file,
+                    path,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                    checked_at: now,
+                });
+                fresh = true;
+            }
+        }
+    }
+    let Some(k) = kept.as_ref() else {
+        unreachable!("a kept file is open here")
+    };
+
+    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
+    let guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    // SAFETY: we hold the lock exclusively until `drop(guard)`.
+    let shared = unsafe { &mut (*log).cache };
+    if shared.next_seq != 0 && (shared.dev, shared.ino) != (k.dev, k.ino) && !fresh {
+        // Another backend logs to another file: the path names a new one. Start again with
+        // no kept file (once: a file just opened is never "not fresh").
+        drop(guard);
+        drop(kept);
+        return append_kept_open(log, line);
+    }
+    if due || shared.next_seq == 0 || (shared.dev, shared.ino) != (k.dev, k.ino) {
+        sync_cache(shared, &k.file, &k.path);
+    }
+    if let Err(err) = append_line(shared, &k.file, &mut line) {
+        drop(guard);
+        let path = k.path.clone();
+        drop(kept); // closed: the next line opens the file again
+        file_error("write to", &path, &err);
+    }
+    drop(guard);
+    KEPT.with(|slot| *slot.borrow_mut() = kept);
+}
+
+/// Whether `path` names the file `kept` has open (`stat`, without the lock).
+fn names_file(path: &CStr, kept: &KeptFile) -> bool {
+    std::fs::metadata(OsStr::from_bytes(path.to_bytes()))
+        .is_ok_and(|meta| meta.dev() == kept.dev && meta.ino() == kept.ino)
+}
+// ANCHOR_END: kept_open
 
 // ANCHOR: xfunc_log_tail
 /// `xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text`: the last `lines` lines of
@@ -771,7 +1082,7 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
                 )
             );
         }
-        let mut text = vec![0u8; (end - start) as usize];
+        let mut text = try_zeroed((end - start) as usize);
         read_exactly_at(&file, &path, &mut text, start);
         text
     };
@@ -798,7 +1109,12 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
                 )
             );
         }
-        rows.push(DbText(Cow::Owned(line.to_vec())));
+        let mut row = Vec::new();
+        if row.try_reserve_exact(line.len()).is_err() {
+            out_of_memory(line.len());
+        }
+        row.extend_from_slice(line);
+        rows.push(DbText(Cow::Owned(row)));
     }
     SetOfIterator::new(rows)
 }

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use crate::returning_rows::checked_result_tupdesc;
 
 // ANCHOR: shared_struct
-/// The struct in shared memory. Every field but `lock` is guarded by `lock`.
+/// The struct in shared memory. `value` and `updates` are guarded by `lock`.
 #[repr(C)]
 struct SharedCounter {
     /// The one lock of tranche "xfunc".
@@ -37,6 +37,11 @@ struct SharedCounter {
     value: i64,
     /// How many `shared_counter_add` calls changed it.
     updates: i64,
+    /// For the contention benchmark: a count changed by atomic instructions only, ...
+    bumps_atomic: pg_sys::pg_atomic_uint64,
+    /// ... and one guarded by the spinlock `spin`.
+    spin: pg_sys::slock_t,
+    bumps_spin: i64,
 }
 
 const TRANCHE: &CStr = c"xfunc";
@@ -65,6 +70,8 @@ pub fn init() {
         PREV_SHMEM_STARTUP_HOOK = pg_sys::shmem_startup_hook;
         pg_sys::shmem_startup_hook = Some(shmem_startup);
     }
+    // pgrx's own way, for the contention benchmark: PgLwLock's hooks, installed by its macro.
+    pgrx::pg_shmem_init!(PGRX_TOTALS);
 }
 // ANCHOR_END: init
 
@@ -113,7 +120,12 @@ unsafe extern "C-unwind" fn shmem_startup() {
                 lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
                 value: 0,
                 updates: 0,
+                bumps_atomic: pg_sys::pg_atomic_uint64 { value: 0 },
+                spin: 0,
+                bumps_spin: 0,
             });
+            pg_sys::pg_atomic_init_u64(&raw mut (*counter).bumps_atomic, 0);
+            pg_sys::SpinLockInit(&raw mut (*counter).spin);
         }
         COUNTER.store(counter, Ordering::Relaxed);
         pg_sys::LWLockRelease(init_lock);
@@ -265,20 +277,137 @@ pub fn shared_counter_swap(new_value: i64) -> i64 {
 // ANCHOR_END: swap
 
 /// `shared_counter_reset() RETURNS void`: sets both fields back to zero, under the exclusive
-/// lock. The C version writes the V1 wrapper and `PG_RETURN_VOID()`; pgrx derives both from
-/// the Rust signature, and the guard releases the lock.
+/// lock, and the benchmark's counts too (each under its own protection). The C version writes
+/// the V1 wrapper and `PG_RETURN_VOID()`; pgrx derives both from the Rust signature, and the
+/// guard releases the lock.
 #[pg_extern(volatile)]
 pub fn shared_counter_reset() {
     let shared = shared_counter_get();
-    // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
-    // process; its `lock` was set once, before any backend existed, and never changes.
-    let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
-    // SAFETY: we hold the lock exclusively.
+    {
+        // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
+        // process; its `lock` was set once, before any backend existed, and never changes.
+        let _guard =
+            unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+        // SAFETY: we hold the lock exclusively.
+        unsafe {
+            (*shared).value = 0;
+            (*shared).updates = 0;
+        }
+    }
+    // SAFETY: the atomic is written with an atomic instruction; the spinlock's count under
+    // the spinlock, held for two stores (nothing in between can raise an ERROR).
     unsafe {
-        (*shared).value = 0;
-        (*shared).updates = 0;
+        pg_sys::pg_atomic_write_u64(&raw mut (*shared).bumps_atomic, 0);
+        pg_sys::SpinLockAcquire(&raw mut (*shared).spin);
+        (*shared).bumps_spin = 0;
+        pg_sys::SpinLockRelease(&raw mut (*shared).spin);
+    }
+    *PGRX_TOTALS.exclusive() = Totals::default();
+}
+
+// ANCHOR: contention
+// For the contention benchmark (benches/lwlock_contention.rs): the other ways PostgreSQL offers
+// to share a number between backends. Each `bump` adds one and returns the count after it.
+
+/// `shared_counter_value() RETURNS bigint`: the total, read under the lock in shared mode:
+/// readers never wait for each other, only for a writer.
+#[pg_extern(volatile)]
+pub fn shared_counter_value() -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: as in shared_counter_add.
+    let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_SHARED) };
+    // SAFETY: we hold the lock; writers hold it exclusively, so the field does not change.
+    unsafe { (*shared).value }
+}
+
+/// `shared_counter_bump_atomic() RETURNS bigint`: no lock at all: `pg_atomic_fetch_add_u64`
+/// is one locked instruction (`lock xadd` on x86-64). pgrx reaches PostgreSQL's inline
+/// function through a C shim, one function call; C inlines it.
+#[pg_extern(volatile)]
+pub fn shared_counter_bump_atomic() -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: the atomic was initialised by the startup hook; atomic operations need no lock.
+    let before = unsafe { pg_sys::pg_atomic_fetch_add_u64(&raw mut (*shared).bumps_atomic, 1) };
+    before.wrapping_add(1) as i64
+}
+
+/// `shared_counter_bump_spinlock() RETURNS bigint`: the count under a spinlock, which a
+/// waiting backend spins on (and then sleeps a little, `SpinDelay`) instead of queueing.
+/// Held for a few instructions; nothing in between may raise an ERROR.
+#[pg_extern(volatile)]
+pub fn shared_counter_bump_spinlock() -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: the spinlock was initialised by the startup hook; the count is only touched
+    // while it is held, and nothing between acquire and release can fail.
+    unsafe {
+        pg_sys::SpinLockAcquire(&raw mut (*shared).spin);
+        (*shared).bumps_spin += 1;
+        let count = (*shared).bumps_spin;
+        pg_sys::SpinLockRelease(&raw mut (*shared).spin);
+        count
     }
 }
+
+/// What [`PGRX_TOTALS`] guards: the same two fields as [`SharedCounter`].
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+pub struct Totals {
+    value: i64,
+    updates: i64,
+}
+
+// SAFETY: two integers, no pointer: the same bytes mean the same in every process.
+unsafe impl pgrx::PGRXSharedMemory for Totals {}
+
+// SAFETY: no other shared memory struct or tranche of this library has this name.
+static PGRX_TOTALS: pgrx::PgLwLock<Totals> = unsafe { pgrx::PgLwLock::new(c"xfunc_pgrx_totals") };
+
+/// `rust_counter_add_pglwlock(delta bigint) RETURNS bigint` (Rust build only): what
+/// `shared_counter_add` does, with pgrx's `PgLwLock` (its hooks, its struct, its guard).
+/// `PgLwLock` panics when its hooks did not run; our own pointer tells first (55000).
+#[pg_extern(volatile)]
+pub fn rust_counter_add_pglwlock(delta: i64) -> i64 {
+    shared_counter_get();
+    let mut totals = PGRX_TOTALS.exclusive();
+    let Some(sum) = totals.value.checked_add(delta) else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "bigint out of range"
+        );
+    };
+    totals.value = sum;
+    totals.updates += 1;
+    sum
+}
+
+/// `rust_counter_add_by_hand(delta bigint) RETURNS bigint` (Rust build only):
+/// `shared_counter_add` without [`LwLockGuard`]: acquire and release by hand, as the C
+/// version does, the lock released before the ERROR.
+#[pg_extern(volatile)]
+pub fn rust_counter_add_by_hand(delta: i64) -> i64 {
+    let shared = shared_counter_get();
+    // SAFETY: as in shared_counter_add; every path below releases the lock once.
+    let sum = unsafe {
+        pg_sys::LWLockAcquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
+        let sum = (*shared).value.checked_add(delta);
+        if let Some(sum) = sum {
+            (*shared).value = sum;
+            (*shared).updates += 1;
+        }
+        pg_sys::LWLockRelease((*shared).lock);
+        sum
+    };
+    let Some(sum) = sum else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            "bigint out of range"
+        );
+    };
+    sum
+}
+// ANCHOR_END: contention
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
@@ -293,6 +422,11 @@ mod tests {
             "SELECT * FROM shared_counter()",
             "SELECT shared_counter_reset()",
             "SELECT shared_counter_swap(1)",
+            "SELECT shared_counter_value()",
+            "SELECT shared_counter_bump_atomic()",
+            "SELECT shared_counter_bump_spinlock()",
+            "SELECT rust_counter_add_pglwlock(1)",
+            "SELECT rust_counter_add_by_hand(1)",
         ] {
             assert_eq!(
                 crate::testing::sqlstate_of(query),

@@ -4,8 +4,12 @@
 # cluster that does not preload the libraries. Each runs against both builds, xfunc (Rust) and
 # xfunc_c (C).
 #
-#   tools/shmem-tests.sh [concurrency|crash|failures|encoding|no-preload|all]...   default: all
+#   tools/shmem-tests.sh [concurrency|crash|failures|encoding|rotate|mixed|no-preload|all]...
+#                                                                              default: all
 #
+# Each test but no-preload, mixed and rotate runs once per log design (DESIGNS, default both:
+# open_per_line kept_open), set for every session through PGOPTIONS (xfunc.log_design,
+# xfunc_c.log_design); the files it writes carry the design's name.
 # Expects the cluster to be running with both extensions installed (just install). Changes
 # xfunc.log_file and xfunc_c.log_file with ALTER SYSTEM while it runs and resets them at the
 # end; the crash test restarts every backend of the cluster, so run nothing else meanwhile.
@@ -16,15 +20,22 @@ cd "$XFUNC_ROOT"
 
 CLIENTS=${CLIENTS:-16}
 CALLS=${CALLS:-10000}
+read -r -a DESIGNS <<<"${DESIGNS:-open_per_line kept_open}"
 EXTS=(xfunc xfunc_c)
+DESIGN=kept_open
+# use_design DESIGN: every session started from now on logs with DESIGN, in both builds.
+use_design() {
+  DESIGN=$1
+  export PGOPTIONS="-c xfunc.log_design=$1 -c xfunc_c.log_design=$1"
+}
 WORK=$XFUNC_ROOT/target/shmem-tests
 mkdir -p "$WORK"
 
 PSQL=("$PG_BINDIR/psql" -X -q -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
 PGBENCH=("$PG_BINDIR/pgbench" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -n)
 
-fail() { echo "shmem-tests: FAIL: $*" >&2; exit 1; }
-ok() { echo "shmem-tests: ok $*"; }
+fail() { echo "shmem-tests: FAIL [$DESIGN]: $*" >&2; exit 1; }
+ok() { echo "shmem-tests: ok [$DESIGN] $*"; }
 # (grep -q on a pipe would end the writer early, which pipefail reports as a failure: the
 # checks below grep strings.)
 # sql DB ARGS...: one psql session, unaligned tuples only, stops at the first error.
@@ -91,7 +102,7 @@ SQL
 # CLIENTS backends x CALLS calls: exactly CLIENTS*CALLS lines, numbered 1.. in file order,
 # CALLS from each client. Meanwhile a sampler counts the LWLock wait events of the clients.
 concurrency() {
-  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_concurrency_$ext.log
+  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_concurrency_${ext}_$DESIGN.log
   fresh_log_file "$ext" "$file"
   write_pgbench_script
   sql "$db" >"$WORK/waits_$ext.txt" <<'SQL' &
@@ -132,6 +143,19 @@ SQL
   local counted; counted=$(sql "$db" -c "SELECT value || ' ' || updates FROM shared_counter()")
   [ "$counted" = "$((CLIENTS * 1000)) $((CLIENTS * 1000))" ] || fail "$ext: counter $counted"
   ok "$ext: shared_counter after $CLIENTS clients x 1000 adds: value updates = $counted"
+  # The contention benchmark's other counters: atomic, spinlock (and in Rust, pgrx's PgLwLock).
+  local f fns=(shared_counter_bump_atomic shared_counter_bump_spinlock)
+  [ "$ext" = xfunc ] && fns+=(rust_counter_add_pglwlock rust_counter_add_by_hand)
+  for f in "${fns[@]}"; do
+    local call="$f()"; [[ $f == rust_* ]] && call="$f(1)"
+    echo "SELECT $call;" >"$WORK/counter_$f.sql"
+    sql "$db" -c "SELECT shared_counter_reset()" >/dev/null
+    "${PGBENCH[@]}" -c "$CLIENTS" -j 2 -t 1000 -f "$WORK/counter_$f.sql" "$db" >/dev/null 2>&1 \
+      || fail "$ext: pgbench $f"
+    counted=$(sql "$db" -c "SELECT $call")
+    [ "$counted" = "$((CLIENTS * 1000 + 1))" ] || fail "$ext: $f counted $counted"
+  done
+  ok "$ext: ${fns[*]}: $CLIENTS clients x 1000 calls, none lost"
 }
 # ANCHOR_END: concurrency
 
@@ -149,7 +173,7 @@ wait_for_server() {
 # only whole lines, numbered without a gap across the crash, and every call pgbench counted
 # as done has its line.
 crash() {
-  local ext=$1 db file mark; db=$(db_of "$ext"); file=shmem_crash_$ext.log
+  local ext=$1 db file mark; db=$(db_of "$ext"); file=shmem_crash_${ext}_$DESIGN.log
   fresh_log_file "$ext" "$file"
   write_pgbench_script
   sql "$db" -c "SELECT shared_counter_reset()" -c "SELECT shared_counter_add(42)" >/dev/null
@@ -163,7 +187,7 @@ crash() {
     victim=$(sql postgres -c "SELECT pid FROM pg_stat_activity
                                WHERE application_name = 'pgbench' AND datname = '$db'
                                ORDER BY random() LIMIT 1")
-    [ -n "$victim" ] && [ "$(wc -l <"$XFUNC_PGDATA/$file")" -gt 5000 ] && break
+    [ -n "$victim" ] && [ "$(cat "$XFUNC_PGDATA/$file" 2>/dev/null | wc -l)" -gt 5000 ] && break
   done
   [ -n "$victim" ] || fail "$ext: no pgbench backend to kill"
   echo "$victim" >> "$XFUNC_EXPECTED_KILLS"
@@ -210,7 +234,7 @@ crash() {
 # Writes that fail: the ERROR carries the errno's SQLSTATE, the lock is free afterwards (the
 # next call in the same session and in another does not hang), and the file stays whole.
 failures() {
-  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_failures_$ext.log
+  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_failures_${ext}_$DESIGN.log
   # Disk full: a symbolic link in the data directory to /dev/full.
   as_server ln -sfn /dev/full "$XFUNC_PGDATA/shmem_full_$ext.log"
   set_log_file "$ext" "shmem_full_$ext.log"
@@ -272,7 +296,7 @@ failures() {
 LATIN1_MESSAGE=$'café, naïve, ½ «ÿ», a tab\there'
 LATIN1_BYTES='caf\351, na\357ve, \275 \253\377\273, a tab\\there'  # printf: the escaped message
 encoding() {
-  local ext=$1 db=shmem_latin1_$1 file=shmem_latin1_$1.log
+  local ext=$1 db=shmem_latin1_$1 file=shmem_latin1_$1_$DESIGN.log
   [ -n "$(sql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ] \
     || sql postgres -c "CREATE DATABASE $db ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'
                         TEMPLATE template0" >/dev/null
@@ -320,6 +344,55 @@ encoding() {
 }
 # ANCHOR_END: encoding
 
+# ANCHOR: mixed
+# Both designs at once on one file: CLIENTS/2 pgbench clients with each. Every line whole,
+# numbered 1.. in file order, CALLS from each client: the designs share one critical section.
+mixed() {
+  local ext=$1 db file half=$((CLIENTS / 2)); db=$(db_of "$ext"); file=shmem_mixed_$ext.log
+  DESIGN=mixed
+  fresh_log_file "$ext" "$file"
+  write_pgbench_script
+  local pids=() d
+  for d in open_per_line kept_open; do
+    PGOPTIONS="-c $ext.log_design=$d" "${PGBENCH[@]}" -c "$half" -j 1 -t "$CALLS" \
+      -f "$WORK/xfunc_log.sql" "$db" >"$WORK/pgbench_mixed_${ext}_$d.txt" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || fail "$ext: pgbench (mixed designs)"; done
+  # pgbench numbers its clients from 0 in each run: two runs give each client id twice.
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines $((2 * half * CALLS)) \
+    --clients "$half" --per-client $((2 * CALLS)) || fail "$ext: the log file (mixed designs)"
+  ok "$ext: $half clients open_per_line + $half clients kept_open x $CALLS calls: one sequence"
+}
+# ANCHOR_END: mixed
+
+# ANCHOR: rotate
+# kept_open: one session keeps its file open. The file is renamed away (log rotation) or
+# deleted; after RECHECK (100 ms) the same session logs into a new file, numbered from 1.
+rotate() {
+  local ext=$1 db file; db=$(db_of "$ext"); file=shmem_rotate_$ext.log
+  DESIGN=kept_open
+  fresh_log_file "$ext" "$file"
+  as_server rm -f "$XFUNC_PGDATA/$file.1"
+  PGOPTIONS="-c $ext.log_design=kept_open" sql "$db" >/dev/null <<SQL
+SELECT xfunc_log('one');
+SELECT xfunc_log('two');
+\\! mv '$XFUNC_PGDATA/$file' '$XFUNC_PGDATA/$file.1'
+SELECT pg_sleep(0.2);
+SELECT xfunc_log('three, in a new file');
+\\! rm '$XFUNC_PGDATA/$file'
+SELECT pg_sleep(0.2);
+SELECT xfunc_log('four, in another new file');
+SELECT xfunc_log('five');
+SQL
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file.1" --lines 2 || fail "$ext: the rotated file"
+  python3 tools/shmem_check_log.py "$XFUNC_PGDATA/$file" --lines 2 || fail "$ext: the new file"
+  grep -q ' 1 four, in another new file$' "$XFUNC_PGDATA/$file" || fail "$ext: $(cat "$XFUNC_PGDATA/$file")"
+  ok "$ext: a kept file renamed away, then deleted: the same session went on in a new file"
+  as_server rm -f "$XFUNC_PGDATA/$file.1"
+}
+# ANCHOR_END: rotate
+
 # ANCHOR: no_preload
 # A second, throw-away cluster from the same PostgreSQL copy, without shared_preload_libraries:
 # CREATE EXTENSION works, every function that needs shared memory raises 55000, nothing crashes.
@@ -363,19 +436,29 @@ tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(all)
 for t in "${tests[@]}"; do
   case $t in
-    concurrency|crash|failures) for ext in "${EXTS[@]}"; do "$t" "$ext"; done ;;
+    concurrency|crash|failures)
+      for d in "${DESIGNS[@]}"; do use_design "$d"; for ext in "${EXTS[@]}"; do "$t" "$ext"; done; done ;;
+    mixed|rotate) for ext in "${EXTS[@]}"; do "$t" "$ext"; done ;;
     encoding)
-      for ext in "${EXTS[@]}"; do encoding "$ext"; done
-      cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
-        || fail "the two builds wrote different bytes"
-      ok "LATIN1 database: both builds wrote the same bytes" ;;
+      for d in "${DESIGNS[@]}"; do
+        use_design "$d"
+        for ext in "${EXTS[@]}"; do encoding "$ext"; done
+        cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
+          || fail "the two builds wrote different bytes"
+        ok "LATIN1 database: both builds wrote the same bytes"
+      done ;;
     no-preload) no_preload ;;
     all)
-      for ext in "${EXTS[@]}"; do concurrency "$ext"; crash "$ext"; failures "$ext"; encoding "$ext"; done
-      cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
-        || fail "the two builds wrote different bytes"
+      for d in "${DESIGNS[@]}"; do
+        use_design "$d"
+        for ext in "${EXTS[@]}"; do concurrency "$ext"; crash "$ext"; failures "$ext"; encoding "$ext"; done
+        cmp "$WORK/latin1_message_xfunc.txt" "$WORK/latin1_message_xfunc_c.txt" \
+          || fail "the two builds wrote different bytes"
+      done
+      unset PGOPTIONS
+      for ext in "${EXTS[@]}"; do mixed "$ext"; rotate "$ext"; done
       no_preload ;;
-    *) echo "usage: $0 [concurrency|crash|failures|encoding|no-preload|all]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [concurrency|crash|failures|encoding|rotate|mixed|no-preload|all]..." >&2; exit 2 ;;
   esac
 done
 check_no_crash "$mark" || fail "a backend died by a signal no test sent"

@@ -88,7 +88,7 @@ AS 'MODULE_PATHNAME', 'concat_text_wrapper';
 -- ANCHOR_END: base_types-concat_text
 
 /* <begin connected objects> */
--- src/composite_args.rs:15
+-- src/composite_args.rs:13
 
 CREATE TABLE emp (
     name        text,
@@ -102,7 +102,7 @@ SELECT pg_catalog.pg_extension_config_dump('emp', '');
 
 -- ANCHOR: composite_args-c_overpaid
 /* <begin connected objects> */
--- src/composite_args.rs:51
+-- src/composite_args.rs:49
 -- xfunc::composite_args::c_overpaid
 -- requires:
 --   emp
@@ -119,7 +119,7 @@ AS 'MODULE_PATHNAME', 'c_overpaid_wrapper';
 
 -- ANCHOR: composite_args-overpaid_by
 /* <begin connected objects> */
--- src/composite_args.rs:104
+-- src/composite_args.rs:102
 -- xfunc::composite_args::overpaid_by
 -- requires:
 --   emp
@@ -195,13 +195,13 @@ AS 'MODULE_PATHNAME', 'make_pair_wrapper';
 -- ANCHOR_END: polymorphic-make_pair
 
 /* <begin connected objects> */
--- src/returning_rows.rs:39
+-- src/returning_rows.rs:37
 CREATE TYPE divmod_result AS (quotient integer, remainder integer);
 /* </end connected objects> */
 
 -- ANCHOR: returning_rows-divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:112
+-- src/returning_rows.rs:111
 -- xfunc::returning_rows::divmod
 -- requires:
 --   divmod_result
@@ -218,7 +218,7 @@ AS 'MODULE_PATHNAME', 'divmod_wrapper';
 
 -- ANCHOR: returning_rows-floor_divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:133
+-- src/returning_rows.rs:132
 -- xfunc::returning_rows::floor_divmod
 -- requires:
 --   divmod_result
@@ -235,7 +235,7 @@ AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
 
 -- ANCHOR: returning_rows-split_pair
 /* <begin connected objects> */
--- src/returning_rows.rs:235
+-- src/returning_rows.rs:189
 -- xfunc::returning_rows::split_pair
 CREATE  FUNCTION "split_pair"(
 	"pair" TEXT /* & str */
@@ -248,7 +248,7 @@ AS 'MODULE_PATHNAME', 'split_pair_wrapper';
 -- ANCHOR_END: returning_rows-split_pair
 
 /* <begin connected objects> */
--- src/returning_sets.rs:54
+-- src/returning_sets.rs:28
 -- xfunc::returning_sets::retcomposite
 
 CREATE TYPE __retcomposite AS (f1 integer, f2 integer, f3 integer);
@@ -267,7 +267,7 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
 
 -- ANCHOR: returning_sets-multiples
 /* <begin connected objects> */
--- src/returning_sets.rs:109
+-- src/returning_sets.rs:80
 -- xfunc::returning_sets::multiples
 CREATE  FUNCTION "multiples"(
 	"count" INT, /* i32 */
@@ -284,7 +284,7 @@ AS 'MODULE_PATHNAME', 'multiples_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:654
+-- src/shared_log.rs:839
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
 	"message" text /* DbText < '_ > */
@@ -297,7 +297,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:724
+-- src/shared_log.rs:1035
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
@@ -310,7 +310,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_lines
 /* <begin connected objects> */
--- src/shared_log.rs:810
+-- src/shared_log.rs:1126
 -- xfunc::shared_log::xfunc_log_lines
 CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -320,7 +320,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
--- src/shared_log.rs:837
+-- src/shared_log.rs:1153
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
@@ -337,7 +337,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:200
+-- src/shared_memory.rs:210
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -350,11 +350,9 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:226
+-- src/shared_memory.rs:236
 -- xfunc::shared_memory::shared_counter
-CREATE  FUNCTION "shared_counter"(
-
-) RETURNS TABLE (
+CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
 	"value" bigint,  /* i64 */
 	"updates" bigint  /* i64 */
 )
@@ -366,7 +364,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:252
+-- src/shared_memory.rs:256
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -379,7 +377,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:270
+-- src/shared_memory.rs:275
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -388,9 +386,68 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_memory-shared_counter_reset
 
+-- ANCHOR: shared_memory-shared_counter_value
+/* <begin connected objects> */
+-- src/shared_memory.rs:306
+-- xfunc::shared_memory::shared_counter_value
+CREATE  FUNCTION "shared_counter_value"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_value_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_value
+
+-- ANCHOR: shared_memory-shared_counter_bump_atomic
+/* <begin connected objects> */
+-- src/shared_memory.rs:318
+-- xfunc::shared_memory::shared_counter_bump_atomic
+CREATE  FUNCTION "shared_counter_bump_atomic"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_bump_atomic
+
+-- ANCHOR: shared_memory-shared_counter_bump_spinlock
+/* <begin connected objects> */
+-- src/shared_memory.rs:329
+-- xfunc::shared_memory::shared_counter_bump_spinlock
+CREATE  FUNCTION "shared_counter_bump_spinlock"() RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-shared_counter_bump_spinlock
+
+-- ANCHOR: shared_memory-rust_counter_add_pglwlock
+/* <begin connected objects> */
+-- src/shared_memory.rs:360
+-- xfunc::shared_memory::rust_counter_add_pglwlock
+CREATE  FUNCTION "rust_counter_add_pglwlock"(
+	"delta" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rust_counter_add_pglwlock_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-rust_counter_add_pglwlock
+
+-- ANCHOR: shared_memory-rust_counter_add_by_hand
+/* <begin connected objects> */
+-- src/shared_memory.rs:379
+-- xfunc::shared_memory::rust_counter_add_by_hand
+CREATE  FUNCTION "rust_counter_add_by_hand"(
+	"delta" bigint /* i64 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rust_counter_add_by_hand_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: shared_memory-rust_counter_add_by_hand
+
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
--- src/v1_calling.rs:24
+-- src/v1_calling.rs:21
 -- xfunc::v1_calling::add_nullable
 CREATE  FUNCTION "add_nullable"(
 	"a" INT, /* Option < i32 > */
@@ -404,10 +461,10 @@ AS 'MODULE_PATHNAME', 'add_nullable_wrapper';
 
 -- ANCHOR: v1_calling-reverse_bytes
 /* <begin connected objects> */
--- src/v1_calling.rs:56
+-- src/v1_calling.rs:47
 -- xfunc::v1_calling::reverse_bytes
 CREATE  FUNCTION "reverse_bytes"(
-	"bytes" bytea /* & [u8] */
+	"bytes" bytea /* Vec < u8 > */
 ) RETURNS bytea /* Vec < u8 > */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
@@ -416,7 +473,7 @@ AS 'MODULE_PATHNAME', 'reverse_bytes_wrapper';
 -- ANCHOR_END: v1_calling-reverse_bytes
 
 /* <begin connected objects> */
--- src/v1_calling.rs:142
+-- src/v1_calling.rs:125
 
 CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
     AS 'MODULE_PATHNAME', 'text_prefix'
@@ -424,7 +481,7 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/v1_calling.rs:187
+-- src/v1_calling.rs:170
 
 CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
     AS 'MODULE_PATHNAME', 'bytes_prefix'
