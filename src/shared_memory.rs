@@ -28,20 +28,20 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 // ANCHOR: shared_struct
 /// The struct in shared memory. Every field but `lock` is guarded by `lock`.
 #[repr(C)]
-struct SharedCounter {
+pub(crate) struct SharedCounter {
     /// The one lock of tranche "xfunc".
-    lock: *mut pg_sys::LWLock,
+    pub(crate) lock: *mut pg_sys::LWLock,
     /// The running total.
-    value: i64,
+    pub(crate) value: i64,
     /// How many `shared_counter_add` calls changed it.
-    updates: i64,
+    pub(crate) updates: i64,
 }
 
 const TRANCHE: &CStr = c"xfunc";
 
 /// This process's pointer to it: set by the startup hook, null when not preloaded. A backend
 /// is single-threaded; the atomic only spares us a `static mut`.
-static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
+pub(crate) static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
 
 /// The hooks that were installed before ours: we must call them.
 static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;
