@@ -197,11 +197,22 @@ pub unsafe fn arg_ref<'fcx, T>(fcinfo: FunctionCallInfo, n: usize) -> &'fcx T {
 /// `ERROR` (a TOAST value that cannot be read), and it is not guarded.
 #[inline(always)]
 pub unsafe fn arg_bytes<'fcx>(fcinfo: FunctionCallInfo, n: usize) -> &'fcx [u8] {
-    // SAFETY: plain old frames (the caller's contract): an ERROR may jump over them.
+    // SAFETY: plain old frames (the caller's contract): an ERROR may jump over them. The
+    // detoasted value is in memory, neither compressed nor external: its header is a short
+    // 1-byte one or a plain 4-byte one, and the two cases below are VARSIZE_ANY_EXHDR and
+    // VARDATA_ANY for those (pgrx's versions also handle external values, and panic on a
+    // tag they do not know, a path this function must not have).
     unsafe {
         let v = unguarded::pg_detoast_datum_packed(arg_datum(fcinfo, n).cast_mut_ptr());
-        let len = pgrx::varlena::varsize_any_exhdr(v);
-        std::slice::from_raw_parts(pgrx::varlena::vardata_any(v).cast::<u8>(), len)
+        let (header, len) = if pgrx::varlena::varatt_is_1b(v) {
+            (1, pgrx::varlena::varsize_1b(v).wrapping_sub(1))
+        } else {
+            (
+                pg_sys::VARHDRSZ,
+                pgrx::varlena::varsize_4b(v).wrapping_sub(pg_sys::VARHDRSZ),
+            )
+        };
+        std::slice::from_raw_parts(v.cast::<u8>().add(header), len)
     }
 }
 
@@ -216,12 +227,15 @@ pub struct Error {
 /// macro makes, unguarded. `errfinish` does not return: it jumps to the `sigsetjmp` of the
 /// nearest `PG_TRY` (or of the main loop), over every frame in between.
 ///
+/// It is `extern "C"`, a function that cannot unwind: a call to it needs no landing pad, so a
+/// caller that calls nothing else stays a leaf function on its path that returns normally.
+///
 /// # Safety
 /// Every Rust frame between the caller and the nearest PostgreSQL frame must be a plain old
 /// frame: nothing with a destructor, no `catch_unwind`.
 #[cold]
 #[inline(never)]
-pub unsafe fn raise_error(error: &Error) -> ! {
+pub unsafe extern "C" fn raise_error(error: &Error) -> ! {
     // SAFETY: plain old frames (the caller's contract), and this one is one too: `error` is a
     // borrow. The format strings take the arguments given: one string, one size_t.
     unsafe {
@@ -292,8 +306,35 @@ impl PallocText {
     /// the error to raise: SQLSTATE 54000 when the result would not fit in a varlena, 53200
     /// when the memory is not there. It raises nothing itself, so it may run in any frame.
     pub fn try_concat(parts: &[&[u8]]) -> Result<PallocText, Error> {
-        // Each part is a varlena's data, under 1 GB, and there are few: no overflow.
-        let size = pg_sys::VARHDRSZ + parts.iter().map(|p| p.len()).sum::<usize>();
+        Self::build(parts, try_palloc)
+    }
+
+    /// The same, for a raw function whose frames are plain old frames: the result is
+    /// allocated with `palloc` itself, unguarded, which raises `out of memory` where
+    /// `try_palloc` would return `None`, and the error returned is only the 1 GB limit.
+    ///
+    /// # Safety
+    /// Every Rust frame between the caller and the nearest PostgreSQL frame is a plain old
+    /// frame.
+    #[inline(always)]
+    pub unsafe fn concat_in_plain_frames(parts: &[&[u8]]) -> Result<PallocText, Error> {
+        // SAFETY: plain old frames (the caller's contract): palloc's ERROR skips nothing.
+        // build asks for at most MaxAllocSize - 1 bytes, a valid request; palloc never
+        // returns NULL.
+        Self::build(parts, |size| unsafe {
+            Some(NonNull::new_unchecked(unguarded::palloc(size).cast()))
+        })
+    }
+
+    #[inline(always)]
+    fn build(
+        parts: &[&[u8]],
+        alloc: impl FnOnce(usize) -> Option<NonNull<u8>>,
+    ) -> Result<PallocText, Error> {
+        // Saturating: no overflow check that could panic, and a sum past usize is too large.
+        let size = parts
+            .iter()
+            .fold(pg_sys::VARHDRSZ, |size, p| size.saturating_add(p.len()));
         if size >= MAX_ALLOC_SIZE {
             return Err(Error {
                 code: PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -301,7 +342,7 @@ impl PallocText {
                 detail: None,
             });
         }
-        let Some(text) = try_palloc(size) else {
+        let Some(text) = alloc(size) else {
             return Err(out_of_memory(size));
         };
         // SAFETY: `text` has `size` bytes: the 4-byte header, then room for every part, which
@@ -404,8 +445,22 @@ pub unsafe extern "C" fn fast_add_one_float8(fcinfo: FunctionCallInfo) -> Datum 
     // SAFETY: called as declared below: STRICT, one double precision argument.
     let arg: f64 = unsafe { arg(fcinfo, 0) };
     let result = arg + 1.0;
-    if result.is_infinite() && !arg.is_infinite() {
+    if result.is_infinite() {
         // SAFETY: this frame is a plain old frame.
+        unsafe { float8_overflow_unless_infinite(arg) };
+    }
+    result.to_datum()
+}
+
+/// `float8_pl`'s check, on the rare path where the sum is infinite: an error unless an input
+/// was infinite already (the C function tests `isinf(result)` first, the inputs only then).
+///
+/// # Safety
+/// As for [`raise_error`].
+#[cold]
+unsafe extern "C" fn float8_overflow_unless_infinite(arg: f64) {
+    if !arg.is_infinite() {
+        // SAFETY: the caller's contract; this frame is a plain old frame too.
         unsafe {
             raise_error(&Error {
                 code: PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -414,7 +469,6 @@ pub unsafe extern "C" fn fast_add_one_float8(fcinfo: FunctionCallInfo) -> Datum 
             })
         }
     }
-    result.to_datum()
 }
 // ANCHOR_END: add_one_float8
 
@@ -455,9 +509,9 @@ pg_function_info_v1!(fast_copytext);
 #[no_mangle]
 pub unsafe extern "C" fn fast_copytext(fcinfo: FunctionCallInfo) -> Datum {
     // SAFETY: called as declared below: STRICT, one text argument. Plain old frame: an ERROR
-    // from the detoasting, or the one we raise, skips nothing.
+    // from the detoasting or from palloc, or the one we raise, skips nothing.
     unsafe {
-        match PallocText::try_concat(&[arg_bytes(fcinfo, 0)]) {
+        match PallocText::concat_in_plain_frames(&[arg_bytes(fcinfo, 0)]) {
             Ok(text) => text.into_datum(),
             Err(e) => raise_error(&e),
         }
@@ -479,7 +533,7 @@ pub unsafe extern "C" fn fast_concat_text(fcinfo: FunctionCallInfo) -> Datum {
     // frame stays a plain old frame while it holds one.
     unsafe {
         let (arg1, arg2) = (arg_bytes(fcinfo, 0), arg_bytes(fcinfo, 1));
-        match PallocText::try_concat(&[arg1, arg2]) {
+        match PallocText::concat_in_plain_frames(&[arg1, arg2]) {
             Ok(text) => text.into_datum(),
             Err(e) => raise_error(&e),
         }
@@ -679,6 +733,7 @@ mod tests {
         );
     }
 
+    // ANCHOR: no_oom_test
     #[pg_test]
     fn try_palloc_failure_is_none_then_53200() {
         assert!(super::try_palloc(16).is_some());
@@ -708,6 +763,8 @@ mod tests {
         assert_eq!(caught, Some(PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY));
         assert_eq!(Spi::get_one::<i32>("SELECT 41 + 1"), Ok(Some(42)));
     }
+
+    // ANCHOR_END: no_oom_test
 
     #[pg_test]
     fn fast_concat_text_over_1gb_is_54000() {
