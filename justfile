@@ -79,10 +79,10 @@ pgrx-test:
     tools/pgrx-test.sh
 
 # ANCHOR: regress
-# run the regress suite (or the named tests) against both installed extensions
+# run the regress suite (or the named tests) against both installed extensions and the fast variants
 [positional-arguments]
 regress *tests:
-    @tools/regress.sh xfunc xfunc_c -- "$@"
+    @tools/regress.sh xfunc xfunc_c xfunc_fast -- "$@"
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress

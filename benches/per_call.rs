@@ -10,7 +10,7 @@
 //! materialized first). jit is off in the cluster and in the session.
 //!
 //! A case whose function is not in the bench database (its chapter is not built yet) skips
-//! itself with one line; tools/bench_report.py turns the results into the book's chapter 14.
+//! itself with one line; tools/bench_report.py turns the results into the book's benchmarks chapter.
 
 mod common;
 
@@ -49,7 +49,9 @@ enum Shape {
 }
 
 /// One example: the function (name and pg_type names of its arguments, looked up in schemas
-/// `rust` and `c`), the first call's argument, and how to call it, `{}` being the argument.
+/// `rust`, `c` and `xfunc_fast`), the first call's argument, and how to call it, `{}` being the
+/// argument. The variants are `rust` (the ordinary `#[pg_extern]` function), `rust_fast` (its
+/// fast twin (book chapter "Rust at the Speed of C"), in schema `xfunc_fast`), `c` and `builtin`.
 /// `{emp}` stands for a constant `emp` row of the type the variant's function takes.
 struct Case {
     name: &'static str,
@@ -68,6 +70,7 @@ const CASES: &[Case] = &[
         shape: Shape::Nest,
         variants: &[
             ("rust", "rust.add_one({})"),
+            ("rust_fast", "xfunc_fast.add_one({})"),
             ("c", "c.add_one({})"),
             ("builtin", "({} + 1)"),
         ],
@@ -79,6 +82,7 @@ const CASES: &[Case] = &[
         shape: Shape::Nest,
         variants: &[
             ("rust", "rust.add_one({})"),
+            ("rust_fast", "xfunc_fast.add_one({})"),
             ("c", "c.add_one({})"),
             ("builtin", "({} + float8 '1')"),
         ],
@@ -90,8 +94,34 @@ const CASES: &[Case] = &[
         shape: Shape::Nest,
         variants: &[
             ("rust", "rust.makepoint({}, point '(1,2)')"),
+            ("rust_fast", "xfunc_fast.makepoint({}, point '(1,2)')"),
             ("c", "c.makepoint({}, point '(1,2)')"),
             ("builtin", "point(({})[0], float8 '2')"),
+        ],
+    },
+    // Small varlena values, for their instruction counts (benches/varlena.rs times the sizes).
+    Case {
+        name: "copytext",
+        function: ("copytext", &["text"]),
+        arg: "g::text",
+        shape: Shape::Nest,
+        variants: &[
+            ("rust", "rust.copytext({})"),
+            ("rust_fast", "xfunc_fast.copytext({})"),
+            ("c", "c.copytext({})"),
+            ("builtin", "({} || '')"),
+        ],
+    },
+    Case {
+        name: "concat_text",
+        function: ("concat_text", &["text", "text"]),
+        arg: "g::text",
+        shape: Shape::Nest,
+        variants: &[
+            ("rust", "rust.concat_text({}, 'x')"),
+            ("rust_fast", "xfunc_fast.concat_text({}, 'x')"),
+            ("c", "c.concat_text({}, 'x')"),
+            ("builtin", "({} || 'x')"),
         ],
     },
     Case {
@@ -125,6 +155,7 @@ const CASES: &[Case] = &[
         shape: Shape::Spread,
         variants: &[
             ("rust", "rust.shared_counter_add({})"),
+            ("rust_fast", "xfunc_fast.shared_counter_add({})"),
             ("c", "c.shared_counter_add({})"),
             ("builtin", "(g::int8 + {})"),
         ],
@@ -136,12 +167,13 @@ const CASES: &[Case] = &[
         shape: Shape::Spread,
         variants: &[
             ("rust", "rust.make_array({})"),
+            ("rust_fast", "xfunc_fast.make_array({})"),
             ("c", "c.make_array({})"),
             ("builtin", "ARRAY[{}]"),
         ],
     },
     // ANCHOR: exercise_add_points
-    // Chapter 14's exercise: chapter 2's exercise, add_points, against the built-in `+`.
+    // The benchmarks chapter's exercise: chapter 2's exercise, add_points, against the built-in `+`.
     Case {
         name: "add_points",
         function: ("add_points", &["point", "point"]),
@@ -232,9 +264,12 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
     let mut callgrind = serde_json::Map::new();
     for case in CASES {
         let (fname, args) = case.function;
-        let found: Vec<(&str, Option<common::Function>)> = ["rust", "c"]
-            .into_iter()
-            .map(|schema| (schema, common::find_function(client, schema, fname, args)))
+        let found: Vec<(&str, Option<common::Function>)> = common::VARIANT_SCHEMAS
+            .iter()
+            .map(|&(variant, schema)| {
+                let function = common::find_function(client, schema, fname, args);
+                (variant, function)
+            })
             .collect();
         let signature = format!("{fname}({})", args.join(", "));
         let missing: Vec<&str> = found
@@ -243,7 +278,7 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
             .map(|(s, _)| *s)
             .collect();
         if missing.len() == found.len() {
-            let why = format!("{signature} is in neither schema rust nor c of the bench database");
+            let why = format!("{signature} is in none of the schemas of the bench database");
             record.skip(&format!("per_call/{}", case.name), &why);
             continue;
         }
@@ -315,7 +350,7 @@ fn main() {
     criterion.final_summary();
     record.write(&mut client);
     if common::measuring() {
-        // The ns per call and the Rust/C ratio of this run, as chapter 14 will show them.
+        // The ns per call and the Rust/C ratio of this run, as the benchmarks chapter will show them.
         let report = std::process::Command::new("python3")
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -326,7 +361,9 @@ fn main() {
         if !matches!(report, Ok(s) if s.success()) {
             println!("per_call: tools/bench_report.py could not summarise this run");
         }
-        println!("per_call: `just bench-report` turns these results into the book's chapter 14");
+        println!(
+            "per_call: `just bench-report` turns these results into the book's benchmarks chapter"
+        );
     } else {
         println!("per_call: smoke run (each variant ran once); `cargo bench` measures");
     }

@@ -1,5 +1,5 @@
-//! varlena: copying a variable-length value, Rust (`xfunc`) against C (`xfunc_c`) against the
-//! built-in `||`, at 16 B, 1 KiB, 64 KiB and 1 MiB, as bytes per second; and a plain memcpy of
+//! varlena: copying a variable-length value, Rust (`xfunc`, and its fast variants of the chapter "Rust at the Speed of C"
+//! in schema `xfunc_fast`) against C (`xfunc_c`) against the built-in `||`, at 16 B, 1 KiB, 64 KiB and 1 MiB, as bytes per second; and a plain memcpy of
 //! the same sizes in this process, the physical limit.
 //!
 //! The value is made once per statement, by `repeat('x', n)` in a MATERIALIZED CTE, so it sits
@@ -49,6 +49,7 @@ const CASES: &[Case] = &[
         function: ("copytext", &["text"]),
         variants: &[
             ("rust", "rust.copytext({t})"),
+            ("rust_fast", "xfunc_fast.copytext({t})"),
             ("c", "c.copytext({t})"),
             ("builtin", "({t} || '')"),
         ],
@@ -58,6 +59,7 @@ const CASES: &[Case] = &[
         function: ("concat_text", &["text", "text"]),
         variants: &[
             ("rust", "rust.concat_text({a}, {b})"),
+            ("rust_fast", "xfunc_fast.concat_text({a}, {b})"),
             ("c", "c.concat_text({a}, {b})"),
             ("builtin", "({a} || {b})"),
         ],
@@ -142,12 +144,13 @@ fn varlena(c: &mut Criterion, client: &mut postgres::Client, record: &mut common
     for case in CASES {
         let (fname, args) = case.function;
         let signature = format!("{fname}({})", args.join(", "));
-        let missing: Vec<&str> = ["rust", "c"]
-            .into_iter()
-            .filter(|schema| common::find_function(client, schema, fname, args).is_none())
+        let missing: Vec<&str> = common::VARIANT_SCHEMAS
+            .iter()
+            .filter(|(_, schema)| common::find_function(client, schema, fname, args).is_none())
+            .map(|&(variant, _)| variant)
             .collect();
-        if missing.len() == 2 {
-            let why = format!("{signature} is in neither schema rust nor c of the bench database");
+        if missing.len() == common::VARIANT_SCHEMAS.len() {
+            let why = format!("{signature} is in none of the schemas of the bench database");
             record.skip(&format!("varlena/{}", case.name), &why);
             continue;
         }

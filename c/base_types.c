@@ -135,8 +135,8 @@ copytext(PG_FUNCTION_ARGS)
  *
  * Each input is under 1 GB, so their sum fits in a Size; the result must also fit in one
  * palloc chunk. Check that before allocating and say so with SQLSTATE 54000, as repeat() does.
- * The limit is one byte under MaxAllocSize, the same as the Rust twin's (pgrx's conversion of
- * a byte string to a varlena asserts size < MaxAllocSize), so both accept the same inputs.
+ * The limit is one byte under MaxAllocSize, the same as the Rust twin's (PallocText::concat),
+ * so both accept the same inputs.
  */
 PG_FUNCTION_INFO_V1(concat_text);
 

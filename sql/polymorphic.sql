@@ -63,12 +63,12 @@ SELECT make_array(ARRAY[1, 2]); -- expect: ERROR 42704 no array type for integer
 \echo :LAST_ERROR_SQLSTATE
 -- ANCHOR_END: array_arg
 
--- The declaration both builds must agree on.
+-- The declaration both builds must agree on (the one a call finds on the search path).
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname = 'make_array';
+ WHERE p.proname = 'make_array' AND pg_function_is_visible(p.oid);
 
 -- Exercise: make_pair(anyelement, anyelement), a two-element array.
 -- ANCHOR: make_pair
@@ -89,4 +89,4 @@ SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname = 'make_pair';
+ WHERE p.proname = 'make_pair' AND pg_function_is_visible(p.oid);

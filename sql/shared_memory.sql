@@ -65,10 +65,10 @@ SELECT shared_counter_value(), shared_counter_bump_atomic(), shared_counter_bump
 -- ANCHOR_END: contention
 SELECT shared_counter_reset();
 
--- The declarations both builds must agree on.
+-- The declarations both builds must agree on (those a call finds on the search path).
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel, p.proretset
   FROM pg_proc p
- WHERE p.proname LIKE 'shared\_counter%'
+ WHERE p.proname LIKE 'shared\_counter%' AND pg_function_is_visible(p.oid)
  ORDER BY p.proname;

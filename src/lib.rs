@@ -22,6 +22,7 @@ pub mod returning_sets;
 pub mod polymorphic;
 pub mod shared_memory;
 pub mod shared_log;
+pub mod fast_calls;
 
 // ANCHOR: pg_init
 /// Runs once per process that loads the library: in the postmaster when the library is in

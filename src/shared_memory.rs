@@ -30,13 +30,13 @@ use crate::returning_rows::checked_result_tupdesc;
 // ANCHOR: shared_struct
 /// The struct in shared memory. `value` and `updates` are guarded by `lock`.
 #[repr(C)]
-struct SharedCounter {
+pub(crate) struct SharedCounter {
     /// The one lock of tranche "xfunc".
-    lock: *mut pg_sys::LWLock,
+    pub(crate) lock: *mut pg_sys::LWLock,
     /// The running total.
-    value: i64,
+    pub(crate) value: i64,
     /// How many `shared_counter_add` calls changed it.
-    updates: i64,
+    pub(crate) updates: i64,
     /// For the contention benchmark: a count changed by atomic instructions only, ...
     bumps_atomic: pg_sys::pg_atomic_uint64,
     /// ... and one guarded by the spinlock `spin`.
@@ -48,7 +48,7 @@ const TRANCHE: &CStr = c"xfunc";
 
 /// This process's pointer to it: set by the startup hook, null when not preloaded. A backend
 /// is single-threaded; the atomic only spares us a `static mut`.
-static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
+pub(crate) static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
 
 /// The hooks that were installed before ours: we must call them.
 static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;

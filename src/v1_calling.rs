@@ -9,7 +9,7 @@
 
 use pgrx::prelude::*;
 
-use crate::base_types::MAX_ALLOC_SIZE;
+use crate::fast_calls::MAX_ALLOC_SIZE;
 use crate::pg_support::try_vec;
 
 // ANCHOR: add_nullable

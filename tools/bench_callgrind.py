@@ -43,9 +43,9 @@ def cluster(*args: str) -> str:
                           text=True).stdout
 
 
-# The cases whose profile the book shows function by function (chapter 14: where the cost of a
-# call goes), and the functions of a profile worth showing: ours, pgrx's guard, palloc.
-PROFILED = ("per_call/makepoint/rust", "per_call/makepoint/c")
+# The cases whose profile the book shows function by function (chapters 14 and 15: where the
+# cost of a call goes), and the functions of a profile worth showing: ours, pgrx's guard, palloc.
+PROFILED = ("per_call/makepoint/rust", "per_call/makepoint/rust_fast", "per_call/makepoint/c")
 SHOWN = re.compile(r"xfunc(_c)?\.so\]|MemoryContextAlloc|palloc")
 PROFILE = ROOT / "book" / "generated" / "benchmarks" / "callgrind-makepoint.txt"
 

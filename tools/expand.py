@@ -20,10 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "book" / "generated" / "expanded.rs"
 
-# (anchor, [function names]): each anchor holds the named functions, attributes included.
+# (anchor, [function names]): each anchor holds the named functions, attributes included. A
+# name "const:MARKER" is the `const _: () = { ... };` block whose text contains MARKER (what
+# our own `pg_function_info_v1!` expands to).
 ITEMS = [
     ("pg_magic_func", ["Pg_magic_func"]),
     ("add_nullable_wrapper", ["add_nullable_wrapper", "pg_finfo_add_nullable_wrapper"]),
+    ("fast_add_one", ["const:pg_finfo_fast_add_one", "fast_add_one"]),
 ]
 # Anchors that end early, before the first line matching the pattern: (anchor, new name, regex).
 EXCERPTS = [
@@ -68,18 +71,34 @@ def skip_literal(src: str, i: int) -> int:
 
 
 def item(src: str, name: str) -> str:
-    """The function `name` with its attributes, as the expanded source spells it."""
+    """The function `name` with its attributes, as the expanded source spells it (or, for
+    "const:MARKER", the anonymous const block holding MARKER)."""
+    if name.startswith("const:"):
+        marker = src.find(name[len("const:"):])
+        if marker < 0:
+            sys.exit(f"expand: no {name[len('const:'):]} in the expanded crate")
+        m = None
+        for m in re.finditer(r"^[^\n]*\bconst _: \(\) =", src[:marker], re.M):
+            pass
+        if not m:
+            sys.exit(f"expand: no const block around {name}")
+        return item_from(src, m.start(), m.end()) + ";"
     m = re.search(r"^[^\n]*\bfn " + re.escape(name) + r"\b", src, re.M)
     if not m:
         sys.exit(f"expand: no function {name} in the expanded crate")
-    start = m.start()
+    return item_from(src, m.start(), m.end())
+
+
+def item_from(src: str, start: int, end: int) -> str:
+    """The item starting on the line at `start` (attributes above it included), up to the
+    brace that closes the first one after `end`."""
     # attributes on the lines above
     while True:
         prev = src.rfind("\n", 0, start - 1) + 1
         if start == 0 or not src[prev:start].lstrip().startswith("#["):
             break
         start = prev
-    i = src.index("{", m.end())
+    i = src.index("{", end)
     depth = 0
     while True:
         c = src[i]

@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 
 pub const BENCH_DB: &str = "xfunc_bench";
 
+/// Each variant a bench measures, and the schema of the bench database its functions are in:
+/// the Rust build, its fast variants (book chapter "Rust at the Speed of C", created by the same extension), the C build.
+pub const VARIANT_SCHEMAS: &[(&str, &str)] =
+    &[("rust", "rust"), ("rust_fast", "xfunc_fast"), ("c", "c")];
+
 fn cluster(args: &[&str]) -> std::process::Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster.sh");
     Command::new("bash")

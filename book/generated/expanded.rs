@@ -210,3 +210,22 @@ pub extern "C" fn pg_finfo_add_nullable_wrapper() -> &'static ::pgrx::pg_sys::Pg
     &V1_API
 }
 // ANCHOR_END: add_nullable_wrapper
+
+// ANCHOR: fast_add_one
+const _: () = {
+    #[export_name = "pg_finfo_fast_add_one"]
+    extern "C" fn finfo() -> &'static pg_sys::Pg_finfo_record {
+        const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+        &V1_API
+    }
+};
+
+#[no_mangle]
+pub unsafe extern "C" fn fast_add_one(fcinfo: FunctionCallInfo) -> Datum {
+    let arg: i32 = unsafe { arg(fcinfo, 0) };
+    match arg.checked_add(1) {
+        Some(sum) => sum.to_datum(),
+        None => unsafe { raise_error(&INT4_OUT_OF_RANGE) },
+    }
+}
+// ANCHOR_END: fast_add_one

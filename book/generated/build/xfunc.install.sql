@@ -8,7 +8,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 
 -- ANCHOR: base_types-add_one
 /* <begin connected objects> */
--- src/base_types.rs:18
+-- src/base_types.rs:20
 -- xfunc::base_types::add_one
 CREATE  FUNCTION "add_one"(
 	"arg" INT /* i32 */
@@ -21,7 +21,7 @@ AS 'MODULE_PATHNAME', 'add_one_wrapper';
 
 -- ANCHOR: base_types-add_one_float8
 /* <begin connected objects> */
--- src/base_types.rs:40
+-- src/base_types.rs:42
 -- xfunc::base_types::add_one
 CREATE  FUNCTION "add_one"(
 	"arg" double precision /* f64 */
@@ -34,7 +34,7 @@ AS 'MODULE_PATHNAME', 'add_one_float8_wrapper';
 
 -- ANCHOR: base_types-makepoint
 /* <begin connected objects> */
--- src/base_types.rs:69
+-- src/base_types.rs:71
 -- xfunc::base_types::makepoint
 CREATE  FUNCTION "makepoint"(
 	"pointx" point, /* pg_sys :: Point */
@@ -48,7 +48,7 @@ AS 'MODULE_PATHNAME', 'makepoint_wrapper';
 
 -- ANCHOR: base_types-add_points
 /* <begin connected objects> */
--- src/base_types.rs:85
+-- src/base_types.rs:87
 -- xfunc::base_types::add_points
 CREATE  FUNCTION "add_points"(
 	"a" point, /* pg_sys :: Point */
@@ -62,7 +62,7 @@ AS 'MODULE_PATHNAME', 'add_points_wrapper';
 
 -- ANCHOR: base_types-copytext
 /* <begin connected objects> */
--- src/base_types.rs:103
+-- src/base_types.rs:105
 -- xfunc::base_types::copytext
 CREATE  FUNCTION "copytext"(
 	"t" TEXT /* & str */
@@ -80,7 +80,7 @@ AS 'MODULE_PATHNAME', 'copytext_wrapper';
 CREATE  FUNCTION "concat_text"(
 	"arg1" TEXT, /* & str */
 	"arg2" TEXT /* & str */
-) RETURNS TEXT /* String */
+) RETURNS text /* PallocText */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'concat_text_wrapper';
@@ -166,6 +166,35 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'init_inherited_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: dynamic_loading-init_inherited
+
+/* <begin connected objects> */
+-- src/fast_calls.rs:401
+
+-- The fast variants of the chapter "Rust at the Speed of C", under the ordinary names.
+CREATE SCHEMA xfunc_fast;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/fast_calls.rs:649
+-- requires:
+--   xfunc_fast_schema
+
+
+CREATE FUNCTION xfunc_fast.add_one("arg" integer) RETURNS integer
+    AS 'MODULE_PATHNAME', 'fast_add_one' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.add_one("arg" double precision) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'fast_add_one_float8' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.makepoint("pointx" point, "pointy" point) RETURNS point
+    AS 'MODULE_PATHNAME', 'fast_makepoint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.copytext("t" text) RETURNS text
+    AS 'MODULE_PATHNAME', 'fast_copytext' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.concat_text("arg1" text, "arg2" text) RETURNS text
+    AS 'MODULE_PATHNAME', 'fast_concat_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.make_array("element" anyelement) RETURNS anyarray
+    AS 'MODULE_PATHNAME', 'fast_make_array' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.shared_counter_add("delta" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'fast_shared_counter_add' LANGUAGE C VOLATILE STRICT;
+/* </end connected objects> */
 
 -- ANCHOR: polymorphic-make_array
 /* <begin connected objects> */
