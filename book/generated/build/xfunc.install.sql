@@ -88,7 +88,7 @@ AS 'MODULE_PATHNAME', 'concat_text_wrapper';
 -- ANCHOR_END: base_types-concat_text
 
 /* <begin connected objects> */
--- src/composite_args.rs:13
+-- src/composite_args.rs:15
 
 CREATE TABLE emp (
     name        text,
@@ -102,7 +102,7 @@ SELECT pg_catalog.pg_extension_config_dump('emp', '');
 
 -- ANCHOR: composite_args-c_overpaid
 /* <begin connected objects> */
--- src/composite_args.rs:49
+-- src/composite_args.rs:51
 -- xfunc::composite_args::c_overpaid
 -- requires:
 --   emp
@@ -119,7 +119,7 @@ AS 'MODULE_PATHNAME', 'c_overpaid_wrapper';
 
 -- ANCHOR: composite_args-overpaid_by
 /* <begin connected objects> */
--- src/composite_args.rs:102
+-- src/composite_args.rs:104
 -- xfunc::composite_args::overpaid_by
 -- requires:
 --   emp
@@ -224,13 +224,13 @@ AS 'MODULE_PATHNAME', 'make_pair_wrapper';
 -- ANCHOR_END: polymorphic-make_pair
 
 /* <begin connected objects> */
--- src/returning_rows.rs:37
+-- src/returning_rows.rs:40
 CREATE TYPE divmod_result AS (quotient integer, remainder integer);
 /* </end connected objects> */
 
 -- ANCHOR: returning_rows-divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:111
+-- src/returning_rows.rs:113
 -- xfunc::returning_rows::divmod
 -- requires:
 --   divmod_result
@@ -247,7 +247,7 @@ AS 'MODULE_PATHNAME', 'divmod_wrapper';
 
 -- ANCHOR: returning_rows-floor_divmod
 /* <begin connected objects> */
--- src/returning_rows.rs:132
+-- src/returning_rows.rs:134
 -- xfunc::returning_rows::floor_divmod
 -- requires:
 --   divmod_result
@@ -264,10 +264,10 @@ AS 'MODULE_PATHNAME', 'floor_divmod_wrapper';
 
 -- ANCHOR: returning_rows-split_pair
 /* <begin connected objects> */
--- src/returning_rows.rs:189
+-- src/returning_rows.rs:240
 -- xfunc::returning_rows::split_pair
 CREATE  FUNCTION "split_pair"(
-	"pair" TEXT /* & str */
+	"pair" text /* DbText */
 ) RETURNS record /* :: pgrx :: heap_tuple :: PgHeapTuple < '_, :: pgrx :: pgbox :: AllocatedByRust
 > */
 STRICT STABLE PARALLEL SAFE
@@ -277,7 +277,7 @@ AS 'MODULE_PATHNAME', 'split_pair_wrapper';
 -- ANCHOR_END: returning_rows-split_pair
 
 /* <begin connected objects> */
--- src/returning_sets.rs:28
+-- src/returning_sets.rs:54
 -- xfunc::returning_sets::retcomposite
 
 CREATE TYPE __retcomposite AS (f1 integer, f2 integer, f3 integer);
@@ -296,7 +296,7 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
 
 -- ANCHOR: returning_sets-multiples
 /* <begin connected objects> */
--- src/returning_sets.rs:80
+-- src/returning_sets.rs:109
 -- xfunc::returning_sets::multiples
 CREATE  FUNCTION "multiples"(
 	"count" INT, /* i32 */
@@ -313,7 +313,7 @@ AS 'MODULE_PATHNAME', 'multiples_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:839
+-- src/shared_log.rs:846
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
 	"message" text /* DbText < '_ > */
@@ -326,7 +326,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:1035
+-- src/shared_log.rs:1042
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
@@ -339,7 +339,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_lines
 /* <begin connected objects> */
--- src/shared_log.rs:1126
+-- src/shared_log.rs:1133
 -- xfunc::shared_log::xfunc_log_lines
 CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -349,7 +349,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
--- src/shared_log.rs:1153
+-- src/shared_log.rs:1160
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
@@ -366,7 +366,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:210
+-- src/shared_memory.rs:212
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -379,9 +379,11 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:236
+-- src/shared_memory.rs:238
 -- xfunc::shared_memory::shared_counter
-CREATE  FUNCTION "shared_counter"() RETURNS TABLE (
+CREATE  FUNCTION "shared_counter"(
+
+) RETURNS TABLE (
 	"value" bigint,  /* i64 */
 	"updates" bigint  /* i64 */
 )
@@ -393,7 +395,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:256
+-- src/shared_memory.rs:264
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -406,7 +408,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:275
+-- src/shared_memory.rs:283
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -417,7 +419,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_value
 /* <begin connected objects> */
--- src/shared_memory.rs:306
+-- src/shared_memory.rs:314
 -- xfunc::shared_memory::shared_counter_value
 CREATE  FUNCTION "shared_counter_value"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -428,7 +430,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_value_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_atomic
 /* <begin connected objects> */
--- src/shared_memory.rs:318
+-- src/shared_memory.rs:326
 -- xfunc::shared_memory::shared_counter_bump_atomic
 CREATE  FUNCTION "shared_counter_bump_atomic"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -439,7 +441,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_spinlock
 /* <begin connected objects> */
--- src/shared_memory.rs:329
+-- src/shared_memory.rs:337
 -- xfunc::shared_memory::shared_counter_bump_spinlock
 CREATE  FUNCTION "shared_counter_bump_spinlock"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -450,7 +452,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_pglwlock
 /* <begin connected objects> */
--- src/shared_memory.rs:360
+-- src/shared_memory.rs:368
 -- xfunc::shared_memory::rust_counter_add_pglwlock
 CREATE  FUNCTION "rust_counter_add_pglwlock"(
 	"delta" bigint /* i64 */
@@ -463,7 +465,7 @@ AS 'MODULE_PATHNAME', 'rust_counter_add_pglwlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_by_hand
 /* <begin connected objects> */
--- src/shared_memory.rs:379
+-- src/shared_memory.rs:387
 -- xfunc::shared_memory::rust_counter_add_by_hand
 CREATE  FUNCTION "rust_counter_add_by_hand"(
 	"delta" bigint /* i64 */
@@ -476,7 +478,7 @@ AS 'MODULE_PATHNAME', 'rust_counter_add_by_hand_wrapper';
 
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
--- src/v1_calling.rs:21
+-- src/v1_calling.rs:24
 -- xfunc::v1_calling::add_nullable
 CREATE  FUNCTION "add_nullable"(
 	"a" INT, /* Option < i32 > */
@@ -490,10 +492,10 @@ AS 'MODULE_PATHNAME', 'add_nullable_wrapper';
 
 -- ANCHOR: v1_calling-reverse_bytes
 /* <begin connected objects> */
--- src/v1_calling.rs:47
+-- src/v1_calling.rs:56
 -- xfunc::v1_calling::reverse_bytes
 CREATE  FUNCTION "reverse_bytes"(
-	"bytes" bytea /* Vec < u8 > */
+	"bytes" bytea /* & [u8] */
 ) RETURNS bytea /* Vec < u8 > */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
@@ -502,7 +504,7 @@ AS 'MODULE_PATHNAME', 'reverse_bytes_wrapper';
 -- ANCHOR_END: v1_calling-reverse_bytes
 
 /* <begin connected objects> */
--- src/v1_calling.rs:125
+-- src/v1_calling.rs:142
 
 CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
     AS 'MODULE_PATHNAME', 'text_prefix'
@@ -510,7 +512,7 @@ CREATE FUNCTION text_prefix("string" text, "n" integer) RETURNS text
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/v1_calling.rs:170
+-- src/v1_calling.rs:187
 
 CREATE FUNCTION bytes_prefix("bytes" bytea, "n" integer) RETURNS bytea
     AS 'MODULE_PATHNAME', 'bytes_prefix'
