@@ -345,6 +345,17 @@ struct Known {
     matches: fn(call_sql: &str, rust: &Outcome, c: &Outcome) -> bool,
 }
 
+/// Functions of the Rust build with no C twin, by design: the contention benchmark's other two
+/// ways to take the shared counter's lock (by hand, and through pgrx's `PgLwLock`).
+const RUST_ONLY: &[&str] = &[
+    "rust_counter_add_by_hand(bigint)",
+    "rust_counter_add_pglwlock(bigint)",
+];
+
+/// Fast variants not called here: `shared_counter_add` changes the shared counter, which a
+/// second call would move away from the C build's. The regress suite's third run covers it.
+const STATEFUL_FAST: &[&str] = &["shared_counter_add"];
+
 const KNOWN: &[Known] = &[
     Known {
         function: "copytext",
@@ -1070,6 +1081,11 @@ fn generate(signature: &str, cx: &mut Ctx<'_>) -> Option<Call> {
             },
         },
         "shared_counter_reset()" => Call::expr("shared_counter_reset()".into()),
+        // The contention benchmark's counters: the same calls in the same order in both
+        // builds, from the same reset, give the same values.
+        "shared_counter_value()" => Call::expr("shared_counter_value()".into()),
+        "shared_counter_bump_atomic()" => Call::expr("shared_counter_bump_atomic()".into()),
+        "shared_counter_bump_spinlock()" => Call::expr("shared_counter_bump_spinlock()".into()),
         // The shared log: each build writes its own scratch file (LogFiles), and gets the same
         // calls in the same order. Lines are compared without their timestamp and pid.
         // Messages of up to 100,000 characters: xfunc_log_tail reads the lines back, and each
@@ -1142,6 +1158,9 @@ struct Pair {
     enc: Encoding,
     rust: Db,
     c: Db,
+    /// A second session on the Rust build's database whose search path finds the fast
+    /// variants of schema `xfunc_fast` (chapter 14) first: a third build, held to the C one.
+    fast: Db,
     /// Catalog changes made since the extensions were last created, in order.
     history: Vec<String>,
 }
@@ -1262,12 +1281,31 @@ fn rust_and_c_builds_agree() {
             enc,
             rust: Db::open("xfunc", enc),
             c: Db::open("xfunc_c", enc),
+            fast: {
+                let mut fast = Db::open("xfunc", enc);
+                fast.run("SET search_path = xfunc_fast, public")
+                    .expect("search path of the fast session");
+                fast
+            },
             history: Vec::new(),
         })
         .collect();
 
-    // Every function of one build has a twin of the same name and signature in the other.
-    let rust_functions = extension_functions(&mut pairs[0].rust);
+    // Every function of one build has a twin of the same name and signature in the other, but
+    // the fast variants (compared below, through the fast session) and the Rust-only variants
+    // of the contention benchmark (two more ways to take the same lock, chapter 12).
+    let all_rust = extension_functions(&mut pairs[0].rust);
+    let fast_names: BTreeSet<String> = all_rust
+        .iter()
+        .filter_map(|f| f.strip_prefix("xfunc_fast."))
+        .filter_map(|f| f.split('(').next())
+        .filter(|name| !STATEFUL_FAST.contains(name))
+        .map(str::to_owned)
+        .collect();
+    let rust_functions: BTreeSet<String> = all_rust
+        .into_iter()
+        .filter(|f| !f.starts_with("xfunc_fast.") && !RUST_ONLY.contains(&f.as_str()))
+        .collect();
     let c_functions = extension_functions(&mut pairs[0].c);
     let mut failures: Vec<Failure> = Vec::new();
     for f in rust_functions.symmetric_difference(&c_functions) {
@@ -1389,6 +1427,31 @@ fn rust_and_c_builds_agree() {
             }
             if matches!(rust, Outcome::Error(..)) {
                 errors += 1;
+            }
+            // The fast variant, where there is one, must agree with C too.
+            let fast = fast_names
+                .contains(&name)
+                .then(|| call(&mut pair.fast, &sql))
+                .filter(|fast| {
+                    *fast != c
+                        && (matches!(fast, Outcome::Dead(_))
+                            || !KNOWN.iter().any(|k| {
+                                k.function == name && (k.matches)(&call_spec.sql(), fast, &c)
+                            }))
+                });
+            if let Some(fast) = fast {
+                fn_failures += 1;
+                failures.push(Failure(format!(
+                    "seed {} function xfunc_fast.{signature} call {calls} database pair {:?}\n  \
+                     call:    {};\n  xfunc_fast: {fast}\n  xfunc_c:    {c}\n",
+                    s.seed,
+                    pair.enc,
+                    call_spec.sql()
+                )));
+                if matches!(fast, Outcome::Dead(_)) {
+                    print_failures(&failures, s.seed);
+                    panic!("a backend died; seed {}", s.seed);
+                }
             }
             let same = rust == c;
             let dead = matches!(rust, Outcome::Dead(_)) || matches!(c, Outcome::Dead(_));
