@@ -22,7 +22,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use serde_json::json;
@@ -161,21 +161,6 @@ fn statement(calls: Option<&str>) -> String {
     )
 }
 
-/// Runs `sql` on every client at once, `iters` times each; returns the wall time.
-fn all_at_once(clients: &mut [postgres::Client], sql: &str, iters: u64) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for client in clients.iter_mut() {
-            s.spawn(move || {
-                for _ in 0..iters {
-                    common::time_query(client, sql);
-                }
-            });
-        }
-    });
-    start.elapsed()
-}
-
 /// Counts, until `stop`, what the clients running a statement wait on: "running" when they
 /// wait on nothing, else "<wait_event_type>:<wait_event>".
 fn sample_waits(stop: &AtomicBool) -> BTreeMap<String, u64> {
@@ -238,7 +223,7 @@ fn contention(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
             ));
             let baseline = statement(None);
             g.bench_function(BenchmarkId::new("baseline", n), |b| {
-                b.iter_custom(|iters| all_at_once(&mut clients[..n], &baseline, iters))
+                b.iter_custom(|iters| common::all_at_once(&mut clients[..n], &baseline, iters))
             });
             for (id, schema, _, expr) in &present {
                 let sql = statement(Some(&expr.replace("{s}", schema)));
@@ -246,7 +231,7 @@ fn contention(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
                 let counts = std::thread::scope(|s| {
                     let sampler = s.spawn(|| sample_waits(&stop));
                     g.bench_function(BenchmarkId::new(*id, n), |b| {
-                        b.iter_custom(|iters| all_at_once(&mut clients[..n], &sql, iters))
+                        b.iter_custom(|iters| common::all_at_once(&mut clients[..n], &sql, iters))
                     });
                     stop.store(true, Ordering::Relaxed);
                     sampler.join().unwrap_or_default()

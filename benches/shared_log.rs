@@ -11,7 +11,7 @@
 mod common;
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
@@ -75,21 +75,6 @@ fn set_log_file(clients: &mut [postgres::Client], setting: &str, file: &str) -> 
     settable
 }
 
-/// Runs `sql` on every client at once, `iters` times each; returns the wall time.
-fn all_at_once(clients: &mut [postgres::Client], sql: &str, iters: u64) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for client in clients.iter_mut() {
-            s.spawn(move || {
-                for _ in 0..iters {
-                    common::time_query(client, sql);
-                }
-            });
-        }
-    });
-    start.elapsed()
-}
-
 fn configure(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     g.sampling_mode(SamplingMode::Flat);
 }
@@ -125,7 +110,7 @@ fn shared_log(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
         g.throughput(Throughput::Elements(lines() * n as u64));
         let baseline = statement(None);
         g.bench_function(BenchmarkId::new("baseline", n), |b| {
-            b.iter_custom(|iters| all_at_once(&mut clients[..n], &baseline, iters))
+            b.iter_custom(|iters| common::all_at_once(&mut clients[..n], &baseline, iters))
         });
         for design in DESIGNS {
             for (variant, function, setting) in &present {
@@ -144,7 +129,7 @@ fn shared_log(c: &mut Criterion, client: &mut postgres::Client, record: &mut com
                 let sql = statement(Some(function));
                 let id = format!("{variant}_{design}");
                 g.bench_function(BenchmarkId::new(id, n), |b| {
-                    b.iter_custom(|iters| all_at_once(&mut clients[..n], &sql, iters))
+                    b.iter_custom(|iters| common::all_at_once(&mut clients[..n], &sql, iters))
                 });
                 if ours {
                     // The server created it; it may be gone already if no line was written.

@@ -312,3 +312,18 @@ impl RunRecord {
             .unwrap_or_else(|e| stop(&format!("writing {}: {e}", path.display())));
     }
 }
+
+/// Runs `sql` on every client at once, `iters` times each; returns the wall time.
+pub fn all_at_once(clients: &mut [postgres::Client], sql: &str, iters: u64) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for client in clients.iter_mut() {
+            s.spawn(move || {
+                for _ in 0..iters {
+                    time_query(client, sql);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
