@@ -97,6 +97,12 @@ case "${1:-status}" in
   psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -d xfunc "$@" ;;
   reader-databases) reader_databases ;;
   psql-line) psql_line ;;
-  env) printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT" ;;
+  # Every value tools/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.
+  env)
+    printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT"
+    for v in XFUNC_ROOT XFUNC_STATE XFUNC_PG PG_MAJOR PG_BINDIR PG_CONFIG PG_REGRESS XFUNC_PGDATA \
+             XFUNC_PGHOST XFUNC_PGPORT XFUNC_PGLOG XFUNC_RUNAS XFUNC_EXPECTED_KILLS PGRX_HOME; do
+      printf '%s=%s\n' "$v" "${!v}"
+    done ;;
   *) echo "usage: $0 create|start|stop|restart|destroy|status|psql|psql-line|reader-databases|env" >&2; exit 2 ;;
 esac
