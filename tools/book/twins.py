@@ -122,6 +122,8 @@ def parse(body: str) -> tuple[Side, Side]:
             raise TwinsError(f"{path!r}: a path from the repository root, inside it")
         if anchor is not None and not ANCHOR_NAME.fullmatch(anchor):
             raise TwinsError(f"{anchor!r} is not an anchor name (letters, digits, _ and -)")
+        if anchor is not None and anchor.isdigit():
+            raise TwinsError(f"{path}:{anchor}: mdbook would read a line number; use an anchor")
         if p.name not in LANGUAGES and p.suffix not in LANGUAGES:
             raise TwinsError(f"{path}: no code block language for this kind of file (known: "
                              f"{', '.join(sorted(LANGUAGES))})")
