@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "book"))
+import twins as twins_preprocessor  # noqa: E402  {{#twins}}: pages as mdbook reads them
 C_DIR = ROOT / "c"
 MAP = ROOT / "book" / "api-map.toml"
 BOOK_SRC = ROOT / "book" / "src"
@@ -195,7 +197,9 @@ def shown_lines() -> dict[tuple[str, int], list[str]]:
         path = BOOK_SRC / page
         if not path.is_file() or path == PAGE:
             continue
-        for m in re.finditer(r"\{\{#(?:rustdoc_)?include\s+([^}\s]+)\s*\}\}", path.read_text()):
+        # {{#twins}} lines as the includes they stand for (book-check reports their errors)
+        text, _ = twins_preprocessor.expand(path.read_text(), path, ROOT, page)
+        for m in re.finditer(r"\{\{#(?:rustdoc_)?include\s+([^}\s]+)\s*\}\}", text):
             file_part, _, anchor = m.group(1).partition(":")
             target = (path.parent / file_part).resolve()
             if target.parent != C_DIR.resolve() or not target.is_file():

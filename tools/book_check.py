@@ -6,6 +6,11 @@ Fails (exit 1, one line per problem) on:
     to type, in ```console / ```sh blocks, are the only thing that may be written by hand);
   - an include of a missing file, of an anchor the file does not define (or defines empty),
     or by line numbers (ranges drift silently: use an anchor);
+  - a {{#twins ...}} line (a Rust/C pair side by side, tools/book/twins.py) that is malformed,
+    or one of whose two sides names a missing file or an anchor the file does not define (or
+    defines empty, or never closes);
+  - a Rust/C pair written by hand (HTML with class "twins" or "twin-label"): {{#twins ...}} is
+    the only way to write one;
   - a page under book/src that SUMMARY.md does not list, or a SUMMARY entry with no page;
   - a link from one page to another page or heading that does not exist (inline links and
     reference-style link definitions);
@@ -26,6 +31,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "book"))
+import twins  # noqa: E402  the book's {{#twins}} preprocessor
 BOOK = ROOT / "book"
 SRC = BOOK / "src"
 HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}
@@ -33,6 +40,8 @@ INCLUDE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^>\s]+)>?")  # [label]: target
+TWINS_HTML = re.compile(r"""class\s*=\s*["'][^"']*\btwin(?:s|-label)\b""")
+CODE_SPAN = re.compile(r"(`+).+?\1")
 
 problems: list[str] = []
 
@@ -75,7 +84,10 @@ def check_page(page: Path) -> None:
     fence = None
     lang = ""
     body: list[tuple[int, str]] = []
-    for lineno, line in enumerate(page.read_text().splitlines(), 1):
+    text = page.read_text()
+    _, twins_problems = twins.expand(text, page, ROOT, str(page.relative_to(ROOT)))
+    problems.extend(twins_problems)
+    for lineno, line in enumerate(text.splitlines(), 1):
         for m in INCLUDE.finditer(line):
             check_include(page, lineno, m.group(2))
         m = FENCE.match(line)
@@ -94,6 +106,9 @@ def check_page(page: Path) -> None:
         if fence is not None:
             body.append((lineno, line))
         else:
+            if TWINS_HTML.search(CODE_SPAN.sub("", line)):
+                problems.append(f"{page.relative_to(ROOT)}:{lineno}: a Rust/C pair written in "
+                                "HTML; write {{#twins STEM:ANCHOR}} (forms: tools/book/twins.py)")
             for m in LINK.finditer(line):
                 check_link(page, lineno, m.group(1))
             m = LINK_DEFINITION.match(line)
@@ -220,7 +235,8 @@ def main() -> int:
     if problems:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
-    print(f"book-check: {len(pages)} pages, every code block included by anchor, links resolve; "
+    print(f"book-check: {len(pages)} pages, every code block included by anchor (Rust/C pairs by "
+          "{{#twins}}), links resolve; "
           f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form")
     return 0
 
