@@ -70,10 +70,15 @@ typedef struct SharedLog
 	off_t		size;			/* ... and its size after our last line */
 } SharedLog;
 
-static SharedLog *shared_log = NULL;
+static void shared_log_init_struct(void *ptr, LWLock *lock);
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+/* The struct, and its lock: the tranche "xfunc_c_log". */
+static ShmemStruct shared_log = {
+	.name = "xfunc_c shared log",
+	.tranche = "xfunc_c_log",
+	.size = sizeof(SharedLog),
+	.init = shared_log_init_struct,
+};
 
 /* The setting xfunc_c.log_file. */
 static char *log_file = NULL;
@@ -104,8 +109,6 @@ static int	log_design = LOG_DESIGN_KEPT_OPEN;
 /* xfunc_log_tail returns at most this many lines. */
 #define TAIL_MAX 1000
 
-static void shared_log_shmem_request(void);
-static void shared_log_shmem_startup(void);
 static bool check_log_file(char **newval, void **extra, GucSource source);
 
 /* ANCHOR: init */
@@ -132,56 +135,20 @@ shared_log_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("xfunc_c");
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = shared_log_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = shared_log_shmem_startup;
+	shmem_struct_request(&shared_log);
 }
 /* ANCHOR_END: init */
 
 static void
-shared_log_shmem_request(void)
+shared_log_init_struct(void *ptr, LWLock *lock)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
+	SharedLog  *log = ptr;
 
-	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedLog)));
-	RequestNamedLWLockTranche("xfunc_c_log", 1);
-}
-
-static void
-shared_log_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared_log = ShmemInitStruct("xfunc_c shared log", sizeof(SharedLog), &found);
-	if (!found)
-	{
-		shared_log->lock = &(GetNamedLWLockTranche("xfunc_c_log"))->lock;
-		shared_log->next_seq = 0;
-		shared_log->dev = 0;
-		shared_log->ino = 0;
-		shared_log->size = 0;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-static SharedLog *
-shared_log_get(void)
-{
-	if (shared_log == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("xfunc_c must be loaded via shared_preload_libraries")));
-	return shared_log;
+	log->lock = lock;
+	log->next_seq = 0;
+	log->dev = 0;
+	log->ino = 0;
+	log->size = 0;
 }
 
 /* ANCHOR: path_check */
@@ -667,7 +634,7 @@ Datum
 xfunc_log(PG_FUNCTION_ARGS)
 {
 	text	   *message = PG_GETARG_TEXT_PP(0);
-	SharedLog  *log = shared_log_get();
+	SharedLog  *log = shmem_struct_get(&shared_log);
 	LineBuf		line;
 
 	line_init(&line, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
@@ -846,6 +813,33 @@ append_kept_open(SharedLog *log, LineBuf *line)
 }
 /* ANCHOR_END: kept_open */
 
+/*
+ * The readers' start: opens the log file and takes its size with fstat, under the lock held
+ * in shared mode. Returns the descriptor, or -1 when there is no file yet (no lock taken).
+ */
+static int
+open_for_reading(SharedLog *log, const char *path, off_t *size)
+{
+	struct stat st;
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+			return -1;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open log file \"%s\": %m", path)));
+	}
+	LWLockAcquire(log->lock, LW_SHARED);
+	if (fstat(fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat log file \"%s\": %m", path)));
+	*size = st.st_size;
+	return fd;
+}
+
 /* ANCHOR: xfunc_log_tail */
 /*
  * xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text
@@ -859,10 +853,10 @@ Datum
 xfunc_log_tail(PG_FUNCTION_ARGS)
 {
 	int32		lines = PG_GETARG_INT32(0);
-	SharedLog  *log = shared_log_get();
+	SharedLog  *log = shmem_struct_get(&shared_log);
 	const char *path = log_file_checked();
 	ReturnSetInfo *rsinfo;
-	struct stat st;
+	off_t		size;
 	off_t		end;
 	off_t		start;
 	char	   *buf;
@@ -878,23 +872,11 @@ xfunc_log_tail(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = open_for_reading(log, path, &size);
 	if (fd < 0)
-	{
-		if (errno == ENOENT)
-			return (Datum) 0;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open log file \"%s\": %m", path)));
-	}
-
-	LWLockAcquire(log->lock, LW_SHARED);
-	if (fstat(fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat log file \"%s\": %m", path)));
+		return (Datum) 0;
 	/* Only whole lines: end just after the last newline. */
-	end = newline_before(fd, path, st.st_size) + 1;
+	end = newline_before(fd, path, size) + 1;
 	start = end;
 	for (int i = 0; i < lines && start > 0; i++)
 		start = newline_before(fd, path, start - 1) + 1;
@@ -944,34 +926,21 @@ PG_FUNCTION_INFO_V1(xfunc_log_lines);
 Datum
 xfunc_log_lines(PG_FUNCTION_ARGS)
 {
-	SharedLog  *log = shared_log_get();
+	SharedLog  *log = shmem_struct_get(&shared_log);
 	const char *path = log_file_checked();
-	struct stat st;
+	off_t		size;
 	uint64		seq;
-	int			fd;
+	int			fd = open_for_reading(log, path, &size);
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 	if (fd < 0)
-	{
-		if (errno == ENOENT)
-			PG_RETURN_INT64(0);
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open log file \"%s\": %m", path)));
-	}
-
-	LWLockAcquire(log->lock, LW_SHARED);
-	if (fstat(fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat log file \"%s\": %m", path)));
-	if (st.st_size == 0)
+		PG_RETURN_INT64(0);
+	if (size == 0)
 	{
 		LWLockRelease(log->lock);
 		CloseTransientFile(fd);
 		PG_RETURN_INT64(0);
 	}
-	(void) last_line_seq(fd, path, st.st_size, &seq);
+	(void) last_line_seq(fd, path, size, &seq);
 	LWLockRelease(log->lock);
 	CloseTransientFile(fd);
 

@@ -14,10 +14,11 @@
  * release it. The lock is never taken together with another lock, so there is no lock order
  * to respect.
  *
- * Set-up: only when the library is loaded by shared_preload_libraries. _PG_init installs two
- * hooks (PostgreSQL 15's protocol): shmem_request_hook asks for the space and the tranche,
+ * Set-up: only when the library is loaded by shared_preload_libraries. _PG_init asks for the
+ * struct through shmem_struct_request (pg_support.c), whose two hooks (PostgreSQL 15's
+ * protocol) do the work: shmem_request_hook asks for the space and the tranche,
  * shmem_startup_hook creates (or, in a process that finds it, attaches to) the struct. Without
- * preloading no hook runs, `counter` stays NULL, and every function raises SQLSTATE 55000.
+ * preloading no hook runs, counter.ptr stays NULL, and every function raises SQLSTATE 55000.
  *
  * Crash: shared memory is reinitialised when the postmaster restarts after a backend crash, so
  * the counter starts again from zero. It is statistics, not data.
@@ -50,93 +51,43 @@ typedef struct SharedCounter
 	int64		bumps_spin;
 } SharedCounter;
 
-/* This process's pointer to it: set by the startup hook, NULL when not preloaded. */
-static SharedCounter *counter = NULL;
+static void shared_counter_init(void *ptr, LWLock *lock);
 
-/* The hooks that were installed before ours: we must call them. */
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+/* The struct, found by name in the shared memory index, and its lock: the tranche "xfunc_c". */
+static ShmemStruct counter = {
+	.name = "xfunc_c shared counter",
+	.tranche = "xfunc_c",
+	.size = sizeof(SharedCounter),
+	.init = shared_counter_init,
+};
+
+/* Its first value, written where the startup hook found room for it. */
+static void
+shared_counter_init(void *ptr, LWLock *lock)
+{
+	SharedCounter *c = ptr;
+
+	c->lock = lock;
+	c->value = 0;
+	c->updates = 0;
+	pg_atomic_init_u64(&c->bumps_atomic, 0);
+	SpinLockInit(&c->spin);
+	c->bumps_spin = 0;
+}
 /* ANCHOR_END: shared_struct */
-
-static void shared_counter_shmem_request(void);
-static void shared_counter_shmem_startup(void);
 
 /* ANCHOR: init */
 /*
- * Called from _PG_init. Outside shared_preload_libraries it is too late to ask for shared
- * memory (the postmaster has sized the segment already), so we install nothing.
+ * Called from _PG_init: asks for the struct (when the library is being preloaded; the hooks
+ * are in pg_support.c, shared with chapter 13).
  */
 void
 shared_memory_init(void)
 {
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = shared_counter_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = shared_counter_shmem_startup;
+	shmem_struct_request(&counter);
 }
 /* ANCHOR_END: init */
 
-/* ANCHOR: request */
-/*
- * shmem_request_hook: runs once in the postmaster, after every preloaded library's _PG_init,
- * while the postmaster adds up how big the shared memory segment must be.
- */
-static void
-shared_counter_shmem_request(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-
-	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedCounter)));
-	RequestNamedLWLockTranche("xfunc_c", 1);
-}
-/* ANCHOR_END: request */
-
-/* ANCHOR: startup */
-/*
- * shmem_startup_hook: runs in the postmaster once the segment exists (and again after every
- * crash restart, on a new segment). ShmemInitStruct finds the struct by name in the shared
- * memory index or carves it out; found says which. AddinShmemInitLock makes the look-up and
- * the initialisation one step, for the EXEC_BACKEND builds where each backend runs this too.
- */
-static void
-shared_counter_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	counter = ShmemInitStruct("xfunc_c shared counter", sizeof(SharedCounter), &found);
-	if (!found)
-	{
-		counter->lock = &(GetNamedLWLockTranche("xfunc_c"))->lock;
-		counter->value = 0;
-		counter->updates = 0;
-		pg_atomic_init_u64(&counter->bumps_atomic, 0);
-		SpinLockInit(&counter->spin);
-		counter->bumps_spin = 0;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-/* ANCHOR_END: startup */
-
-/* ANCHOR: require */
-/* Every function that needs the shared struct starts here. */
-static SharedCounter *
-shared_counter_get(void)
-{
-	if (counter == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("xfunc_c must be loaded via shared_preload_libraries")));
-	return counter;
-}
-/* ANCHOR_END: require */
 
 /* ANCHOR: add */
 /*
@@ -152,7 +103,7 @@ Datum
 shared_counter_add(PG_FUNCTION_ARGS)
 {
 	int64		delta = PG_GETARG_INT64(0);
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 	int64		result;
 	bool		overflow;
 
@@ -187,7 +138,7 @@ Datum
 shared_counter(PG_FUNCTION_ARGS)
 {
 	static const Oid int8x2[] = {INT8OID, INT8OID};
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 	ReturnSetInfo *rsinfo;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -221,7 +172,7 @@ Datum
 shared_counter_swap(PG_FUNCTION_ARGS)
 {
 	int64		new_value = PG_GETARG_INT64(0);
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 	int64		old_value;
 
 	LWLockAcquire(c->lock, LW_EXCLUSIVE);
@@ -245,7 +196,7 @@ PG_FUNCTION_INFO_V1(shared_counter_reset);
 Datum
 shared_counter_reset(PG_FUNCTION_ARGS)
 {
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 
 	LWLockAcquire(c->lock, LW_EXCLUSIVE);
 	c->value = 0;
@@ -272,7 +223,7 @@ PG_FUNCTION_INFO_V1(shared_counter_value);
 Datum
 shared_counter_value(PG_FUNCTION_ARGS)
 {
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 	int64		value;
 
 	LWLockAcquire(c->lock, LW_SHARED);
@@ -290,7 +241,7 @@ PG_FUNCTION_INFO_V1(shared_counter_bump_atomic);
 Datum
 shared_counter_bump_atomic(PG_FUNCTION_ARGS)
 {
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 
 	PG_RETURN_INT64((int64) (pg_atomic_fetch_add_u64(&c->bumps_atomic, 1) + 1));
 }
@@ -304,7 +255,7 @@ PG_FUNCTION_INFO_V1(shared_counter_bump_spinlock);
 Datum
 shared_counter_bump_spinlock(PG_FUNCTION_ARGS)
 {
-	SharedCounter *c = shared_counter_get();
+	SharedCounter *c = shmem_struct_get(&counter);
 	int64		count;
 
 	SpinLockAcquire(&c->spin);

@@ -1,13 +1,15 @@
 /*
  * xfunc_c.h
- *		What the chapters of xfunc_c share: the load-time set-up each chapter provides, and the
- *		check of a result row type that chapters 9, 10 and 12 use.
+ *		What the chapters of xfunc_c share: the load-time set-up each chapter provides, the
+ *		check of a result row type that chapters 9, 10 and 12 use, and the shared-memory hook
+ *		pair of chapters 12 and 13 (pg_support.c).
  */
 #ifndef XFUNC_C_H
 #define XFUNC_C_H
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "storage/lwlock.h"
 
 /* Called once from _PG_init (xfunc_c.c), in chapter order. */
 extern void dynamic_loading_init(void);
@@ -18,5 +20,25 @@ extern void shared_log_init(void);
 extern void check_result_row(FunctionCallInfo fcinfo, TupleDesc tupdesc,
 							 int ntypes, const Oid *types);
 extern TupleDesc checked_result_tupdesc(FunctionCallInfo fcinfo, int ntypes, const Oid *types);
+
+/* ANCHOR: shmem_struct_type */
+/*
+ * A struct in shared memory (pg_support.c), named name in the shared memory index, with the
+ * one lock of the LWLock tranche tranche. init writes its first value, given its lock: once
+ * per segment, at server start and after every crash restart. ptr is this process's pointer
+ * to it: set by the startup hook, NULL when the library was not preloaded.
+ */
+typedef struct ShmemStruct
+{
+	const char *name;
+	const char *tranche;
+	Size		size;
+	void		(*init) (void *ptr, LWLock *lock);
+	void	   *ptr;
+} ShmemStruct;
+
+extern void shmem_struct_request(ShmemStruct *s);
+extern void *shmem_struct_get(const ShmemStruct *s);
+/* ANCHOR_END: shmem_struct_type */
 
 #endif							/* XFUNC_C_H */

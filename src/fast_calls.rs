@@ -24,9 +24,9 @@
 //! very same regression tests (`tools/regress.sh` runs base_types, polymorphic and
 //! shared_memory a third time with `search_path = xfunc_fast, public`).
 
+use crate::pg_support::MAX_ALLOC_SIZE;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering;
 
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
@@ -258,8 +258,6 @@ pub unsafe extern "C" fn raise_error(error: &Error) -> ! {
 // ANCHOR_END: layer
 
 // ANCHOR: try_palloc
-/// `MaxAllocSize` (1 GB - 1): the largest request `palloc` accepts, and a bound on a varlena.
-pub const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 /// `MaxAllocHugeSize` (`SIZE_MAX / 2`): the largest request with `MCXT_ALLOC_HUGE`.
 const MAX_ALLOC_HUGE_SIZE: usize = usize::MAX / 2;
 
@@ -604,7 +602,7 @@ pg_function_info_v1!(fast_shared_counter_add);
 pub unsafe extern "C" fn fast_shared_counter_add(fcinfo: FunctionCallInfo) -> Datum {
     // SAFETY: called as declared below: STRICT, one bigint argument.
     let delta: i64 = unsafe { arg(fcinfo, 0) };
-    let shared = crate::shared_memory::COUNTER.load(Ordering::Relaxed);
+    let shared = crate::shared_memory::COUNTER.ptr();
     if shared.is_null() {
         // SAFETY: plain old frame.
         unsafe {
@@ -779,21 +777,6 @@ mod tests {
 
     #[pg_test]
     fn fast_variants_handle_every_text_header() {
-        Spi::run(
-            "CREATE TEMP TABLE t (short text, ext text, cmp text); \
-             ALTER TABLE t ALTER COLUMN ext SET STORAGE EXTERNAL; \
-             ALTER TABLE t ALTER COLUMN cmp SET STORAGE MAIN; \
-             INSERT INTO t VALUES ('Grüße', repeat('é', 50000), repeat('ab', 5000))",
-        )
-        .unwrap();
-        assert_eq!(
-            Spi::get_one::<bool>(
-                "SELECT xfunc_fast.copytext(short) = short AND xfunc_fast.copytext(ext) = ext \
-                    AND xfunc_fast.copytext(cmp) = cmp \
-                    AND xfunc_fast.concat_text(short, ext) = short || ext \
-                    AND xfunc_fast.concat_text(cmp, '') = cmp FROM t"
-            ),
-            Ok(Some(true))
-        );
+        crate::testing::text_functions_handle_every_header("xfunc_fast.");
     }
 }

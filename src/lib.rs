@@ -53,6 +53,25 @@ pub mod testing {
         Spi::get_one_with_args::<String>("SELECT pg_temp.sqlstate_of($1)", &[query.into()])
             .expect("calling pg_temp.sqlstate_of")
     }
+
+    /// `copytext` and `concat_text` (of `schema`: "" or "xfunc_fast.") on a value of each
+    /// kind of header: short (1-byte), EXTERNAL (toasted, uncompressed) and MAIN (compressed
+    /// inline); each result must equal the built-in's.
+    pub fn text_functions_handle_every_header(schema: &str) {
+        Spi::run(
+            "CREATE TEMP TABLE t (short text, ext text, cmp text); \
+             ALTER TABLE t ALTER COLUMN ext SET STORAGE EXTERNAL; \
+             ALTER TABLE t ALTER COLUMN cmp SET STORAGE MAIN; \
+             INSERT INTO t VALUES ('Grüße', repeat('é', 50000), repeat('ab', 5000))",
+        )
+        .unwrap();
+        let query = format!(
+            "SELECT {schema}copytext(short) = short AND {schema}copytext(ext) = ext \
+                AND {schema}copytext(cmp) = cmp AND {schema}concat_text(short, ext) = short || ext \
+                AND {schema}concat_text(cmp, '') = cmp FROM t"
+        );
+        assert_eq!(Spi::get_one::<bool>(&query), Ok(Some(true)));
+    }
 }
 
 /// Hooks for `cargo pgrx test`: the test cluster pgrx starts gets these settings.

@@ -9,8 +9,8 @@
 use pgrx::prelude::*;
 use pgrx::PgTupleDesc;
 
+use crate::pg_support::DbText;
 use crate::pg_support::{function_name, type_name};
-use crate::shared_log::DbText;
 
 /// The descriptor of the row the current call must return, or the manual's error (SQLSTATE
 /// 0A000) when the caller gave none: `RETURNS record` called where a record cannot be accepted.
@@ -232,9 +232,9 @@ pub unsafe fn checked_result_tupdesc<'a>(
 /// The C version converts each part with `BuildTupleFromCStrings`, which runs the input function
 /// of each column's type; pgrx has no wrapper for it, so we call it the same way. Only the
 /// splitting is safe Rust; the C strings are palloc'd copies, as in C.
-/// The text is read as bytes in the database encoding (`DbText`, chapter 13), not as a `&str`,
-/// which pgrx accepts only in UTF-8: in a LATIN1 or SQL_ASCII database a non-ASCII `é` would be
-/// an `XX000` where the C twin splits the bytes. Like the C twin's `text_to_cstring`, it reads
+/// The text is read as bytes in the database encoding (`DbText`, of the support module), not
+/// as a `&str`, which pgrx accepts only in UTF-8: in a LATIN1 or SQL_ASCII database a
+/// non-ASCII `é` would be an `XX000` where the C twin splits the bytes. Like the C twin's `text_to_cstring`, it reads
 /// the text up to its first NUL byte, which a SQL_ASCII database lets a text hold.
 /// Not `pub`, like `divmod`: `fcinfo` must be the one PostgreSQL passes.
 #[pg_extern(stable, parallel_safe)]

@@ -39,22 +39,18 @@
 //!
 //! The C twin is `c/shared_log.c`.
 
-use crate::shared_memory::{addin_shmem_init_lock, LwLockGuard};
-use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
+use crate::pg_support::file::{file_error, ExternalFile};
+use crate::pg_support::{try_vec, DbText, LwLockGuard, ShmemStruct, MAX_ALLOC_SIZE};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 // ANCHOR: shared_struct
 /// The struct in shared memory: the lock, and what it guards.
@@ -78,12 +74,24 @@ struct LogCache {
     size: u64,
 }
 
-const TRANCHE: &CStr = c"xfunc_log";
+/// The struct, and its lock: the tranche "xfunc_log".
+static SHARED_LOG: ShmemStruct<SharedLog> =
+    ShmemStruct::new(c"xfunc shared log", c"xfunc_log", SharedLog::init);
 
-static SHARED_LOG: AtomicPtr<SharedLog> = AtomicPtr::new(ptr::null_mut());
-
-static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;
-static mut PREV_SHMEM_STARTUP_HOOK: pg_sys::shmem_startup_hook_type = None;
+impl SharedLog {
+    /// # Safety
+    /// `this` points to uninitialised shared memory for the struct, seen by nobody else yet.
+    unsafe fn init(this: *mut SharedLog, lock: *mut pg_sys::LWLock) {
+        let cache = LogCache {
+            next_seq: 0,
+            dev: 0,
+            ino: 0,
+            size: 0,
+        };
+        // SAFETY: as the caller guarantees.
+        unsafe { this.write(SharedLog { lock, cache }) };
+    }
+}
 
 /// The setting `xfunc.log_file`.
 static LOG_FILE: GucSetting<Option<CString>> =
@@ -111,100 +119,8 @@ static LOG_DESIGN: GucSetting<LogDesign> = GucSetting::<LogDesign>::new(LogDesig
 const PREFIX_MAX: usize = 64;
 /// `xfunc_log_tail` returns at most this many lines.
 const TAIL_MAX: i32 = 1000;
-/// PostgreSQL's MaxAllocSize: the largest palloc, and so the longest line the C version makes.
-const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 /// Block size for reading the file backwards.
 const BLOCK: u64 = 8192;
-/// errno values (the same on Linux, the BSDs and macOS) that std reports without one.
-const EIO: i32 = 5;
-const ENOSPC: i32 = 28;
-
-mod libc {
-    use std::ffi::c_int;
-    extern "C" {
-        /// close(2), from the C library every PostgreSQL backend is linked with.
-        pub fn close(fd: c_int) -> c_int;
-    }
-}
-
-// ANCHOR: db_text
-/// A `text` argument or result as PostgreSQL holds it: the bytes of its characters in the
-/// database encoding, what the C version reads with `VARDATA_ANY` and makes with
-/// `cstring_to_text_with_len`. pgrx's `&str` and `String` demand UTF-8: in a LATIN1 database
-/// they fail on any non-ASCII character. pgrx has no `text` type without that check, so this
-/// one maps itself to SQL `text` and implements what `#[pg_extern]` asks of an argument
-/// (`ArgAbi`, as pgrx's own derives do, through `FromDatum`) and of a result (`BoxRet`).
-pub struct DbText<'a>(Cow<'a, [u8]>);
-
-impl_sql_translatable!(DbText<'_>, "text");
-
-impl DbText<'_> {
-    /// The text's bytes, in the database encoding.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl<'a> FromDatum for DbText<'a> {
-    unsafe fn from_polymorphic_datum(
-        datum: pg_sys::Datum,
-        is_null: bool,
-        _typoid: pg_sys::Oid,
-    ) -> Option<Self> {
-        if is_null || datum.is_null() {
-            return None;
-        }
-        // SAFETY: the caller passes a non-NULL text Datum. pg_detoast_datum_packed returns it,
-        // or a detoasted copy in the current memory context, which outlives the call: what
-        // PG_GETARG_TEXT_PP does. The slice covers its VARSIZE_ANY_EXHDR bytes of data.
-        unsafe {
-            let varlena = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
-            Some(DbText(Cow::Borrowed(pgrx::varlena::varlena_to_byte_slice(
-                varlena,
-            ))))
-        }
-    }
-}
-
-// SAFETY: DbText is declared `text` (impl_sql_translatable above), so the argument is a text
-// Datum, which is what from_polymorphic_datum reads.
-unsafe impl<'fcx> ArgAbi<'fcx> for DbText<'fcx> {
-    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
-        // SAFETY: as above.
-        match unsafe { arg.unbox_arg_using_from_datum() } {
-            Some(text) => text,
-            // Not reached: a function with a DbText argument (not Option<DbText>) is STRICT.
-            None => {
-                ereport!(
-                    ERROR,
-                    PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-                    "text argument is NULL"
-                );
-            }
-        }
-    }
-}
-
-// SAFETY: the Datum returned is a fresh text varlena, allocated where pgrx's own String
-// results are (CurrentMemoryContext at the time of the call).
-unsafe impl BoxRet for DbText<'_> {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
-        let Ok(len) = i32::try_from(self.0.len()) else {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                "text value is too long"
-            );
-        };
-        // SAFETY: cstring_to_text_with_len copies `len` bytes from the slice into a new
-        // varlena; the Datum is returned to PostgreSQL as the function's result.
-        unsafe {
-            let text = pg_sys::cstring_to_text_with_len(self.0.as_ptr().cast(), len);
-            fcinfo.return_raw_datum(pg_sys::Datum::from(text))
-        }
-    }
-}
-// ANCHOR_END: db_text
 
 // ANCHOR: init
 /// Called from `_PG_init`: defines the setting in every process that loads the library, and
@@ -234,77 +150,11 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
-    // SAFETY: _PG_init runs in one thread of one process; the hook variables are PostgreSQL's
-    // globals for exactly this use, and we save the previous values before replacing them.
-    unsafe {
-        pg_sys::MarkGUCPrefixReserved(c"xfunc".as_ptr());
-        if !pg_sys::process_shared_preload_libraries_in_progress {
-            return;
-        }
-        PREV_SHMEM_REQUEST_HOOK = pg_sys::shmem_request_hook;
-        pg_sys::shmem_request_hook = Some(shmem_request);
-        PREV_SHMEM_STARTUP_HOOK = pg_sys::shmem_startup_hook;
-        pg_sys::shmem_startup_hook = Some(shmem_startup);
-    }
+    // SAFETY: _PG_init runs in one thread of one process, after the settings are defined.
+    unsafe { pg_sys::MarkGUCPrefixReserved(c"xfunc".as_ptr()) };
+    SHARED_LOG.request();
 }
 // ANCHOR_END: init
-
-#[pg_guard]
-unsafe extern "C-unwind" fn shmem_request() {
-    // SAFETY: as in shared_memory::shmem_request.
-    unsafe {
-        if let Some(prev) = PREV_SHMEM_REQUEST_HOOK {
-            prev();
-        }
-        pg_sys::RequestAddinShmemSpace(pg_sys::MAXALIGN(size_of::<SharedLog>()));
-        pg_sys::RequestNamedLWLockTranche(TRANCHE.as_ptr(), 1);
-    }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn shmem_startup() {
-    // SAFETY: as in shared_memory::shmem_startup: the memory is ours to initialise while we
-    // hold AddinShmemInitLock and `found` is false.
-    unsafe {
-        if let Some(prev) = PREV_SHMEM_STARTUP_HOOK {
-            prev();
-        }
-        let init_lock = addin_shmem_init_lock();
-        pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
-        let mut found = false;
-        let log = pg_sys::ShmemInitStruct(
-            c"xfunc shared log".as_ptr(),
-            size_of::<SharedLog>(),
-            &mut found,
-        )
-        .cast::<SharedLog>();
-        if !found {
-            log.write(SharedLog {
-                lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
-                cache: LogCache {
-                    next_seq: 0,
-                    dev: 0,
-                    ino: 0,
-                    size: 0,
-                },
-            });
-        }
-        SHARED_LOG.store(log, Ordering::Relaxed);
-        pg_sys::LWLockRelease(init_lock);
-    }
-}
-
-fn shared_log_get() -> *mut SharedLog {
-    let log = SHARED_LOG.load(Ordering::Relaxed);
-    if log.is_null() {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "xfunc must be loaded via shared_preload_libraries"
-        );
-    }
-    log
-}
 
 // ANCHOR: path_check
 /// Why `path` may not be a log file, or `None` if it may. The rules of `pg_read_file` and
@@ -364,19 +214,18 @@ unsafe extern "C-unwind" fn check_log_file(
     _extra: *mut *mut c_void,
     _source: pg_sys::GucSource::Type,
 ) -> bool {
-    // SAFETY: PostgreSQL passes a pointer to the proposed value, a string or null.
-    let value = unsafe { (*newval).cast_const() };
-    let (code, detail) = if value.is_null() || unsafe { *value } == 0 {
-        (
+    // SAFETY: PostgreSQL passes a pointer to the proposed value, a NUL-terminated string or
+    // null.
+    let value = unsafe { (*newval).cast_const().as_ref().map(|v| CStr::from_ptr(v)) };
+    let (code, detail) = match value.filter(|path| !path.is_empty()) {
+        None => (
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             c"The log file name must not be empty.",
-        )
-    } else {
-        // SAFETY: not null, and GUC strings are NUL-terminated.
-        match log_file_path_problem(unsafe { CStr::from_ptr(value) }) {
+        ),
+        Some(path) => match log_file_path_problem(path) {
             None => return true,
             Some(problem) => (PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, problem),
-        }
+        },
     };
     // SAFETY: the documented way to report from a check hook (GUC_check_errcode and the
     // variable behind the GUC_check_errdetail macro); pstrdup copies the detail into memory
@@ -417,50 +266,6 @@ fn log_file_checked() -> CString {
         );
     }
     path
-}
-
-/// Raises the ERROR the C twin's `errcode_for_file_access()` and `%m` would: the same
-/// SQLSTATE for the same errno, and the same text.
-fn file_error(what: &str, path: &CStr, err: &io::Error) -> ! {
-    use io::ErrorKind::*;
-    // std makes up two errors without an errno: `read_exact_at` when the file ends first, and
-    // `write_all` when write() writes nothing. The C twin sets EIO and ENOSPC there, as
-    // PostgreSQL does.
-    let made_up = match err.kind() {
-        UnexpectedEof => Some(io::Error::from_raw_os_error(EIO)),
-        WriteZero => Some(io::Error::from_raw_os_error(ENOSPC)),
-        _ => None,
-    };
-    let err = made_up.as_ref().unwrap_or(err);
-    let code = match err.kind() {
-        PermissionDenied | ReadOnlyFilesystem => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-        NotFound => PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
-        AlreadyExists => PgSqlErrorCode::ERRCODE_DUPLICATE_FILE,
-        NotADirectory | IsADirectory | DirectoryNotEmpty => {
-            PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE
-        }
-        StorageFull => PgSqlErrorCode::ERRCODE_DISK_FULL,
-        _ => match err.raw_os_error() {
-            Some(EIO) => PgSqlErrorCode::ERRCODE_IO_ERROR,
-            Some(23 | 24) => PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES, // ENFILE, EMFILE
-            _ => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-        },
-    };
-    let reason = match err.raw_os_error() {
-        // SAFETY: pg_strerror returns a static, NUL-terminated message for any errno.
-        Some(errno) => unsafe { CStr::from_ptr(pg_sys::pg_strerror(errno)) }
-            .to_string_lossy()
-            .into_owned(),
-        None => err.to_string(),
-    };
-    ereport!(
-        ERROR,
-        code,
-        format!(
-            "could not {what} log file \"{}\": {reason}",
-            path.to_string_lossy()
-        )
-    );
 }
 
 // ANCHOR: escape
@@ -523,11 +328,7 @@ impl LineBuf {
                 "message is too long to log"
             );
         }
-        let size = PREFIX_MAX + escaped + 1;
-        let mut buf = Vec::new();
-        if buf.try_reserve_exact(size).is_err() {
-            out_of_memory(size);
-        }
+        let mut buf = try_vec(PREFIX_MAX + escaped + 1);
         buf.resize(PREFIX_MAX, b' ');
         append_escaped(&mut buf, message);
         buf.push(b'\n');
@@ -550,26 +351,6 @@ impl LineBuf {
     }
 }
 // ANCHOR_END: line_buffer
-
-/// The ERROR for an allocation of `size` bytes that failed: 53200, as palloc's.
-fn out_of_memory(size: usize) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-        "out of memory",
-        format!("Failed on request of size {size}.")
-    );
-}
-
-/// A zeroed buffer of `size` bytes, or the ERROR of [`out_of_memory`].
-fn try_zeroed(size: usize) -> Vec<u8> {
-    let mut buf = Vec::new();
-    if buf.try_reserve_exact(size).is_err() {
-        out_of_memory(size);
-    }
-    buf.resize(size, 0);
-    buf
-}
 
 /// The date and time to the second of the last prefix this backend made, formatted: most
 /// lines share it with the one before, and `timestamp2tm` and formatting are the dearest part
@@ -668,7 +449,7 @@ fn put_decimal(out: &mut [u8], mut value: u64) -> usize {
 /// `fstat` (by someone not taking the lock): EIO, "Input/output error", as in the C twin.
 fn read_exactly_at(file: &File, path: &CStr, buf: &mut [u8], offset: u64) {
     if let Err(err) = file.read_exact_at(buf, offset) {
-        file_error("read", path, &err);
+        file_error("read log file", path, &err);
     }
 }
 
@@ -747,7 +528,7 @@ fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
 
     if last_newline != *size - 1 {
         if let Err(err) = file.set_len(last_newline + 1) {
-            file_error("truncate", path, &err);
+            file_error("truncate log file", path, &err);
         }
         pgrx::log!(
             "removed an incomplete last line of {} bytes from log file \"{}\"",
@@ -760,81 +541,38 @@ fn recover_next_seq(file: &File, path: &CStr, size: &mut u64) -> u64 {
 }
 // ANCHOR_END: recover
 
-/// A file this backend opens itself rather than through PostgreSQL's fd.c, counted against
-/// `max_files_per_process` for as long as it is open, as fd.c asks of such files
-/// (`ReserveExternalFD`). The C version's `OpenTransientFile` does that counting.
-struct ExternalFile(File);
-
-impl ExternalFile {
-    fn open(options: &OpenOptions, path: &CStr) -> io::Result<Self> {
-        // SAFETY: only counts; paired with ReleaseExternalFD on failure or in drop.
-        unsafe { pg_sys::ReserveExternalFD() };
-        match options.open(OsStr::from_bytes(path.to_bytes())) {
-            Ok(file) => Ok(ExternalFile(file)),
-            Err(err) => {
-                // SAFETY: undoes the reservation above.
-                unsafe { pg_sys::ReleaseExternalFD() };
-                Err(err)
-            }
-        }
-    }
-
-    /// Opens a file that will be kept open, once `AcquireExternalFD` has counted it.
-    fn open_acquired(options: &OpenOptions, path: &CStr) -> io::Result<Self> {
-        match options.open(OsStr::from_bytes(path.to_bytes())) {
-            Ok(file) => Ok(ExternalFile(file)),
-            Err(err) => {
-                // SAFETY: undoes the caller's AcquireExternalFD.
-                unsafe { pg_sys::ReleaseExternalFD() };
-                Err(err)
-            }
-        }
-    }
-
-    /// Closes the file and reports what close() said, which dropping it would ignore (the C
-    /// version checks `CloseTransientFile`). A failed close() may be a write the kernel could
-    /// not finish (NFS, for one, reports write errors there).
-    fn close(self) -> io::Result<()> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so its File is moved out exactly once.
-        let fd = unsafe { ptr::read(&this.0) }.into_raw_fd();
-        // SAFETY: into_raw_fd gave us the only owner of an open descriptor: closed once.
-        let rc = unsafe { libc::close(fd) };
-        let result = if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        };
-        // SAFETY: undoes the reservation of `open`, as drop would have.
-        unsafe { pg_sys::ReleaseExternalFD() };
-        result
-    }
+/// How the writers open the log file: for appending, created with the server's umask (0600,
+/// like OpenTransientFile's files) when it is missing.
+fn append_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    options
 }
 
-impl Drop for ExternalFile {
-    fn drop(&mut self) {
-        // SAFETY: undoes the reservation of `open`; the File closes right after.
-        unsafe { pg_sys::ReleaseExternalFD() };
-    }
-}
-
-impl std::ops::Deref for ExternalFile {
-    type Target = File;
-    fn deref(&self) -> &File {
-        &self.0
-    }
-}
-
-/// Opens the log file for appending, creating it with the server's umask (0600, like
-/// OpenTransientFile's files).
-fn open_for_append(path: &CStr) -> ExternalFile {
-    match ExternalFile::open(
-        OpenOptions::new().read(true).append(true).create(true),
-        path,
-    ) {
+/// The readers' start: the log file opened and its size, taken under the lock held in
+/// shared mode (the guard), or `None` when there is no file yet.
+fn open_for_reading(log: *mut SharedLog, path: &CStr) -> Option<(ExternalFile, LwLockGuard, u64)> {
+    let file = match ExternalFile::open(OpenOptions::new().read(true), path) {
         Ok(file) => file,
-        Err(err) => file_error("open", path, &err),
-    }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return None,
+        Err(err) => file_error("open log file", path, &err),
+    };
+    let guard = lock(log, pg_sys::LWLockMode::LW_SHARED);
+    let size = metadata(&file, path).len();
+    Some((file, guard, size))
+}
+
+/// Takes the log's lock in `mode`, until the guard is dropped.
+fn lock(log: *mut SharedLog, mode: pg_sys::LWLockMode::Type) -> LwLockGuard {
+    // SAFETY: `log` comes from SHARED_LOG.get(): the struct in shared memory, whose lock was
+    // set once, before any backend existed, and never changes.
+    unsafe { LwLockGuard::acquire((*log).lock, mode) }
+}
+
+/// `fstat`, or the ERROR C raises for it.
+fn metadata(file: &File, path: &CStr) -> std::fs::Metadata {
+    file.metadata()
+        .unwrap_or_else(|err| file_error("stat log file", path, &err))
 }
 
 // ANCHOR: xfunc_log
@@ -845,8 +583,8 @@ fn open_for_append(path: &CStr) -> ExternalFile {
 /// `xfunc.log_design` says how the file is reached; the critical section is the same.
 #[pg_extern(volatile)]
 pub fn xfunc_log(message: DbText<'_>) {
-    let log = shared_log_get();
-    let line = LineBuf::new(&message.0);
+    let log = SHARED_LOG.get();
+    let line = LineBuf::new(message.as_bytes());
     match LOG_DESIGN.get() {
         LogDesign::OpenPerLine => append_open_per_line(log, line),
         LogDesign::KeptOpen => append_kept_open(log, line),
@@ -861,21 +599,20 @@ pub fn xfunc_log(message: DbText<'_>) {
 /// check it.
 fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
     let path = log_file_checked();
-    let file = open_for_append(&path);
-
-    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
-    let guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    let file = ExternalFile::open(&append_options(), &path)
+        .unwrap_or_else(|err| file_error("open log file", &path, &err));
+    let guard = lock(log, pg_sys::LWLockMode::LW_EXCLUSIVE);
     // SAFETY: from here to `drop(guard)` we hold the lock exclusively: no other process reads
     // or writes the cache. (Others may read `lock`, which is not borrowed.)
     let shared = unsafe { &mut (*log).cache };
     sync_cache(shared, &file, &path);
     if let Err(err) = append_line(shared, &file, &mut line) {
-        file_error("write to", &path, &err);
+        file_error("write to log file", &path, &err);
     }
     drop(guard);
 
     if let Err(err) = file.close() {
-        file_error("close", &path, &err);
+        file_error("close log file", &path, &err);
     }
 }
 // ANCHOR_END: xfunc_log
@@ -886,10 +623,7 @@ fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
 /// after a crash: `next_seq` is 0) or has another size (somebody else wrote to it), its last
 /// line is the truth.
 fn sync_cache(shared: &mut LogCache, file: &File, path: &CStr) {
-    let meta = match file.metadata() {
-        Ok(meta) => meta,
-        Err(err) => file_error("stat", path, &err),
-    };
+    let meta = metadata(file, path);
     let mut size = meta.len();
     if shared.next_seq == 0
         || shared.dev != meta.dev()
@@ -972,21 +706,11 @@ fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
             Some(k) if k.path == path && names_file(&path, k) => k.checked_at = now,
             _ => {
                 drop(kept.take()); // closes the old file first
-                                   // SAFETY: counts the descriptor we keep; false when this backend may keep no more.
-                if !unsafe { pg_sys::AcquireExternalFD() } {
-                    return append_open_per_line(log, line);
-                }
-                let file = match ExternalFile::open_acquired(
-                    OpenOptions::new().read(true).append(true).create(true),
-                    &path,
-                ) {
-                    Ok(file) => file,
-                    Err(err) => file_error("open", &path, &err),
+                let Some(opened) = ExternalFile::open_kept(&append_options(), &path) else {
+                    return append_open_per_line(log, line); // may keep no more files open
                 };
-                let meta = match file.metadata() {
-                    Ok(meta) => meta,
-                    Err(err) => file_error("stat", &path, &err),
-                };
+                let file = opened.unwrap_or_else(|err| file_error("open log file", &path, &err));
+                let meta = metadata(&file, &path);
                 kept = Some(KeptFile {
                     file,
                     path,
@@ -1002,8 +726,7 @@ fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
         unreachable!("a kept file is open here")
     };
 
-    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
-    let guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
+    let guard = lock(log, pg_sys::LWLockMode::LW_EXCLUSIVE);
     // SAFETY: we hold the lock exclusively until `drop(guard)`.
     let shared = unsafe { &mut (*log).cache };
     if shared.next_seq != 0 && (shared.dev, shared.ino) != (k.dev, k.ino) && !fresh {
@@ -1020,7 +743,7 @@ fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
         drop(guard);
         let path = k.path.clone();
         drop(kept); // closed: the next line opens the file again
-        file_error("write to", &path, &err);
+        file_error("write to log file", &path, &err);
     }
     drop(guard);
     KEPT.with(|slot| *slot.borrow_mut() = kept);
@@ -1041,7 +764,7 @@ fn names_file(path: &CStr, kept: &KeptFile) -> bool {
 /// [`DbText`]: bytes in the database encoding, checked by `pg_verifymbstr` as in C.
 #[pg_extern(volatile)]
 pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText<'static>> {
-    let log = shared_log_get();
+    let log = SHARED_LOG.get();
     let path = log_file_checked();
     if !(0..=TAIL_MAX).contains(&lines) {
         ereport!(
@@ -1050,18 +773,9 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
             format!("lines must be between 0 and {TAIL_MAX}")
         );
     }
-    let file = match ExternalFile::open(OpenOptions::new().read(true), &path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return SetOfIterator::empty(),
-        Err(err) => file_error("open", &path, &err),
-    };
-
     let text = {
-        // SAFETY: `log` points to the struct in shared memory; its lock never changes.
-        let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_SHARED) };
-        let size = match file.metadata() {
-            Ok(meta) => meta.len(),
-            Err(err) => file_error("stat", &path, &err),
+        let Some((file, _guard, size)) = open_for_reading(log, &path) else {
+            return SetOfIterator::empty();
         };
         // Only whole lines: end just after the last newline.
         let end = newline_before(&file, &path, size).map_or(0, |nl| nl + 1);
@@ -1082,7 +796,8 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
                 )
             );
         }
-        let mut text = try_zeroed((end - start) as usize);
+        let mut text = try_vec((end - start) as usize);
+        text.resize(text.capacity(), 0);
         read_exactly_at(&file, &path, &mut text, start);
         text
     };
@@ -1109,12 +824,9 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
                 )
             );
         }
-        let mut row = Vec::new();
-        if row.try_reserve_exact(line.len()).is_err() {
-            out_of_memory(line.len());
-        }
+        let mut row = try_vec(line.len());
         row.extend_from_slice(line);
-        rows.push(DbText(Cow::Owned(row)));
+        rows.push(DbText::from_bytes(row));
     }
     SetOfIterator::new(rows)
 }
@@ -1132,19 +844,10 @@ pub fn xfunc_log_tail(lines: default!(i32, 10)) -> SetOfIterator<'static, DbText
 /// `fstat` and our read. It reads the last line as the recovery does (`last_line_seq`).
 #[pg_extern(volatile)]
 pub fn xfunc_log_lines() -> i64 {
-    let log = shared_log_get();
+    let log = SHARED_LOG.get();
     let path = log_file_checked();
-    let file = match ExternalFile::open(OpenOptions::new().read(true), &path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return 0,
-        Err(err) => file_error("open", &path, &err),
-    };
-
-    // SAFETY: `log` points to the struct in shared memory; its lock never changes.
-    let _guard = unsafe { LwLockGuard::acquire((*log).lock, pg_sys::LWLockMode::LW_SHARED) };
-    let size = match file.metadata() {
-        Ok(meta) => meta.len(),
-        Err(err) => file_error("stat", &path, &err),
+    let Some((file, _guard, size)) = open_for_reading(log, &path) else {
+        return 0;
     };
     if size == 0 {
         return 0;

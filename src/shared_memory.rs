@@ -9,22 +9,22 @@
 //! [`LwLockGuard`], which releases it when dropped, on every path out of the critical section.
 //! The lock is never taken together with another lock.
 //!
-//! Set-up: only when the library is loaded by `shared_preload_libraries`. `_PG_init` installs
-//! two hooks (PostgreSQL 15's protocol): `shmem_request_hook` asks for the space and the
-//! tranche, `shmem_startup_hook` creates the struct. Without preloading no hook runs, the
-//! pointer stays null, and every function raises SQLSTATE 55000.
+//! Set-up: only when the library is loaded by `shared_preload_libraries`. `_PG_init` asks for
+//! the struct through [`ShmemStruct`] (`pg_support`), whose two hooks (PostgreSQL 15's
+//! protocol) do the work: `shmem_request_hook` asks for the space and the tranche,
+//! `shmem_startup_hook` creates the struct. Without preloading no hook runs, the pointer stays
+//! null, and every function raises SQLSTATE 55000.
 //!
 //! Crash: shared memory is reinitialised when the postmaster restarts after a backend crash,
 //! so the counter starts again from zero. It is statistics, not data.
 //!
-//! The C twin is `c/shared_memory.c`; it has the same hooks, line for line.
+//! The C twin is `c/shared_memory.c`; its hooks are in `c/pg_support.c`, as ours are in
+//! `src/pg_support/shmem.rs`.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use std::ffi::CStr;
-use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::pg_support::{LwLockGuard, ShmemStruct};
 use crate::returning_rows::checked_result_tupdesc;
 
 // ANCHOR: shared_struct
@@ -44,161 +44,44 @@ pub(crate) struct SharedCounter {
     bumps_spin: i64,
 }
 
-const TRANCHE: &CStr = c"xfunc";
+/// The struct, found by name in the shared memory index, and its lock: the tranche "xfunc".
+pub(crate) static COUNTER: ShmemStruct<SharedCounter> =
+    ShmemStruct::new(c"xfunc shared counter", c"xfunc", SharedCounter::init);
 
-/// This process's pointer to it: set by the startup hook, null when not preloaded. A backend
-/// is single-threaded; the atomic only spares us a `static mut`.
-pub(crate) static COUNTER: AtomicPtr<SharedCounter> = AtomicPtr::new(ptr::null_mut());
-
-/// The hooks that were installed before ours: we must call them.
-static mut PREV_SHMEM_REQUEST_HOOK: pg_sys::shmem_request_hook_type = None;
-static mut PREV_SHMEM_STARTUP_HOOK: pg_sys::shmem_startup_hook_type = None;
-// ANCHOR_END: shared_struct
-
-// ANCHOR: init
-/// Called from `_PG_init`. Outside `shared_preload_libraries` it is too late to ask for shared
-/// memory (the postmaster has sized the segment already), so we install nothing.
-pub fn init() {
-    // SAFETY: _PG_init runs in one thread of one process; the hook variables are PostgreSQL's
-    // globals for exactly this use, and we save the previous values before replacing them.
-    unsafe {
-        if !pg_sys::process_shared_preload_libraries_in_progress {
-            return;
-        }
-        PREV_SHMEM_REQUEST_HOOK = pg_sys::shmem_request_hook;
-        pg_sys::shmem_request_hook = Some(shmem_request);
-        PREV_SHMEM_STARTUP_HOOK = pg_sys::shmem_startup_hook;
-        pg_sys::shmem_startup_hook = Some(shmem_startup);
-    }
-    // pgrx's own way, for the contention benchmark: PgLwLock's hooks, installed by its macro.
-    pgrx::pg_shmem_init!(PGRX_TOTALS);
-}
-// ANCHOR_END: init
-
-// ANCHOR: request
-/// `shmem_request_hook`: runs once in the postmaster, after every preloaded library's
-/// `_PG_init`, while the postmaster adds up how big the shared memory segment must be.
-#[pg_guard]
-unsafe extern "C-unwind" fn shmem_request() {
-    // SAFETY: called by the postmaster in its only thread, at the one time PostgreSQL allows
-    // these requests; the previous hook is called as it expects to be.
-    unsafe {
-        if let Some(prev) = PREV_SHMEM_REQUEST_HOOK {
-            prev();
-        }
-        pg_sys::RequestAddinShmemSpace(pg_sys::MAXALIGN(size_of::<SharedCounter>()));
-        pg_sys::RequestNamedLWLockTranche(TRANCHE.as_ptr(), 1);
-    }
-}
-// ANCHOR_END: request
-
-// ANCHOR: startup
-/// `shmem_startup_hook`: runs in the postmaster once the segment exists (and again after every
-/// crash restart, on a new segment). `ShmemInitStruct` finds the struct by name in the shared
-/// memory index or carves it out; `found` says which. `AddinShmemInitLock` makes the look-up
-/// and the initialisation one step, for the `EXEC_BACKEND` builds where each backend runs this.
-#[pg_guard]
-unsafe extern "C-unwind" fn shmem_startup() {
-    // SAFETY: called by PostgreSQL once the segment exists. ShmemInitStruct returns memory of
-    // the size we asked for, MAXALIGNed; when `found` is false nobody else can see it before
-    // we release AddinShmemInitLock, so writing the whole struct there is sound.
-    unsafe {
-        if let Some(prev) = PREV_SHMEM_STARTUP_HOOK {
-            prev();
-        }
-        let init_lock = addin_shmem_init_lock();
-        pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
-        let mut found = false;
-        let counter = pg_sys::ShmemInitStruct(
-            c"xfunc shared counter".as_ptr(),
-            size_of::<SharedCounter>(),
-            &mut found,
-        )
-        .cast::<SharedCounter>();
-        if !found {
-            counter.write(SharedCounter {
-                lock: &raw mut (*pg_sys::GetNamedLWLockTranche(TRANCHE.as_ptr())).lock,
+impl SharedCounter {
+    /// Its first value, written where the startup hook found room for it.
+    ///
+    /// # Safety
+    /// `this` points to uninitialised shared memory of the struct's size and alignment, which
+    /// no other process sees yet.
+    unsafe fn init(this: *mut SharedCounter, lock: *mut pg_sys::LWLock) {
+        // SAFETY: as the caller guarantees; the atomic and the spinlock are then initialised
+        // in place, as PostgreSQL's functions for them require.
+        unsafe {
+            this.write(SharedCounter {
+                lock,
                 value: 0,
                 updates: 0,
                 bumps_atomic: pg_sys::pg_atomic_uint64 { value: 0 },
                 spin: 0,
                 bumps_spin: 0,
             });
-            pg_sys::pg_atomic_init_u64(&raw mut (*counter).bumps_atomic, 0);
-            pg_sys::SpinLockInit(&raw mut (*counter).spin);
-        }
-        COUNTER.store(counter, Ordering::Relaxed);
-        pg_sys::LWLockRelease(init_lock);
-    }
-}
-// ANCHOR_END: startup
-
-// ANCHOR: addin_lock
-/// `AddinShmemInitLock`: in C a macro of `storage/lwlocknames.h`,
-/// `(&MainLWLockArray[21].lock)`, which bindgen cannot translate.
-///
-/// # Safety
-/// Only once the main LWLock array exists (in a shmem startup hook or later).
-pub(crate) unsafe fn addin_shmem_init_lock() -> *mut pg_sys::LWLock {
-    const ADDIN_SHMEM_INIT_LOCK: usize = 21;
-    // SAFETY: the caller guarantees MainLWLockArray is set up; index 21 is within the
-    // fixed, individually named locks of PostgreSQL 15.
-    unsafe { &raw mut (*pg_sys::MainLWLockArray.add(ADDIN_SHMEM_INIT_LOCK)).lock }
-}
-// ANCHOR_END: addin_lock
-
-// ANCHOR: guard
-/// An LWLock held by this backend, released when the guard is dropped: at the end of the
-/// critical section, or while a Rust panic (which is how pgrx raises `ereport!(ERROR)`)
-/// unwinds through it.
-pub(crate) struct LwLockGuard(*mut pg_sys::LWLock);
-
-impl LwLockGuard {
-    /// Waits for `lock` in `mode`.
-    ///
-    /// # Safety
-    /// `lock` must point to an initialised LWLock in shared memory.
-    pub(crate) unsafe fn acquire(
-        lock: *mut pg_sys::LWLock,
-        mode: pg_sys::LWLockMode::Type,
-    ) -> Self {
-        // SAFETY: the caller guarantees `lock` is an LWLock.
-        unsafe { pg_sys::LWLockAcquire(lock, mode) };
-        LwLockGuard(lock)
-    }
-}
-
-impl Drop for LwLockGuard {
-    fn drop(&mut self) {
-        // SAFETY: we hold the lock. An ERROR raised inside PostgreSQL code zeroes
-        // InterruptHoldoffCount before it unwinds to us; then LWLockRelease must not run (it
-        // would decrement the count below zero) and the transaction abort's LWLockReleaseAll
-        // releases the lock instead. pgrx's own PgLwLock guard makes the same test.
-        unsafe {
-            if pg_sys::InterruptHoldoffCount > 0 {
-                pg_sys::LWLockRelease(self.0);
-            }
+            pg_sys::pg_atomic_init_u64(&raw mut (*this).bumps_atomic, 0);
+            pg_sys::SpinLockInit(&raw mut (*this).spin);
         }
     }
 }
-// ANCHOR_END: guard
+// ANCHOR_END: shared_struct
 
-// ANCHOR: require
-/// Every function that needs the shared struct starts here.
-/// It returns a raw pointer, never a reference: other processes write the struct, which a
-/// Rust reference would promise they do not.
-fn shared_counter_get() -> *mut SharedCounter {
-    let counter = COUNTER.load(Ordering::Relaxed);
-    if counter.is_null() {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "xfunc must be loaded via shared_preload_libraries"
-        );
-    }
-    counter
+// ANCHOR: init
+/// Called from `_PG_init`: asks for the struct (when the library is being preloaded; the
+/// hooks are in `pg_support`, shared with chapter 13).
+pub fn init() {
+    COUNTER.request();
+    // pgrx's own way, for the contention benchmark: PgLwLock's hooks, installed by its macro.
+    pgrx::pg_shmem_init!(PGRX_TOTALS);
 }
-// ANCHOR_END: require
+// ANCHOR_END: init
 
 // ANCHOR: add
 /// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
@@ -211,7 +94,7 @@ fn shared_counter_get() -> *mut SharedCounter {
 /// lock by hand before `ereport`; here pgrx writes the wrapper, and `Drop` releases the lock.
 #[pg_extern(volatile)]
 pub fn shared_counter_add(delta: i64) -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
     // process; its `lock` was set once, before any backend existed, and never changes.
     let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
@@ -243,7 +126,7 @@ fn shared_counter(
     // own OUT parameters, which no ALTER TYPE can change; checked all the same, as every
     // function that builds a row checks it: chapter 9.)
     unsafe { checked_result_tupdesc(fcinfo, &[pg_sys::INT8OID; 2]) };
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     let row = {
         // SAFETY: as in shared_counter_add.
         let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_SHARED) };
@@ -263,7 +146,7 @@ fn shared_counter(
 /// version acquires and releases the lock by hand; here the guard releases it.
 #[pg_extern(volatile)]
 pub fn shared_counter_swap(new_value: i64) -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: as in shared_counter_add.
     let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
     // SAFETY: we hold the lock exclusively, so no other process reads or writes these fields.
@@ -282,7 +165,7 @@ pub fn shared_counter_swap(new_value: i64) -> i64 {
 /// guard releases the lock.
 #[pg_extern(volatile)]
 pub fn shared_counter_reset() {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     {
         // SAFETY: `shared` points to the struct in shared memory, which lives as long as the
         // process; its `lock` was set once, before any backend existed, and never changes.
@@ -313,7 +196,7 @@ pub fn shared_counter_reset() {
 /// readers never wait for each other, only for a writer.
 #[pg_extern(volatile)]
 pub fn shared_counter_value() -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: as in shared_counter_add.
     let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_SHARED) };
     // SAFETY: we hold the lock; writers hold it exclusively, so the field does not change.
@@ -325,7 +208,7 @@ pub fn shared_counter_value() -> i64 {
 /// function through a C shim, one function call; C inlines it.
 #[pg_extern(volatile)]
 pub fn shared_counter_bump_atomic() -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: the atomic was initialised by the startup hook; atomic operations need no lock.
     let before = unsafe { pg_sys::pg_atomic_fetch_add_u64(&raw mut (*shared).bumps_atomic, 1) };
     before.wrapping_add(1) as i64
@@ -336,7 +219,7 @@ pub fn shared_counter_bump_atomic() -> i64 {
 /// Held for a few instructions; nothing in between may raise an ERROR.
 #[pg_extern(volatile)]
 pub fn shared_counter_bump_spinlock() -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: the spinlock was initialised by the startup hook; the count is only touched
     // while it is held, and nothing between acquire and release can fail.
     unsafe {
@@ -367,7 +250,7 @@ static PGRX_TOTALS: pgrx::PgLwLock<Totals> = unsafe { pgrx::PgLwLock::new(c"xfun
 /// `PgLwLock` panics when its hooks did not run; our own pointer tells first (55000).
 #[pg_extern(volatile)]
 pub fn rust_counter_add_pglwlock(delta: i64) -> i64 {
-    shared_counter_get();
+    COUNTER.get();
     let mut totals = PGRX_TOTALS.exclusive();
     let Some(sum) = totals.value.checked_add(delta) else {
         ereport!(
@@ -386,7 +269,7 @@ pub fn rust_counter_add_pglwlock(delta: i64) -> i64 {
 /// version does, the lock released before the ERROR.
 #[pg_extern(volatile)]
 pub fn rust_counter_add_by_hand(delta: i64) -> i64 {
-    let shared = shared_counter_get();
+    let shared = COUNTER.get();
     // SAFETY: as in shared_counter_add; every path below releases the lock once.
     let sum = unsafe {
         pg_sys::LWLockAcquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE);

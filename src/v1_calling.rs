@@ -9,8 +9,8 @@
 
 use pgrx::prelude::*;
 
-use crate::fast_calls::MAX_ALLOC_SIZE;
 use crate::pg_support::try_vec;
+use crate::pg_support::MAX_ALLOC_SIZE;
 
 // ANCHOR: add_nullable
 /// `add_nullable(a integer, b integer)`: a non-STRICT function that handles NULL itself.

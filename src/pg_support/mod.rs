@@ -1,8 +1,26 @@
-//! Small pieces several chapters need and pgrx does not provide: the SQL names PostgreSQL prints
-//! in its messages.
+//! What the chapters need and pgrx does not provide, written once: the SQL names PostgreSQL
+//! prints in its messages, allocation that fails with an ERROR instead of an abort, a `text`
+//! in the database encoding ([`DbText`]), files with PostgreSQL's error reporting
+//! ([`file`]), an LWLock guard ([`LwLockGuard`]), and the shared-memory hook pair
+//! ([`ShmemStruct`]). Each chapter's module keeps only what the chapter teaches.
+//!
+//! The C twin is `c/pg_support.c`; it has the shared-memory hook pair (C needs none of the
+//! rest: PostgreSQL's own headers give it).
 
 use pgrx::prelude::*;
 use std::ffi::CStr;
+
+pub mod file;
+mod lwlock;
+mod shmem;
+mod text;
+
+pub use lwlock::LwLockGuard;
+pub use shmem::ShmemStruct;
+pub use text::DbText;
+
+/// `MaxAllocSize` (1 GB - 1): the largest request `palloc` accepts, and a bound on a varlena.
+pub const MAX_ALLOC_SIZE: usize = 0x3fff_ffff;
 
 /// The SQL name of a type, as PostgreSQL prints it in messages (`format_type_be`).
 pub fn type_name(oid: pg_sys::Oid) -> String {
@@ -38,19 +56,21 @@ pub unsafe fn function_name(fcinfo: pg_sys::FunctionCallInfo) -> String {
 pub fn try_vec<T>(len: usize) -> Vec<T> {
     let mut vec = Vec::new();
     if alloc_failure_injected() || vec.try_reserve_exact(len).is_err() {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-            "out of memory",
-            format!(
-                "Failed on request of size {}.",
-                len.saturating_mul(std::mem::size_of::<T>())
-            )
-        );
+        out_of_memory(len.saturating_mul(std::mem::size_of::<T>()));
     }
     vec
 }
 // ANCHOR_END: try_vec
+
+/// The ERROR for an allocation of `size` bytes that failed: 53200, as palloc's.
+pub fn out_of_memory(size: usize) -> ! {
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+        "out of memory",
+        format!("Failed on request of size {size}.")
+    );
+}
 
 /// In the `#[pg_test]` build a test can make the next `try_vec` of its backend fail, to force
 /// the out-of-memory path that no real machine reaches on demand.
