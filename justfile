@@ -3,7 +3,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-pg_config := `bash -c '. tools/env.sh && echo $PG_CONFIG'`
+pg_config := `bash -c '. tools/lib/env.sh && echo $PG_CONFIG'`
 export PGRX_HOME := justfile_directory() / "target/pgrx-home"
 book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 
@@ -17,7 +17,7 @@ default:
 up: install cluster-start
     @echo "try it:  just psql -c 'SELECT add_one(41)'       (Rust build, database xfunc)"
     @echo "         just psql -d xfunc_c -c 'SELECT add_one(41)'  (C build)"
-    @echo "    or:  $(tools/cluster.sh psql-line) -c 'SELECT add_one(41)'"
+    @echo "    or:  $(tools/cluster/cluster.sh psql-line) -c 'SELECT add_one(41)'"
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
@@ -28,7 +28,7 @@ test: lint pgrx-test install-and-regress difftest shmem-tests book-artifacts-che
 
 # install what is missing: PostgreSQL 15 + headers, clang, cargo-pgrx 0.18.1, just, mdbook
 setup:
-    bash tools/setup.sh
+    bash tools/cluster/setup.sh
 
 # --- build and install --------------------------------------------------------------------------
 
@@ -40,31 +40,31 @@ build:
 # ANCHOR: install
 # build both extensions (Rust in release), install them into the checkout's PostgreSQL, restart
 install:
-    tools/install.sh
+    tools/cluster/install.sh
 # ANCHOR_END: install
 
-# --- the local cluster (data, port and socket: tools/env.sh) --------------------------------------
+# --- the local cluster (data, port and socket: tools/lib/env.sh) --------------------------------------
 
 # create the cluster if needed and start it (idempotent)
 cluster-start:
-    tools/cluster.sh start
+    tools/cluster/cluster.sh start
 
 # stop the cluster (idempotent)
 cluster-stop:
-    tools/cluster.sh stop
+    tools/cluster/cluster.sh stop
 
 # say whether the cluster exists and runs, and how to connect
 cluster-status:
-    tools/cluster.sh status
+    tools/cluster/cluster.sh status
 
 # stop the cluster and delete its data directory
 cluster-destroy:
-    tools/cluster.sh destroy
+    tools/cluster/cluster.sh destroy
 
 # psql on the cluster, database xfunc (Rust build) unless -d says otherwise (-d xfunc_c: C)
 [positional-arguments]
 psql *args:
-    @tools/cluster.sh psql "$@"
+    @tools/cluster/cluster.sh psql "$@"
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -76,13 +76,13 @@ lint:
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 pgrx-test:
-    tools/pgrx-test.sh
+    tools/test/pgrx-test.sh
 
 # ANCHOR: regress
 # run the regress suite (or the named tests) against both installed extensions and the fast variants
 [positional-arguments]
 regress *tests:
-    @tools/regress.sh xfunc xfunc_c xfunc_fast -- "$@"
+    @tools/test/regress.sh xfunc xfunc_c xfunc_fast -- "$@"
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
 install-and-regress: install regress
@@ -106,7 +106,7 @@ shmem-tests *tests:
 
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:
-    python3 tools/book_check.py
+    python3 tools/book/book_check.py
 
 # open every page of the built book in headless Chromium: titles, code blocks, links, search
 [positional-arguments]
@@ -115,21 +115,21 @@ browser-test *args:
 
 # fail when the book's C-to-Rust appendix misses a name c/ uses, lists an unused one, or is stale
 api-map:
-    PG_CONFIG={{pg_config}} python3 tools/api_map.py
+    PG_CONFIG={{pg_config}} python3 tools/book/api_map.py
 
 # rewrite the appendix book/src/appendix-api-map.md from book/api-map.toml and c/
 api-map-update:
-    PG_CONFIG={{pg_config}} python3 tools/api_map.py --write
+    PG_CONFIG={{pg_config}} python3 tools/book/api_map.py --write
 
-# spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
+# spell-check the book, the comments and the docs (codespell; right words: tools/book/spelling-words.txt)
 spelling:
-    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
+    codespell --ignore-words tools/book/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
         README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tests tools \
         first_extension
 
 # fail when book/generated/build/ is not what the installed build gives (run after install-and-regress)
 book-artifacts-check:
-    tools/artifacts.sh --check
+    tools/book/artifacts.sh --check
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 bench-smoke:
@@ -139,19 +139,19 @@ bench-smoke:
 
 # render the book's diagrams, book/diagrams/*.gv, to book/src/diagrams/*.svg (Graphviz)
 diagrams:
-    tools/diagrams.sh
+    tools/book/diagrams.sh
 
 # fail when a diagram's committed SVG is not what its source renders to
 diagrams-check:
-    tools/diagrams.sh --check
+    tools/book/diagrams.sh --check
 
 # the book's "Your First Extension" chapter, run: cargo pgrx new/run/test and a PGXS twin, in target/
 first-extension:
-    tools/first-extension.sh
+    tools/test/first-extension.sh
 
 # the length of each page of the built book in rendered lines (run just book-build first)
 book-lines:
-    python3 tools/book_lines.py
+    python3 tools/book/book_lines.py
 
 # build the book into book/book
 book-build:
@@ -159,7 +159,7 @@ book-build:
 
 # rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
 book-artifacts:
-    tools/artifacts.sh
+    tools/book/artifacts.sh
 
 # serve the book on localhost (XFUNC_BOOK_PORT, default 3000), rebuilding on change
 book-serve:
@@ -168,15 +168,15 @@ book-serve:
 
 # the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds
 srf-memory:
-    tools/srf-memory.sh
+    tools/bench/srf-memory.sh
 
 # regenerate book/generated/expanded.rs: excerpts of what pgrx's macros expand our code to
 expand:
-    python3 tools/expand.py
+    python3 tools/book/expand.py
 
 # fail when book/generated/expanded.rs is not what the macros expand the current code to
 expand-check:
-    python3 tools/expand.py --check
+    python3 tools/book/expand.py --check
 
 # run the criterion benchmarks against the local cluster (arguments go to cargo bench)
 [positional-arguments]
@@ -186,7 +186,7 @@ bench *args:
 # count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
 [positional-arguments]
 bench-callgrind *cases:
-    python3 tools/bench_callgrind.py "$@"
+    python3 tools/bench/bench_callgrind.py "$@"
 
 # turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
 bench-report:

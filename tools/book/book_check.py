@@ -25,7 +25,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 SRC = BOOK / "src"
 HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}

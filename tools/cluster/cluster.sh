@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The reader's private PostgreSQL 15 cluster for this checkout.
 #
-#   tools/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|reader-databases|env
+#   tools/cluster/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|reader-databases|env
 #
-# Its own data directory, port and socket directory (see tools/env.sh); jit off; both extensions
+# Its own data directory, port and socket directory (see tools/lib/env.sh); jit off; both extensions
 # preloaded. start and stop are idempotent. start creates the cluster when there is none.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 
 PRELOAD="xfunc, xfunc_c"
 
@@ -23,7 +23,7 @@ create() {
     --locale=C.UTF-8 >"$XFUNC_STATE/initdb.log" 2>&1 || { cat "$XFUNC_STATE/initdb.log"; exit 1; }
   as_server tee -a "$XFUNC_PGDATA/postgresql.conf" >/dev/null <<CONF
 
-# --- xfunc: written by tools/cluster.sh (which gives port and socket directory at start) ---
+# --- xfunc: written by tools/cluster/cluster.sh (which gives port and socket directory at start) ---
 listen_addresses = ''
 shared_preload_libraries = '$PRELOAD'
 jit = off
@@ -97,7 +97,7 @@ case "${1:-status}" in
   psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -d xfunc "$@" ;;
   reader-databases) reader_databases ;;
   psql-line) psql_line ;;
-  # Every value tools/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.
+  # Every value tools/lib/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.
   env)
     printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT"
     for v in XFUNC_ROOT XFUNC_STATE XFUNC_PG PG_MAJOR PG_BINDIR PG_CONFIG PG_REGRESS XFUNC_PGDATA \

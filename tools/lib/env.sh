@@ -9,7 +9,7 @@
 PG_MAJOR=15
 PG_SYSTEM_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 
-XFUNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+XFUNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The port is derived from the checkout's path, so two checkouts never fight over one.
 XFUNC_PGPORT=${XFUNC_PGPORT:-$((20000 + 0x$(printf '%s' "$XFUNC_ROOT" | md5sum | cut -c1-4) % 10000))}
 

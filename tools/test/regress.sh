@@ -8,11 +8,11 @@
 # call them run again with search_path = xfunc_fast, public, so that every call of add_one,
 # makepoint, copytext, concat_text, make_array and shared_counter_add reaches the fast one.
 #
-#   tools/regress.sh [run...] [-- test...]     default: xfunc xfunc_c xfunc_fast, every sql/*.sql
+#   tools/test/regress.sh [run...] [-- test...]     default: xfunc xfunc_c xfunc_fast, every sql/*.sql
 #
 # Expects the cluster to be running with both extensions installed (just install-and-regress).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 
 exts=() tests=()
