@@ -21,7 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 RECORDS = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion" / "xfunc"
 BENCH_DB = "xfunc_bench"
 
@@ -30,17 +33,8 @@ def say(msg: str) -> None:
     print(f"bench-callgrind: {msg}", flush=True)
 
 
-def env() -> dict:
-    out = subprocess.run(
-        ["bash", "-c", '. tools/lib/env.sh && printf "%s\\n" "$PG_BINDIR" "$XFUNC_PGDATA" '
-         '"$XFUNC_RUNAS"'], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    bindir, pgdata, runas = out.splitlines()
-    return {"bindir": bindir, "pgdata": pgdata, "runas": runas}
-
-
 def cluster(*args: str) -> str:
-    return subprocess.run(["tools/cluster/cluster.sh", *args], cwd=ROOT, capture_output=True,
-                          text=True).stdout
+    return xfunc.cluster(*args).stdout
 
 
 # The cases whose profile the book shows function by function (chapters 14 and 15: where the
@@ -64,11 +58,13 @@ def profile(out_file: Path, key: str, calls: int) -> list[str]:
     return lines
 
 
-def count(e: dict, workdir: str, sql: str) -> int:
+def count(workdir: str, sql: str) -> int:
+    e = xfunc.env()
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/callgrind.%p",
-           f"{e['bindir']}/postgres", "--single", "-D", e["pgdata"], "-c", "jit=off", BENCH_DB]
+           f"{e['PG_BINDIR']}/postgres", "--single", "-D", e["XFUNC_PGDATA"], "-c", "jit=off",
+           BENCH_DB]
     if os.geteuid() == 0:
-        cmd = ["runuser", "-u", e["runas"], "--"] + cmd
+        cmd = ["runuser", "-u", e["XFUNC_RUNAS"], "--"] + cmd
     r = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True, cwd=workdir)
     if "ERROR:" in r.stdout + r.stderr:
         err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR:" in l]
@@ -99,7 +95,6 @@ def main() -> int:
     if not statements:
         say("the last per_call run measured no case")
         return 1
-    e = env()
     was_running = "running:" in cluster("status")
     if was_running:
         say("stopping the cluster (a single-user backend needs the data directory to itself)")
@@ -110,7 +105,7 @@ def main() -> int:
     os.chmod(workdir, 0o777)
     try:
         for key, st in sorted(statements.items()):
-            n = count(e, workdir, st["sql"])
+            n = count(workdir, st["sql"])
             counts[key] = {"instructions": n, "calls": st["calls"]}
             say(f"{key}: {n:,} instructions")
             if key in PROFILED:

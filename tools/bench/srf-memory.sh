@@ -19,8 +19,7 @@ set -euo pipefail
 cd "$XFUNC_ROOT"
 out=${1:-book/generated/srf-memory.txt}
 
-sql() { "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -X -q -At \
-          -v ON_ERROR_STOP=1 "$@"; }
+sql() { xfunc_psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 hwm="(regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+) kB'))[1]::bigint"
 
 # measure DB WORK_MEM QUERY: prints "<rows counted> <peak growth in kB> <milliseconds>" for one

@@ -43,19 +43,21 @@ import fnmatch
 import hashlib
 import os
 import re
-import subprocess
 import sys
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 C_DIR = ROOT / "c"
 MAP = ROOT / "book" / "api-map.toml"
 BOOK_SRC = ROOT / "book" / "src"
 PAGE = BOOK_SRC / "appendix-api-map.md"
-PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+PG_CONFIG = xfunc.env()["PG_CONFIG"]  # the checkout's PostgreSQL copy (tools/lib/env.sh)
 RUST_DIR = ROOT / "src"
 REVIEWED = ROOT / "book" / "api-map.reviewed"
 CARGO_SRC = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "registry" / "src"
@@ -86,10 +88,7 @@ def toml_key(key: str) -> str:
 
 
 def run(cmd: list[str]) -> str:
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True)
-    except FileNotFoundError:
-        sys.exit(f"api-map: {cmd[0]} not found (set PG_CONFIG, or run: bash tools/cluster/setup.sh)")
+    r = xfunc.run(cmd)
     if r.returncode != 0:
         sys.exit(f"api-map: {' '.join(cmd[:3])} ... failed:\n{r.stderr}")
     return r.stdout

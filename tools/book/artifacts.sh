@@ -38,7 +38,7 @@ for f in "$pkglibdir/xfunc.so" "$pkglibdir/xfunc_c.so" \
 done
 make -s -q -C c PG_CONFIG="$PG_CONFIG" all 2>/dev/null \
   || fail "c/ is not built from its current sources: run just install"
-cluster() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres "$@"; }
+cluster() { xfunc_psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 cluster -d postgres -c 'SELECT 1' >/dev/null 2>&1 || fail "the cluster is not running: just cluster-start"
 for db in xfunc xfunc_c; do
   [ "$(cluster -d "$db" -A -t -c "SELECT count(*) FROM pg_extension WHERE extname = '$db'" 2>/dev/null)" = 1 ] \

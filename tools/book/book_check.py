@@ -25,7 +25,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 BOOK = ROOT / "book"
 SRC = BOOK / "src"
 HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}
@@ -164,7 +167,7 @@ def check_claims() -> int:
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{CLAIMS.relative_to(ROOT)}: {e}")
         return 0
-    pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+    pg_config = xfunc.env()["PG_CONFIG"]
     try:
         server = Path(subprocess.run([pg_config, "--includedir-server"], capture_output=True,
                                      text=True, check=True).stdout.strip())

@@ -15,7 +15,10 @@ import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 WIDTH = 80
 BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "div", "blockquote", "dt", "dd",
           "table", "ul", "ol", "section", "figure", "hr", "br"}

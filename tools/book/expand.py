@@ -17,7 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 OUT = ROOT / "book" / "generated" / "expanded.rs"
 
 # (anchor, [function names]): each anchor holds the named functions, attributes included. A
@@ -45,7 +48,7 @@ def expanded_crate() -> str:
         wrapper.write_text('#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec "$@"\n')
         wrapper.chmod(0o755)
         env = dict(os.environ, RUSTC_WORKSPACE_WRAPPER=str(wrapper))
-        env.setdefault("PGRX_HOME", str(ROOT / "target" / "pgrx-home"))
+        env.setdefault("PGRX_HOME", xfunc.env()["PGRX_HOME"])
         r = subprocess.run(
             ["cargo", "rustc", "--quiet", "--lib", "--", "-Zunpretty=expanded"],
             cwd=ROOT, env=env, capture_output=True, text=True,

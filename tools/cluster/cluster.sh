@@ -12,7 +12,7 @@ PRELOAD="xfunc, xfunc_c"
 
 say() { printf 'cluster: %s\n' "$*"; }
 running() { [ -f "$XFUNC_PGDATA/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" status >/dev/null 2>&1; }
-psql_line() { echo "psql -h $XFUNC_PGHOST -p $XFUNC_PGPORT -U postgres ${1:-xfunc}"; }
+psql_line() { echo "psql ${XFUNC_PSQL_CONNECT[*]} ${1:-xfunc}"; }
 
 create() {
   if [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then return; fi
@@ -63,7 +63,7 @@ start() {
 # The extension is created afresh so that it has the functions of the build just installed;
 # objects of the reader's that depend on it (CASCADE) go with it.
 reader_databases() {
-  local psql=("$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+  local psql=(xfunc_psql -X -q -v ON_ERROR_STOP=1)
   for db in xfunc xfunc_c; do
     if [ -z "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
@@ -94,7 +94,7 @@ case "${1:-status}" in
     elif [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then say "stopped: data $XFUNC_PGDATA"
     else say "no cluster yet (just cluster-start creates one)"; fi ;;
   # database xfunc by default (a -d in the arguments wins: psql takes the last one)
-  psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -d xfunc "$@" ;;
+  psql) shift; xfunc_psql -d xfunc "$@" ;;
   reader-databases) reader_databases ;;
   psql-line) psql_line ;;
   # Every value tools/lib/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.

@@ -39,6 +39,12 @@ export PGRX_HOME=$XFUNC_ROOT/target/pgrx-home
 
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
 
+# xfunc_psql ARGS...: psql on this checkout's cluster, as user postgres: the one place the psql
+# command line is built (a database and options follow: -d xfunc_c, -X, -c ...). Python tools
+# build the same line from `tools/cluster/cluster.sh env` (tools/lib/xfunc.py: psql_command).
+XFUNC_PSQL_CONNECT=(-h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+xfunc_psql() { "$PG_BINDIR/psql" "${XFUNC_PSQL_CONNECT[@]}" "$@"; }
+
 # ensure_pg_copy DIR: makes DIR a copy of the system PostgreSQL installation, unless it already
 # is one of the installed Debian version. Extensions installed into an outdated copy are lost.
 ensure_pg_copy() {
