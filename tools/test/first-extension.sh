@@ -3,7 +3,9 @@
 # in a scratch directory, and checks that what the steps print is what the chapter shows.
 #
 #   tools/test/first-extension.sh           run, then compare with book/generated/first-extension/
+#                                           (just first-extension-check, part of just test)
 #   tools/test/first-extension.sh --write   run, then rewrite book/generated/first-extension/
+#                                           (just first-extension)
 #
 # The steps, as a reader takes them (the chapter shows the same commands):
 #   cargo pgrx new hello; cargo pgrx init --pg15 <pg_config>; our src/lib.rs
@@ -233,7 +235,7 @@ if $write; then
   cp "$out"/* "$expected"/
   step "wrote ${expected#"$XFUNC_ROOT"/} ($((SECONDS - started)) s)"
 elif ! diff -ru "$expected" "$out"; then
-  fail "the steps print something else than book/generated/first-extension/ (the chapter's); review the diff above, then: tools/test/first-extension.sh --write"
+  fail "the steps print something else than book/generated/first-extension/ (the chapter's); review the diff above, then: just first-extension"
 else
   step "every step ran and printed what the chapter shows ($((SECONDS - started)) s)"
 fi
