@@ -8,6 +8,8 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# The value tools/lib/env.sh exports and .cargo/config.toml gives cargo, set here too so that a
+# PGRX_HOME in the caller's environment does not win for the recipes that run cargo directly.
 export PGRX_HOME := justfile_directory() / "target/pgrx-home"
 book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 
