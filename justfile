@@ -16,8 +16,8 @@ book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 # What `just gen` writes and `just gen-check` checks: each name is a recipe X with its X-check.
 # Everything here is derived deterministically from the sources (book-artifacts: from the
 # installed build, so after `just install`). Measurements are not: see the `measure` group.
-# first-extension is too (from a run of the chapter's steps), but that run is a test of its own
-# (first-extension-check, in `just test`), too long to repeat in every gen-check.
+# book/generated/first-extension/ is derived deterministically too, from a run of the chapter's
+# steps, but that run is a test of its own (first-extension-check, in `just test`): left out.
 # ENABLE after tools/bench/bench_report.py gains --from-data: append bench-tables (see below).
 generated := "book-artifacts expand api-map diagrams readme-recipes"
 
