@@ -1,193 +1,305 @@
 # xfunc: the PostgreSQL manual's C-language functions in Rust (pgrx) and in C (PGXS).
-# `just` lists the recipes. On a fresh machine, README.md's two commands are all you need.
+# `just` lists the recipes by group. On a fresh machine, README.md's two commands are all you need.
+#
+# Naming: a recipe X that writes files into the repository has a twin X-check that fails, and
+# shows the difference, when the committed files are not what X would write.
+# The environment (the checkout's PostgreSQL copy, its cluster, port and socket) is computed
+# once, by tools/lib/env.sh; `tools/cluster/cluster.sh env` prints it for everything else.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-pg_config := `bash -c '. tools/env.sh && echo $PG_CONFIG'`
+# The value tools/lib/env.sh exports and .cargo/config.toml gives cargo, set here too so that a
+# PGRX_HOME in the caller's environment does not win for the recipes that run cargo directly.
 export PGRX_HOME := justfile_directory() / "target/pgrx-home"
 book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 
-# list the recipes
+# What `just gen` writes and `just gen-check` checks: each name is a recipe X with its X-check.
+# Everything here is derived deterministically from the sources (book-artifacts: from the
+# installed build, so after `just install`). Measurements are not: see the `measure` group.
+# book/generated/first-extension/ is derived deterministically too, from a run of the chapter's
+# steps, but that run is a test of its own (first-extension-check, in `just test`): left out.
+# ENABLE after tools/bench/bench_report.py gains --from-data: append bench-tables (see below).
+generated := "book-artifacts expand api-map diagrams readme-recipes"
+
+[private]
 default:
     @just --list --unsorted
 
-# --- the two entry points ---------------------------------------------------------------------
+# --- set-up -------------------------------------------------------------------------------------
 
-# build and install both extensions, start the cluster, serve the book (README's first command)
+# build and install both extensions, start the cluster, serve the book (README's first command, after setup)
+[group('set-up')]
 up: install cluster-start
     @echo "try it:  just psql -c 'SELECT add_one(41)'       (Rust build, database xfunc)"
     @echo "         just psql -d xfunc_c -c 'SELECT add_one(41)'  (C build)"
-    @echo "    or:  $(tools/cluster.sh psql-line) -c 'SELECT add_one(41)'"
+    @echo "    or:  $(tools/cluster/cluster.sh psql-line) -c 'SELECT add_one(41)'"
     @just book-serve
 
-# every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress difftest shmem-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
-    @echo "just test: every check passed"
-
-# --- set-up -------------------------------------------------------------------------------------
-
-# install what is missing: PostgreSQL 15 + headers, clang, cargo-pgrx 0.18.1, just, mdbook
+# install what is missing: PostgreSQL 15 + headers, clang, cargo-pgrx 0.18.1, just, mdbook, ...
+[group('set-up')]
 setup:
-    bash tools/setup.sh
-
-# --- build and install --------------------------------------------------------------------------
+    bash tools/cluster/setup.sh
 
 # compile both extensions without installing them (dev profile; C with -Werror)
+[group('set-up')]
 build:
     cargo build --lib
-    make -s -C c PG_CONFIG={{pg_config}} COPT=-Werror
+    . tools/lib/env.sh && make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
 
 # ANCHOR: install
-# build both extensions (Rust in release), install them into the checkout's PostgreSQL, restart
+# build both extensions (Rust in release; XFUNC_INSTALL_PROFILE=dev: quicker), install them, restart the cluster
+[group('set-up')]
 install:
-    tools/install.sh
+    tools/cluster/install.sh
 # ANCHOR_END: install
 
-# --- the local cluster (data, port and socket: tools/env.sh) --------------------------------------
+# --- the local cluster (data, port and socket: tools/lib/env.sh) --------------------------------
 
 # create the cluster if needed and start it (idempotent)
+[group('cluster')]
 cluster-start:
-    tools/cluster.sh start
+    tools/cluster/cluster.sh start
 
 # stop the cluster (idempotent)
+[group('cluster')]
 cluster-stop:
-    tools/cluster.sh stop
+    tools/cluster/cluster.sh stop
 
 # say whether the cluster exists and runs, and how to connect
+[group('cluster')]
 cluster-status:
-    tools/cluster.sh status
+    tools/cluster/cluster.sh status
 
 # stop the cluster and delete its data directory
+[group('cluster')]
 cluster-destroy:
-    tools/cluster.sh destroy
+    tools/cluster/cluster.sh destroy
 
 # psql on the cluster, database xfunc (Rust build) unless -d says otherwise (-d xfunc_c: C)
+[group('cluster')]
 [positional-arguments]
 psql *args:
-    @tools/cluster.sh psql "$@"
+    @tools/cluster/cluster.sh psql "$@"
 
 # --- tests --------------------------------------------------------------------------------------
 
+# every test, in the order a newcomer would run them (README's second command)
+[group('test')]
+test: lint pgrx-test install-and-regress difftest shmem-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
+    @echo "just test: every check passed"
+
 # cargo fmt --check and clippy with warnings denied
+[group('test')]
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
     cargo clippy --test differential -- -D warnings
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
+[group('test')]
 pgrx-test:
-    tools/pgrx-test.sh
+    tools/test/pgrx-test.sh
 
 # ANCHOR: regress
-# run the regress suite (or the named tests) against both installed extensions and the fast variants
+# the sql/ suite against the installed xfunc, then xfunc_c, then the fast variants (xfunc_fast): one expected/
+[group('test')]
 [positional-arguments]
 regress *tests:
-    @tools/regress.sh xfunc xfunc_c xfunc_fast -- "$@"
+    @tools/test/regress.sh xfunc xfunc_c xfunc_fast -- "$@"
 
 # install both extensions, then run the same regress suite against xfunc and against xfunc_c
+[group('test')]
 install-and-regress: install regress
 # ANCHOR_END: regress
 
-# call every function of both installed builds with the same random arguments; demand the same
-# answers (a fixed seed here, so the test command is repeatable; XFUNC_DIFFTEST_SEED picks another,
-# XFUNC_DIFFTEST_ONLY=name,... picks functions; difftest-long seeds from the clock)
+# after `just regress`: copy its results into expected/ when xfunc, xfunc_c (and xfunc_fast) gave the very same output
+[group('test')]
+[positional-arguments]
+regress-accept *tests:
+    @tools/test/regress.sh --accept "$@"
+
+# XFUNC_DIFFTEST_SEED replays another seed; XFUNC_DIFFTEST_ONLY=name,... picks functions.
+# call every function of both installed builds with the same random arguments (fixed seed): same answers
+[group('test')]
 difftest:
     XFUNC_DIFFTEST_SEED=${XFUNC_DIFFTEST_SEED:-20261202} cargo test --test differential -- --nocapture
 
-# the differential test at length: up to a million calls per function, in at most an hour
+# the differential test at length: up to a million calls per function in at most an hour, seeded from the clock
+[group('test')]
 difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
 # chapters 12-13 on both builds and both log designs: 16 pgbench clients logging, kill -9, failing writes, no preload
+[group('test')]
 [positional-arguments]
 shmem-tests *tests:
     tools/shmem-tests.sh "$@"
 
-# build the book and fail on pasted code, dangling anchors, missing files, broken links
-book-check:
-    python3 tools/book_check.py
-
-# open every page of the built book in headless Chromium: titles, code blocks, links, search
-[positional-arguments]
-browser-test *args:
-    python3 tools/browser_test.py "$@"
-
-# fail when the book's C-to-Rust appendix misses a name c/ uses, lists an unused one, or is stale
-api-map:
-    PG_CONFIG={{pg_config}} python3 tools/api_map.py
-
-# rewrite the appendix book/src/appendix-api-map.md from book/api-map.toml and c/
-api-map-update:
-    PG_CONFIG={{pg_config}} python3 tools/api_map.py --write
-
-# spell-check the book, the comments and the docs (codespell; right words: tools/spelling-words.txt)
+# spell-check the book, the comments and the docs (codespell; right words: tools/book/spelling-words.txt)
+[group('test')]
 spelling:
-    codespell --ignore-words tools/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
+    codespell --ignore-words tools/book/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
         README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tests tools \
         first_extension
 
-# fail when book/generated/build/ is not what the installed build gives (run after install-and-regress)
-book-artifacts-check:
-    tools/artifacts.sh --check
+# run the chapter "Your First Extension" step by step in target/; fail when a step prints other than the book shows
+[group('test')]
+first-extension-check:
+    tools/test/first-extension.sh
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
+[group('test')]
 bench-smoke:
     cargo test --benches
 
-# --- book and benchmarks ------------------------------------------------------------------------
-
-# render the book's diagrams, book/diagrams/*.gv, to book/src/diagrams/*.svg (Graphviz)
-diagrams:
-    tools/diagrams.sh
-
-# fail when a diagram's committed SVG is not what its source renders to
-diagrams-check:
-    tools/diagrams.sh --check
-
-# the book's "Your First Extension" chapter, run: cargo pgrx new/run/test and a PGXS twin, in target/
-first-extension:
-    tools/first-extension.sh
-
-# the length of each page of the built book in rendered lines (run just book-build first)
-book-lines:
-    python3 tools/book_lines.py
+# --- the book -----------------------------------------------------------------------------------
 
 # build the book into book/book
+[group('book')]
 book-build:
     mdbook build book
 
-# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
-book-artifacts:
-    tools/artifacts.sh
-
 # serve the book on localhost (XFUNC_BOOK_PORT, default 3000), rebuilding on change
+[group('book')]
 book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
-# the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds
-srf-memory:
-    tools/srf-memory.sh
+# build the book and fail on pasted code, dangling anchors, missing files, broken links
+[group('book')]
+book-check:
+    python3 tools/book/book_check.py
 
-# regenerate book/generated/expanded.rs: excerpts of what pgrx's macros expand our code to
+# open every page of the built book in headless Chromium: titles, code blocks, links, search
+[group('book')]
+[positional-arguments]
+browser-test *args:
+    python3 tools/browser_test.py "$@"
+
+# the length of each page of the built book in rendered lines (run just book-build first)
+[group('book')]
+book-lines:
+    python3 tools/book/book_lines.py
+
+# --- generated files: `just gen` writes them all, `just gen-check` checks them all ---------------
+
+# rewrite everything derived from the sources: book/generated/, the API appendix, the diagrams, the README's recipe table (after just install)
+[group('generate')]
+gen:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for r in {{generated}}; do {{just_executable()}} "$r"; done
+
+# fail, naming each, when a file `just gen` writes is stale (every check runs, then the verdict)
+[group('generate')]
+gen-check:
+    #!/usr/bin/env bash
+    set -uo pipefail
+    stale=()
+    for r in {{generated}}; do {{just_executable()}} "$r-check" || stale+=("$r"); done
+    if [ ${#stale[@]} -gt 0 ]; then
+      echo "gen-check: stale: ${stale[*]} (the differences are above; just gen rewrites them)"
+      exit 1
+    fi
+    echo "gen-check: up to date: {{generated}}"
+
+# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
+[group('generate')]
+book-artifacts:
+    tools/book/artifacts.sh
+
+# fail when book/generated/build/ is not what the installed build gives
+[group('generate')]
+book-artifacts-check:
+    tools/book/artifacts.sh --check
+
+# rewrite book/generated/expanded.rs: excerpts of what pgrx's macros expand our code to
+[group('generate')]
 expand:
-    python3 tools/expand.py
+    python3 tools/book/expand.py
 
 # fail when book/generated/expanded.rs is not what the macros expand the current code to
+[group('generate')]
 expand-check:
-    python3 tools/expand.py --check
+    python3 tools/book/expand.py --check
+
+# rewrite the C-to-Rust appendix, book/src/appendix-api-map.md, from book/api-map.toml and c/
+[group('generate')]
+api-map:
+    python3 tools/book/api_map.py --write
+
+# fail when the C-to-Rust appendix misses a name c/ uses, lists an unused one, misquotes the code, or is stale
+[group('generate')]
+api-map-check:
+    python3 tools/book/api_map.py
+
+# render the book's diagrams, book/diagrams/*.gv, to book/src/diagrams/*.svg (Graphviz)
+[group('generate')]
+diagrams:
+    tools/book/diagrams.sh
+
+# fail when a diagram's committed SVG is not what its source renders to
+[group('generate')]
+diagrams-check:
+    tools/book/diagrams.sh --check
+
+# rewrite the README's table of recipes from `just --list`
+[group('generate')]
+readme-recipes:
+    python3 tools/book/readme_recipes.py
+
+# fail when the README's table of recipes is not what `just --list` says
+[group('generate')]
+readme-recipes-check:
+    python3 tools/book/readme_recipes.py --check
+
+# rewrite the first-extension chapter's outputs, book/generated/first-extension/, from a run of its steps
+[group('generate')]
+first-extension:
+    tools/test/first-extension.sh --write
+
+# ENABLE after tools/bench/bench_report.py gains --from-data: uncomment these two recipes and
+# append bench-tables to `generated` (top of this file), so that gen and gen-check run them.
+# # redraw the benchmark chapter's tables and plots from the committed run data (book/generated/benchmarks)
+# [group('generate')]
+# bench-tables:
+#     python3 tools/bench/bench_report.py --from-data
+#
+# # fail when the benchmark chapter's tables and plots are not what the committed run data gives
+# [group('generate')]
+# bench-tables-check:
+#     python3 tools/bench/bench_report.py --from-data --check
+
+# --- measurements -------------------------------------------------------------------------------
+# What these write depends on the machine and its load (time, memory), so `just gen` does not
+# run them and `just gen-check` does not compare them: a re-measurement is a decision, made with
+# `just measure` (or one recipe) on a quiet machine, and its result is reviewed before it is
+# committed. bench-tables (once tools/bench/bench_report.py has --from-data) is the exception:
+# it redraws the tables from the committed data, deterministically, and belongs to `generated`.
+
+# measure everything the book reports: srf-memory, bench, bench-callgrind, then bench-report (takes long)
+[group('measure')]
+measure: srf-memory bench bench-callgrind bench-report
+
+# the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds (book/generated/srf-memory.txt)
+[group('measure')]
+srf-memory:
+    tools/bench/srf-memory.sh
 
 # run the criterion benchmarks against the local cluster (arguments go to cargo bench)
+[group('measure')]
 [positional-arguments]
 bench *args:
     cargo bench "$@"
 
 # count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
+[group('measure')]
 [positional-arguments]
 bench-callgrind *cases:
-    python3 tools/bench_callgrind.py "$@"
+    python3 tools/bench/bench_callgrind.py "$@"
 
 # turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
+[group('measure')]
 bench-report:
     python3 tools/bench_report.py

@@ -24,7 +24,7 @@ const ROWS: u64 = 1_000_000;
 /// Calls per row.
 const CALLS: usize = 8;
 
-/// Rows per statement when tools/bench_callgrind.py counts instructions (100x slower).
+/// Rows per statement when tools/bench/bench_callgrind.py counts instructions (100x slower).
 const CALLGRIND_ROWS: u64 = 100_000;
 
 /// Rows per statement: ROWS under `cargo bench`, a handful in smoke mode (`cargo test --benches`).

@@ -1,4 +1,4 @@
--- The psql session of the chapter "Your First Extension": run by tools/first-extension.sh
+-- The psql session of the chapter "Your First Extension": run by tools/test/first-extension.sh
 -- with psql -a (each statement echoed before its output) in database hello.
 CREATE EXTENSION hello;
 SELECT hello_hello();

@@ -21,7 +21,7 @@
 //! unwind into PostgreSQL's C frames.
 //!
 //! The functions live in schema `xfunc_fast`, under the names of the ordinary ones, and pass the
-//! very same regression tests (`tools/regress.sh` runs base_types, polymorphic and
+//! very same regression tests (`tools/test/regress.sh` runs base_types, polymorphic and
 //! shared_memory a third time with `search_path = xfunc_fast, public`).
 
 use crate::pg_support::MAX_ALLOC_SIZE;

@@ -1,5 +1,5 @@
 //! What every xfunc benchmark needs: a connection to the reader's local cluster (found, or
-//! started, through tools/cluster.sh) in a database where both builds sit side by side:
+//! started, through tools/cluster/cluster.sh) in a database where both builds sit side by side:
 //! `xfunc` (Rust) in schema `rust`, `xfunc_c` (C) in schema `c`, built-ins in `pg_catalog`.
 //! Every variant is then measured on one connection, in one run, so ratios hold on a noisy host.
 //! (Each bench file compiles this module on its own and uses part of it.)
@@ -17,12 +17,12 @@ pub const VARIANT_SCHEMAS: &[(&str, &str)] =
     &[("rust", "rust"), ("rust_fast", "xfunc_fast"), ("c", "c")];
 
 fn cluster(args: &[&str]) -> std::process::Output {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster/cluster.sh");
     Command::new("bash")
         .arg(script)
         .args(args)
         .output()
-        .unwrap_or_else(|e| stop(&format!("cannot run tools/cluster.sh: {e}")))
+        .unwrap_or_else(|e| stop(&format!("cannot run tools/cluster/cluster.sh: {e}")))
 }
 
 /// The server's message for a failed statement (the client error alone says only "db error").
@@ -39,14 +39,14 @@ pub fn stop(why: &str) -> ! {
     exit(1)
 }
 
-/// Connects to `dbname` on the local cluster (found through tools/cluster.sh env).
+/// Connects to `dbname` on the local cluster (found through tools/cluster/cluster.sh env).
 pub fn connect_to(dbname: &str) -> postgres::Client {
     let env = String::from_utf8_lossy(&cluster(&["env"]).stdout).into_owned();
     let get = |key: &str| {
         env.lines()
             .find_map(|l| l.strip_prefix(key))
             .map(str::to_owned)
-            .unwrap_or_else(|| stop(&format!("tools/cluster.sh env printed no {key}")))
+            .unwrap_or_else(|| stop(&format!("tools/cluster/cluster.sh env printed no {key}")))
     };
     let (host, port) = (get("PGHOST="), get("PGPORT="));
     postgres::Config::new()
@@ -62,7 +62,7 @@ pub fn connect_to(dbname: &str) -> postgres::Client {
 pub fn bench_client() -> postgres::Client {
     let status = String::from_utf8_lossy(&cluster(&["status"]).stdout).into_owned();
     if status.contains("no cluster yet") {
-        stop("no local cluster: run `bash tools/setup.sh && just up` (or `just install`) first");
+        stop("no local cluster: run `bash tools/cluster/setup.sh && just up` (or `just install`) first");
     }
     if !status.contains("running") || status.contains("stopped") {
         let out = cluster(&["start"]);

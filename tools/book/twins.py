@@ -34,7 +34,7 @@ closed as mdbook finds them (`ANCHOR: name`, `ANCHOR_END: name`), and not be emp
 
 mdbook runs it as `python3 ../tools/book/twins.py` from the book's root: first with `supports
 RENDERER` (it supports every renderer: exit 0), then with the JSON [context, book] on stdin,
-answering the book on stdout. tools/book_check.py and tools/api_map.py import it to read the
+answering the book on stdout. tools/book/book_check.py and tools/book/api_map.py import it to read the
 pages as mdbook will.
 """
 import html

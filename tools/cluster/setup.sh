@@ -10,7 +10,7 @@
 #            backend, as the chapter "Your First Extension" shows)
 #   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml), mdbook
 #   pip:     just (the rust-just wheel), or cargo install just when pip is absent
-#   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/env.sh says why),
+#   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/lib/env.sh says why),
 #            and cargo pgrx init against it, never a download
 set -euo pipefail
 
@@ -52,8 +52,8 @@ else
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-# --- this checkout's private copy of PostgreSQL 15 (see tools/env.sh) ------------------------
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# --- this checkout's private copy of PostgreSQL 15 (see tools/lib/env.sh) ------------------------
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 ensure_pg_copy "$XFUNC_PG"
 
 # --- cargo pgrx init against that copy, never a download --------------------------------------

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # The reader's private PostgreSQL 15 cluster for this checkout.
 #
-#   tools/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|reader-databases|env
+#   tools/cluster/cluster.sh create|start|stop|restart|destroy|status|psql [args]|psql-line|reader-databases|env
 #
-# Its own data directory, port and socket directory (see tools/env.sh); jit off; both extensions
+# Its own data directory, port and socket directory (see tools/lib/env.sh); jit off; both extensions
 # preloaded. start and stop are idempotent. start creates the cluster when there is none.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 
 PRELOAD="xfunc, xfunc_c"
 
 say() { printf 'cluster: %s\n' "$*"; }
 running() { [ -f "$XFUNC_PGDATA/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" status >/dev/null 2>&1; }
-psql_line() { echo "psql -h $XFUNC_PGHOST -p $XFUNC_PGPORT -U postgres ${1:-xfunc}"; }
+psql_line() { echo "psql ${XFUNC_PSQL_CONNECT[*]} ${1:-xfunc}"; }
 
 create() {
   if [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then return; fi
@@ -23,7 +23,7 @@ create() {
     --locale=C.UTF-8 >"$XFUNC_STATE/initdb.log" 2>&1 || { cat "$XFUNC_STATE/initdb.log"; exit 1; }
   as_server tee -a "$XFUNC_PGDATA/postgresql.conf" >/dev/null <<CONF
 
-# --- xfunc: written by tools/cluster.sh (which gives port and socket directory at start) ---
+# --- xfunc: written by tools/cluster/cluster.sh (which gives port and socket directory at start) ---
 listen_addresses = ''
 shared_preload_libraries = '$PRELOAD'
 jit = off
@@ -63,7 +63,7 @@ start() {
 # The extension is created afresh so that it has the functions of the build just installed;
 # objects of the reader's that depend on it (CASCADE) go with it.
 reader_databases() {
-  local psql=("$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+  local psql=(xfunc_psql -X -q -v ON_ERROR_STOP=1)
   for db in xfunc xfunc_c; do
     if [ -z "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
@@ -94,10 +94,10 @@ case "${1:-status}" in
     elif [ -f "$XFUNC_PGDATA/PG_VERSION" ]; then say "stopped: data $XFUNC_PGDATA"
     else say "no cluster yet (just cluster-start creates one)"; fi ;;
   # database xfunc by default (a -d in the arguments wins: psql takes the last one)
-  psql) shift; exec "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -d xfunc "$@" ;;
+  psql) shift; xfunc_psql -d xfunc "$@" ;;
   reader-databases) reader_databases ;;
   psql-line) psql_line ;;
-  # Every value tools/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.
+  # Every value tools/lib/env.sh computes, KEY=VALUE a line: how Python and Rust tools read them.
   env)
     printf 'PGHOST=%s\nPGPORT=%s\nPGUSER=postgres\n' "$XFUNC_PGHOST" "$XFUNC_PGPORT"
     for v in XFUNC_ROOT XFUNC_STATE XFUNC_PG PG_MAJOR PG_BINDIR PG_CONFIG PG_REGRESS XFUNC_PGDATA \

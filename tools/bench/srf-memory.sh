@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures how much memory a backend needs to consume retcomposite's rows, for each build.
 #
-#   tools/srf-memory.sh [output file]     default: book/generated/srf-memory.txt
+#   tools/bench/srf-memory.sh [output file]     default: book/generated/srf-memory.txt
 #
 # For each extension (xfunc, xfunc_c) and row count, a fresh session warms up (loads the
 # library, fills its caches), reads its own peak resident set size (VmHWM in /proc/self/status,
@@ -15,12 +15,11 @@
 # The FROM rows are a control: they show that the method sees memory that grows with n.
 # Expects the cluster to be running with both extensions installed (just install).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 out=${1:-book/generated/srf-memory.txt}
 
-sql() { "$PG_BINDIR/psql" -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres -X -q -At \
-          -v ON_ERROR_STOP=1 "$@"; }
+sql() { xfunc_psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 hwm="(regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+) kB'))[1]::bigint"
 
 # measure DB WORK_MEM QUERY: prints "<rows counted> <peak growth in kB> <milliseconds>" for one

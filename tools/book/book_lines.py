@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts the length of each page of the built book in rendered lines of text.
 
-    python3 tools/book_lines.py [BOOK_HTML_DIR]     (default: book/book, what `mdbook build` writes)
+    python3 tools/book/book_lines.py [BOOK_HTML_DIR]     (default: book/book, what `mdbook build` writes)
 
 A rendered line is what a text browser would print for the page's <main> element at 80
 columns (as `lynx -dump -width=80` or `w3m -dump -cols 80` do): each paragraph, list item,
@@ -15,7 +15,10 @@ import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 WIDTH = 80
 BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "div", "blockquote", "dt", "dd",
           "table", "ul", "ol", "section", "figure", "hr", "br"}

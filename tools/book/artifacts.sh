@@ -2,24 +2,24 @@
 # Writes book/generated/build/: what the build of both extensions actually produced, for the book's
 # chapters on compiling and linking (6) and on PGXS (7) to include instead of pasting it.
 #
-#   tools/artifacts.sh           rewrite book/generated/build/ from the installed build (just book-artifacts)
-#   tools/artifacts.sh --check   exit 1 and print the difference when book/generated/build/ is stale
+#   tools/book/artifacts.sh           rewrite book/generated/build/ from the installed build (just book-artifacts)
+#   tools/book/artifacts.sh --check   exit 1 and print the difference when book/generated/build/ is stale
 #
 # Reads the installed build (just install): xfunc.so and xfunc_c.so and their extension scripts
 # in the checkout's PostgreSQL copy, c/Makefile through `make -n`, and the running cluster, where
 # it runs `make installcheck` and reads pg_proc in the reader's databases xfunc and xfunc_c, in
 # which just install created each extension afresh.
-# To keep the files stable, machine-specific paths are written as $XFUNC_PG (tools/env.sh),
+# To keep the files stable, machine-specific paths are written as $XFUNC_PG (tools/lib/env.sh),
 # symbol addresses and test timings are dropped, and lists are sorted. Nothing here depends on
 # the Rust profile: a dev and a release install give the same files.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 
 case "${1:-}" in
   "") mode=write ;;
   --check) mode=check ;;
-  *) echo "usage: tools/artifacts.sh [--check]" >&2; exit 2 ;;
+  *) echo "usage: tools/book/artifacts.sh [--check]" >&2; exit 2 ;;
 esac
 
 dest=book/generated/build
@@ -27,7 +27,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { say "$*"; exit 1; }
 
-[ -x "$PG_CONFIG" ] || fail "no PostgreSQL copy at $XFUNC_PG: run bash tools/setup.sh"
+[ -x "$PG_CONFIG" ] || fail "no PostgreSQL copy at $XFUNC_PG: run bash tools/cluster/setup.sh"
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 extdir=$("$PG_CONFIG" --sharedir)/extension
 rust_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
@@ -38,7 +38,7 @@ for f in "$pkglibdir/xfunc.so" "$pkglibdir/xfunc_c.so" \
 done
 make -s -q -C c PG_CONFIG="$PG_CONFIG" all 2>/dev/null \
   || fail "c/ is not built from its current sources: run just install"
-cluster() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres "$@"; }
+cluster() { xfunc_psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 cluster -d postgres -c 'SELECT 1' >/dev/null 2>&1 || fail "the cluster is not running: just cluster-start"
 for db in xfunc xfunc_c; do
   [ "$(cluster -d "$db" -A -t -c "SELECT count(*) FROM pg_extension WHERE extname = '$db'" 2>/dev/null)" = 1 ] \
@@ -46,7 +46,7 @@ for db in xfunc xfunc_c; do
 done
 
 # Replaces the path of the checkout's PostgreSQL copy (and the cluster's socket and port, which
-# only pg_regress prints) by the names tools/env.sh gives them.
+# only pg_regress prints) by the names tools/lib/env.sh gives them.
 normalise() {
   awk -v pg="$XFUNC_PG" -v sock="$XFUNC_PGHOST" -v port="port $XFUNC_PGPORT)" '
     function subst(s, from, to,   i, r) {
@@ -279,7 +279,7 @@ make -n --no-print-directory -C c PG_CONFIG="$PG_CONFIG" install | normalise | w
 make -n -B --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck | normalise | wrap \
   >"$out/xfunc_c.installcheck-n.txt"
 # The run itself, against the cluster; a failing test fails this script.
-if ! env $(tools/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
+if ! env $(tools/cluster/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
      >"$out/installcheck.log" 2>&1; then
   cat "$out/installcheck.log" target/regress/xfunc_c-pgxs/regression.diffs 2>/dev/null || true
   fail "make installcheck failed"
@@ -287,7 +287,7 @@ fi
 normalise <"$out/installcheck.log" |
   sed -E 's/^(test .* \.\.\. [a-z ]*ok)[[:space:]]+[0-9]+ ms$/\1/' >"$out/xfunc_c.installcheck.txt"
 # Chapter 7's exercise: one test only, REGRESS overridden on make's command line.
-if ! env $(tools/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
+if ! env $(tools/cluster/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
      REGRESS=returning_rows >"$out/installcheck.log" 2>&1; then
   cat "$out/installcheck.log" target/regress/xfunc_c-pgxs/regression.diffs 2>/dev/null || true
   fail "make installcheck REGRESS=returning_rows failed"
@@ -297,8 +297,8 @@ normalise <"$out/installcheck.log" |
 rm "$out/installcheck.log"
 
 cat >"$out/README.md" <<'EOF'
-Written by `tools/artifacts.sh` from the installed build; do not edit. After a change to the
-code, `just install && just book-artifacts` rewrites them; `tools/artifacts.sh --check` fails
+Written by `tools/book/artifacts.sh` from the installed build; do not edit. After a change to the
+code, `just install && just book-artifacts` rewrites them; `tools/book/artifacts.sh --check` fails
 while they differ from what the build produces.
 EOF
 

@@ -1,27 +1,27 @@
 #!/usr/bin/env bash
 # Renders the book's diagrams: book/diagrams/<name>.gv -> book/src/diagrams/<name>.svg.
 #
-#   tools/diagrams.sh           render every diagram (just diagrams)
-#   tools/diagrams.sh --check   fail when a committed SVG is not what its source renders to,
+#   tools/book/diagrams.sh           render every diagram (just diagrams)
+#   tools/book/diagrams.sh --check   fail when a committed SVG is not what its source renders to,
 #                               or a source has no SVG, or an SVG no source (just diagrams-check)
 #
-# Every source goes through tools/diagram-style.gvpr (the book's common style: fonts, colours,
+# Every source goes through tools/book/diagram-style.gvpr (the book's common style: fonts, colours,
 # what class="pg", "ours", "longjmp", ... look like), then `dot -Tsvg`. The output of one
 # Graphviz version is the same from run to run; the comment naming that version is dropped so
 # that it is the only line that could differ. Graphviz is the Debian package `graphviz`
-# (bash tools/setup.sh installs it); the check was made with the version setup.sh installs on
+# (bash tools/cluster/setup.sh installs it); the check was made with the version setup.sh installs on
 # Debian 12 (2.43.0): another version may lay the pictures out differently and fail the check,
 # then `just diagrams` rewrites them.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 src=book/diagrams
 out=book/src/diagrams
-style=tools/diagram-style.gvpr
+style=tools/book/diagram-style.gvpr
 
 for tool in dot gvpr; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "diagrams: $tool not found; run: bash tools/setup.sh (installs Debian's graphviz)" >&2
+    echo "diagrams: $tool not found; run: bash tools/cluster/setup.sh (installs Debian's graphviz)" >&2
     exit 2
   fi
 done

@@ -6,11 +6,11 @@
 # The cluster preloads both libraries, so it is stopped around the install and started again;
 # then databases xfunc and xfunc_c get the freshly installed extensions.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 
-[ -x "$PG_CONFIG" ] || { echo "install: no PostgreSQL copy at $XFUNC_PG: run bash tools/setup.sh"; exit 1; }
-tools/cluster.sh stop
+[ -x "$PG_CONFIG" ] || { echo "install: no PostgreSQL copy at $XFUNC_PG: run bash tools/cluster/setup.sh"; exit 1; }
+tools/cluster/cluster.sh stop
 # ANCHOR: build_and_install
 if [ "${XFUNC_INSTALL_PROFILE:-release}" = dev ]; then
   cargo pgrx install --pg-config "$PG_CONFIG"
@@ -20,5 +20,5 @@ fi
 make -s -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror
 make -s -C c PG_CONFIG="$PG_CONFIG" install
 # ANCHOR_END: build_and_install
-tools/cluster.sh start
-tools/cluster.sh reader-databases
+tools/cluster/cluster.sh start
+tools/cluster/cluster.sh reader-databases

@@ -30,9 +30,12 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools" / "book"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import twins  # noqa: E402  the book's {{#twins}} preprocessor
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+ROOT = xfunc.ROOT
 BOOK = ROOT / "book"
 SRC = BOOK / "src"
 HAND_WRITTEN_OK = {"console", "sh", "bash", "shell"}
@@ -179,7 +182,7 @@ def check_claims() -> int:
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{CLAIMS.relative_to(ROOT)}: {e}")
         return 0
-    pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+    pg_config = xfunc.env()["PG_CONFIG"]
     try:
         server = Path(subprocess.run([pg_config, "--includedir-server"], capture_output=True,
                                      text=True, check=True).stdout.strip())

@@ -2,8 +2,10 @@
 # Runs the book's chapter "Your First Extension" (book/src/first-extension.md), step by step,
 # in a scratch directory, and checks that what the steps print is what the chapter shows.
 #
-#   tools/first-extension.sh           run, then compare with book/generated/first-extension/
-#   tools/first-extension.sh --write   run, then rewrite book/generated/first-extension/
+#   tools/test/first-extension.sh           run, then compare with book/generated/first-extension/
+#                                           (just first-extension-check, part of just test)
+#   tools/test/first-extension.sh --write   run, then rewrite book/generated/first-extension/
+#                                           (just first-extension)
 #
 # The steps, as a reader takes them (the chapter shows the same commands):
 #   cargo pgrx new hello; cargo pgrx init --pg15 <pg_config>; our src/lib.rs
@@ -13,7 +15,7 @@
 #   against the Rust build; a psql session; the server log; gdb attached to a backend.
 #
 # Where it runs: target/first-extension/ (the crate and the C twin's copy), and a private copy
-# of the system PostgreSQL 15 (pg15-first, see tools/env.sh) that both extensions are installed
+# of the system PostgreSQL 15 (pg15-first, see tools/lib/env.sh) that both extensions are installed
 # into, with a cluster of its own (port: this checkout's port + 1), stopped at the end.
 # cargo pgrx test installs into the copy `just pgrx-test` uses (pg15-test), as it does for
 # xfunc, and starts its own temporary cluster on pgrx's test port (32215).
@@ -27,7 +29,7 @@
 # directory and the PostgreSQL copy are written as the reader's: ~/hello and the system's
 # /usr/lib/postgresql/15; durations, process ids and colours are removed).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 
 write=false
@@ -223,7 +225,7 @@ if command -v gdb >/dev/null 2>&1; then
   fi
   grep -q '^Hello, gdb!$' "$scratch/gdb-psql.out" || { cat "$scratch/gdb-psql.out"; fail "psql after gdb"; }
 else
-  step "  skipped: gdb is not installed (bash tools/setup.sh installs it)"
+  step "  skipped: gdb is not installed (bash tools/cluster/setup.sh installs it)"
 fi
 
 # --- compare --------------------------------------------------------------------------------------
@@ -233,7 +235,7 @@ if $write; then
   cp "$out"/* "$expected"/
   step "wrote ${expected#"$XFUNC_ROOT"/} ($((SECONDS - started)) s)"
 elif ! diff -ru "$expected" "$out"; then
-  fail "the steps print something else than book/generated/first-extension/ (the chapter's); review the diff above, then: tools/first-extension.sh --write"
+  fail "the steps print something else than book/generated/first-extension/ (the chapter's); review the diff above, then: just first-extension"
 else
   step "every step ran and printed what the chapter shows ($((SECONDS - started)) s)"
 fi

@@ -9,7 +9,7 @@
 PG_MAJOR=15
 PG_SYSTEM_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 
-XFUNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+XFUNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The port is derived from the checkout's path, so two checkouts never fight over one.
 XFUNC_PGPORT=${XFUNC_PGPORT:-$((20000 + 0x$(printf '%s' "$XFUNC_ROOT" | md5sum | cut -c1-4) % 10000))}
 
@@ -38,6 +38,12 @@ XFUNC_PGLOG=$XFUNC_STATE/postgresql.log
 export PGRX_HOME=$XFUNC_ROOT/target/pgrx-home
 
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
+
+# xfunc_psql ARGS...: psql on this checkout's cluster, as user postgres: the one place the psql
+# command line is built (a database and options follow: -d xfunc_c, -X, -c ...). Python tools
+# build the same line from `tools/cluster/cluster.sh env` (tools/lib/xfunc.py: psql_command).
+XFUNC_PSQL_CONNECT=(-h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
+xfunc_psql() { "$PG_BINDIR/psql" "${XFUNC_PSQL_CONNECT[@]}" "$@"; }
 
 # ensure_pg_copy DIR: makes DIR a copy of the system PostgreSQL installation, unless it already
 # is one of the installed Debian version. Extensions installed into an outdated copy are lost.

@@ -4,7 +4,7 @@
 # must not be the copy the local cluster runs from. pgrx starts its own temporary cluster; as
 # root it runs that cluster as postgres (--runas), in a directory whose parent postgres owns.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
 
 test_pg=$XFUNC_STATE/pg$PG_MAJOR-test

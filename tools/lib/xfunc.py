@@ -1,0 +1,62 @@
+"""What the Python tools of this checkout share: where it is, its environment, psql on its cluster.
+
+The environment (the checkout's PostgreSQL copy, its cluster's data directory, socket and port,
+the server's user, ...) is computed in one place, tools/lib/env.sh, which the bash tools source.
+The Python tools read the same values as `tools/cluster/cluster.sh env` prints them (KEY=VALUE a
+line), once per process, and never compute them again. A tool in tools/<role>/ imports this
+module with:
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+    import xfunc
+"""
+import functools
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER = ROOT / "tools" / "cluster" / "cluster.sh"
+
+
+@functools.cache
+def env() -> dict[str, str]:
+    """Every value tools/lib/env.sh computes: PGHOST, PGPORT, PG_BINDIR, PG_CONFIG, XFUNC_PGDATA,
+    XFUNC_RUNAS, PGRX_HOME, ... (`tools/cluster/cluster.sh env`)."""
+    r = subprocess.run(["bash", str(CLUSTER), "env"], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{CLUSTER.relative_to(ROOT)} env failed:\n{r.stderr}")
+    return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+
+
+def cluster(*args: str) -> subprocess.CompletedProcess:
+    """Runs `tools/cluster/cluster.sh ARGS...` (start, stop, status, ...), output captured."""
+    return subprocess.run(["bash", str(CLUSTER), *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def psql_command(*args: str, db: str = "xfunc") -> list[str]:
+    """The psql command line for the checkout's cluster, as user postgres, on database `db`,
+    without ~/.psqlrc: the same line as xfunc_psql in tools/lib/env.sh. ARGS follow it."""
+    e = env()
+    return [f"{e['PG_BINDIR']}/psql", "-h", e["XFUNC_PGHOST"], "-p", e["XFUNC_PGPORT"],
+            "-U", "postgres", "-X", "-d", db, *args]
+
+
+def psql(sql: str, db: str = "xfunc") -> str:
+    """Runs `sql` (one or more statements) on database `db`; returns what psql printed, unaligned
+    and tuples only. Exits with psql's message when a statement fails."""
+    r = run(psql_command("-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, db=db))
+    if r.returncode != 0:
+        sys.exit(f"psql on database {db} failed: {r.stderr.strip()}")
+    return r.stdout
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run in the checkout, text output captured; a missing program is a one-line exit
+    that says how to get it."""
+    kwargs.setdefault("cwd", ROOT)
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    try:
+        return subprocess.run(cmd, **kwargs)
+    except FileNotFoundError:
+        sys.exit(f"{cmd[0]} not found: run bash tools/cluster/setup.sh")
