@@ -16,10 +16,9 @@
 
 #include "xfunc_c.h"
 
-/* Every struct requested, in the order of the shmem_struct_request calls. */
-#define MAX_SHMEM_STRUCTS 4
-static ShmemStruct *registered[MAX_SHMEM_STRUCTS];
-static int	nregistered = 0;
+/* Every struct requested, in the order of the shmem_struct_request calls: a list. */
+static ShmemStruct *registered = NULL;
+static ShmemStruct **registered_tail = &registered;
 
 /* The hooks that were installed before ours: we must call them. */
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -38,17 +37,16 @@ shmem_struct_request(ShmemStruct *s)
 {
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	if (nregistered == MAX_SHMEM_STRUCTS)
-		elog(ERROR, "too many shared memory structs");
 
-	if (nregistered == 0)
+	if (registered == NULL)
 	{
 		prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = pg_support_shmem_request;
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = pg_support_shmem_startup;
 	}
-	registered[nregistered++] = s;
+	*registered_tail = s;
+	registered_tail = &s->next;
 }
 /* ANCHOR_END: register */
 
@@ -76,10 +74,10 @@ pg_support_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
-	for (int i = 0; i < nregistered; i++)
+	for (ShmemStruct *s = registered; s != NULL; s = s->next)
 	{
-		RequestAddinShmemSpace(MAXALIGN(registered[i]->size));
-		RequestNamedLWLockTranche(registered[i]->tranche, 1);
+		RequestAddinShmemSpace(MAXALIGN(s->size));
+		RequestNamedLWLockTranche(s->tranche, 1);
 	}
 }
 /* ANCHOR_END: request */
@@ -98,9 +96,8 @@ pg_support_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	for (int i = 0; i < nregistered; i++)
+	for (ShmemStruct *s = registered; s != NULL; s = s->next)
 	{
-		ShmemStruct *s = registered[i];
 		bool		found;
 
 		s->ptr = ShmemInitStruct(s->name, s->size, &found);

@@ -26,7 +26,8 @@ extern TupleDesc checked_result_tupdesc(FunctionCallInfo fcinfo, int ntypes, con
  * A struct in shared memory (pg_support.c), named name in the shared memory index, with the
  * one lock of the LWLock tranche tranche. init writes its first value, given its lock: once
  * per segment, at server start and after every crash restart. ptr is this process's pointer
- * to it: set by the startup hook, NULL when the library was not preloaded.
+ * to it: set by the startup hook, NULL when the library was not preloaded. next links the
+ * structs a library requested.
  */
 typedef struct ShmemStruct
 {
@@ -35,6 +36,7 @@ typedef struct ShmemStruct
 	Size		size;
 	void		(*init) (void *ptr, LWLock *lock);
 	void	   *ptr;
+	struct ShmemStruct *next;
 } ShmemStruct;
 
 extern void shmem_struct_request(ShmemStruct *s);

@@ -168,14 +168,14 @@ AS 'MODULE_PATHNAME', 'init_inherited_wrapper';
 -- ANCHOR_END: dynamic_loading-init_inherited
 
 /* <begin connected objects> */
--- src/fast_calls.rs:401
+-- src/fast_calls.rs:399
 
 -- The fast variants of the chapter "Rust at the Speed of C", under the ordinary names.
 CREATE SCHEMA xfunc_fast;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/fast_calls.rs:649
+-- src/fast_calls.rs:647
 -- requires:
 --   xfunc_fast_schema
 
@@ -313,7 +313,7 @@ AS 'MODULE_PATHNAME', 'multiples_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log
 /* <begin connected objects> */
--- src/shared_log.rs:846
+-- src/shared_log.rs:584
 -- xfunc::shared_log::xfunc_log
 CREATE  FUNCTION "xfunc_log"(
 	"message" text /* DbText < '_ > */
@@ -326,7 +326,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_tail
 /* <begin connected objects> */
--- src/shared_log.rs:1042
+-- src/shared_log.rs:765
 -- xfunc::shared_log::xfunc_log_tail
 CREATE  FUNCTION "xfunc_log_tail"(
 	"lines" INT DEFAULT 10 /* i32 */
@@ -339,7 +339,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_tail_wrapper';
 
 -- ANCHOR: shared_log-xfunc_log_lines
 /* <begin connected objects> */
--- src/shared_log.rs:1133
+-- src/shared_log.rs:845
 -- xfunc::shared_log::xfunc_log_lines
 CREATE  FUNCTION "xfunc_log_lines"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -349,7 +349,7 @@ AS 'MODULE_PATHNAME', 'xfunc_log_lines_wrapper';
 -- ANCHOR_END: shared_log-xfunc_log_lines
 
 /* <begin connected objects> */
--- src/shared_log.rs:1160
+-- src/shared_log.rs:863
 -- requires:
 --   xfunc_log
 --   xfunc_log_tail
@@ -366,7 +366,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:212
+-- src/shared_memory.rs:95
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -379,7 +379,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:238
+-- src/shared_memory.rs:121
 -- xfunc::shared_memory::shared_counter
 CREATE  FUNCTION "shared_counter"(
 
@@ -395,7 +395,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:264
+-- src/shared_memory.rs:147
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -408,7 +408,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:283
+-- src/shared_memory.rs:166
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -419,7 +419,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_value
 /* <begin connected objects> */
--- src/shared_memory.rs:314
+-- src/shared_memory.rs:197
 -- xfunc::shared_memory::shared_counter_value
 CREATE  FUNCTION "shared_counter_value"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -430,7 +430,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_value_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_atomic
 /* <begin connected objects> */
--- src/shared_memory.rs:326
+-- src/shared_memory.rs:209
 -- xfunc::shared_memory::shared_counter_bump_atomic
 CREATE  FUNCTION "shared_counter_bump_atomic"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -441,7 +441,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_spinlock
 /* <begin connected objects> */
--- src/shared_memory.rs:337
+-- src/shared_memory.rs:220
 -- xfunc::shared_memory::shared_counter_bump_spinlock
 CREATE  FUNCTION "shared_counter_bump_spinlock"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -452,7 +452,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_pglwlock
 /* <begin connected objects> */
--- src/shared_memory.rs:368
+-- src/shared_memory.rs:251
 -- xfunc::shared_memory::rust_counter_add_pglwlock
 CREATE  FUNCTION "rust_counter_add_pglwlock"(
 	"delta" bigint /* i64 */
@@ -465,7 +465,7 @@ AS 'MODULE_PATHNAME', 'rust_counter_add_pglwlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_by_hand
 /* <begin connected objects> */
--- src/shared_memory.rs:387
+-- src/shared_memory.rs:270
 -- xfunc::shared_memory::rust_counter_add_by_hand
 CREATE  FUNCTION "rust_counter_add_by_hand"(
 	"delta" bigint /* i64 */
