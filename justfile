@@ -111,7 +111,7 @@ book-check:
 # open every page of the built book in headless Chromium: titles, code blocks, links, search
 [positional-arguments]
 browser-test *args:
-    python3 tools/browser_test.py "$@"
+    python3 tools/book/browser_test.py "$@"
 
 # fail when the book's C-to-Rust appendix misses a name c/ uses, lists an unused one, or is stale
 api-map:
@@ -190,4 +190,4 @@ bench-callgrind *cases:
 
 # turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
 bench-report:
-    python3 tools/bench_report.py
+    python3 tools/bench/bench_report.py

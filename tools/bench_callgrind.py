@@ -6,7 +6,7 @@ Takes the statements of the last `cargo bench --bench per_call` run (its run rec
 target/criterion/xfunc/per_call.json, holds each case's statements at a smaller row count),
 stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
 the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
-counts to target/criterion/xfunc/callgrind.json, where tools/bench_report.py finds them:
+counts to target/criterion/xfunc/callgrind.json, where tools/bench/bench_report.py finds them:
 instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
 the statement's own work cancelling out as in the timed run.
 

@@ -29,7 +29,7 @@ Chrome DevTools Protocol through a pipe (--remote-debugging-pipe): only the Pyth
 library, no WebDriver. Every host name but 127.0.0.1 fails to resolve inside that Chromium, so
 the test reads the book as it is on disk and never waits for the network.
 
-    python3 tools/browser_test.py [--search TERM] [--screenshot PAGE.html] [--no-build]
+    python3 tools/book/browser_test.py [--search TERM] [--screenshot PAGE.html] [--no-build]
 """
 import argparse
 import base64
@@ -53,7 +53,7 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = ROOT / "book" / "src" / "SUMMARY.md"
 OUT = ROOT / "target" / "browser-test"
 CHROMIUM = os.environ.get("XFUNC_CHROMIUM", "/usr/bin/chromium")
