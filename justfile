@@ -108,7 +108,7 @@ shmem-tests *tests:
 book-check:
     python3 tools/book_check.py
 
-# open every page of the built book in headless Chromium: titles, code blocks, links, search
+# open every page of the built book in headless Chromium (Selenium): titles, code, links, images
 [positional-arguments]
 browser-test *args:
     python3 tools/book/browser_test.py "$@"
