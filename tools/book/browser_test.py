@@ -286,12 +286,17 @@ PAGE_FACTS = r"""
 IMAGE_FACTS = r"""
 (() => [...document.querySelectorAll('img')].map(i => {
     const r = i.getBoundingClientRect();
+    // mdbook shows a lone image in a click-to-zoom label: its zoomed copy, in .img-wrapper,
+    // is hidden until the reader clicks; it must load, but is not drawn on the page.
+    const label = i.closest('.checkbox-label');
+    const box = label && label.querySelector('.checkbox-img');
     const style = getComputedStyle(i);
     const main = (document.querySelector('main') || document.body).getBoundingClientRect();
     return {
       src: i.getAttribute('src') || '', alt: i.alt, complete: i.complete,
       natural: [i.naturalWidth, i.naturalHeight],
       w: r.width, h: r.height,
+      zoomCopy: !!(box && !box.checked && i.closest('.img-wrapper')),
       shown: style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0',
       overflow: r.right > Math.max(main.right, window.innerWidth) + 1,
     };
@@ -431,13 +436,16 @@ def check_images_on_page(browser: Chromium, path: str, shown: dict[str, list[str
             continue
         if not d["alt"].strip():
             problem(where, "has no alt text")
+        if d["zoomCopy"]:
+            continue  # drawn only when the reader clicks the image shown above it
         for m, width in ((d, WIDTH), (n, NARROW)):
             if not m["shown"] or m["w"] < 1 or m["h"] < 1:
                 problem(where, f"not visible at {width}px ({m['w']:.0f}x{m['h']:.0f}, "
                                f"shown={m['shown']})")
             elif m["overflow"]:
                 problem(where, f"wider than the page at {width}px ({m['w']:.0f}px)")
-        browser.screenshot_element(OUT / f"{kind}-{Path(path).stem}-{name}.png", index)
+        if min(d["w"], d["h"]) >= 1:
+            browser.screenshot_element(OUT / f"{kind}-{Path(path).stem}-{name}.png", index)
 
 
 def check_svg_files(browser: Chromium, origin: str, shown: dict[str, list[str]]) -> int:
