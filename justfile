@@ -188,6 +188,11 @@ bench *args:
 bench-callgrind *cases:
     python3 tools/bench_callgrind.py "$@"
 
-# turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
-bench-report:
-    python3 tools/bench/bench_report.py
+# the benchmark chapter's numbers, tables, plots from the last `just bench` run (--from-data: from the JSON)
+[positional-arguments]
+bench-report *args:
+    python3 tools/bench/bench_report.py "$@"
+
+# fail when a benchmark table or plot is not what its committed numbers give (matplotlib)
+bench-report-check:
+    python3 tools/bench/bench_report.py --from-data --check
