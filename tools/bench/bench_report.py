@@ -736,7 +736,8 @@ def main() -> int:
               "JSON gives")
         return 0
     if not written:
-        print("bench-report: nothing to report: run `just bench` first")
+        print("bench-report: nothing to report: " + (f"no JSON in {rel(args.out)}" if args.from_data
+                                                     else "run `just bench` first"))
         return 1
     return 1 if stale else 0
 
