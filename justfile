@@ -188,11 +188,15 @@ bench *args:
 bench-callgrind *cases:
     python3 tools/bench_callgrind.py "$@"
 
-# the benchmark chapter's numbers, tables, plots from the last `just bench` run (--from-data: from the JSON)
+# turn the last `just bench` run into the benchmark chapter's numbers, tables and plots
 [positional-arguments]
 bench-report *args:
     python3 tools/bench/bench_report.py "$@"
 
-# fail when a benchmark table or plot is not what its committed numbers give (matplotlib)
-bench-report-check:
+# redraw the benchmark chapter's tables and plots from the committed run data (book/generated/benchmarks)
+bench-tables:
+    python3 tools/bench/bench_report.py --from-data
+
+# fail when the benchmark chapter's tables and plots are not what the committed run data gives
+bench-tables-check:
     python3 tools/bench/bench_report.py --from-data --check

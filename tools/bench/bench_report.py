@@ -15,10 +15,10 @@ benchmark.json and estimates.json; results older than the run are ignored). Writ
   book/src/benchmarks/<bench>-<what>.svg   the plots (matplotlib), which the fragment shows
 
 The fragments and plots are a function of the JSON alone: --from-data rewrites them from the
-committed JSON without a run, and --check fails when they are not what the JSON gives (the
-SVGs are deterministic: fixed hash salt, no date, one font). A bench with no run record keeps
-its committed files (from the last reviewed run, which carries its own stamp). Nothing in them
-is typed by hand.
+committed JSON without a run (just bench-tables), and --check (just bench-tables-check) fails
+when they are not what the JSON gives (the SVGs are deterministic: fixed hash salt, no date,
+one font). A bench with no run record keeps its committed files (from the last reviewed run,
+which carries its own stamp). Nothing in them is typed by hand.
 
     python3 tools/bench/bench_report.py [--criterion DIR] [--out DIR] [--plots DIR]
     python3 tools/bench/bench_report.py --from-data [--check] [--out DIR] [--plots DIR]
@@ -729,8 +729,8 @@ def main() -> int:
         written += 1
     if args.check:
         if stale:
-            print("bench-report: not what the committed numbers give (run: just bench-report "
-                  f"--from-data): {', '.join(stale)}")
+            print("bench-report: not what the committed numbers give (just bench-tables "
+                  f"rewrites them): {', '.join(stale)}")
             return 1
         print(f"bench-report: the fragments and plots of {', '.join(BENCHES)} are what their "
               "JSON gives")
