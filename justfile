@@ -18,8 +18,7 @@ book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 # installed build, so after `just install`). Measurements are not: see the `measure` group.
 # book/generated/first-extension/ is derived deterministically too, from a run of the chapter's
 # steps, but that run is a test of its own (first-extension-check, in `just test`): left out.
-# ENABLE after tools/bench/bench_report.py gains --from-data: append bench-tables (see below).
-generated := "book-artifacts expand api-map diagrams readme-recipes"
+generated := "book-artifacts expand api-map diagrams bench-tables readme-recipes"
 
 [private]
 default:
@@ -171,11 +170,11 @@ book-serve:
 book-check:
     python3 tools/book/book_check.py
 
-# open every page of the built book in headless Chromium: titles, code blocks, links, search
+# open every page of the built book in headless Chromium (Selenium): titles, code, links, images, search
 [group('book')]
 [positional-arguments]
 browser-test *args:
-    python3 tools/browser_test.py "$@"
+    python3 tools/book/browser_test.py "$@"
 
 # the length of each page of the built book in rendered lines (run just book-build first)
 [group('book')]
@@ -259,24 +258,22 @@ readme-recipes-check:
 first-extension:
     tools/test/first-extension.sh --write
 
-# ENABLE after tools/bench/bench_report.py gains --from-data: uncomment these two recipes and
-# append bench-tables to `generated` (top of this file), so that gen and gen-check run them.
-# # redraw the benchmark chapter's tables and plots from the committed run data (book/generated/benchmarks)
-# [group('generate')]
-# bench-tables:
-#     python3 tools/bench/bench_report.py --from-data
-#
-# # fail when the benchmark chapter's tables and plots are not what the committed run data gives
-# [group('generate')]
-# bench-tables-check:
-#     python3 tools/bench/bench_report.py --from-data --check
+# redraw the benchmark chapter's tables and plots from the committed run data (book/generated/benchmarks)
+[group('generate')]
+bench-tables:
+    python3 tools/bench/bench_report.py --from-data
+
+# fail when the benchmark chapter's tables and plots are not what the committed run data gives
+[group('generate')]
+bench-tables-check:
+    python3 tools/bench/bench_report.py --from-data --check
 
 # --- measurements -------------------------------------------------------------------------------
 # What these write depends on the machine and its load (time, memory), so `just gen` does not
 # run them and `just gen-check` does not compare them: a re-measurement is a decision, made with
 # `just measure` (or one recipe) on a quiet machine, and its result is reviewed before it is
-# committed. bench-tables (once tools/bench/bench_report.py has --from-data) is the exception:
-# it redraws the tables from the committed data, deterministically, and belongs to `generated`.
+# committed. bench-tables is the exception: it redraws the tables and plots from the data a
+# reviewed run committed, deterministically, and belongs to `generated`.
 
 # measure everything the book reports: srf-memory, bench, bench-callgrind, then bench-report (takes long)
 [group('measure')]
@@ -299,7 +296,8 @@ bench *args:
 bench-callgrind *cases:
     python3 tools/bench/bench_callgrind.py "$@"
 
-# turn the last `just bench` run into the benchmark chapter's tables and plots (book/generated/benchmarks)
+# turn the last `just bench` run into the benchmark chapter's numbers (JSON), tables and plots
 [group('measure')]
-bench-report:
-    python3 tools/bench_report.py
+[positional-arguments]
+bench-report *args:
+    python3 tools/bench/bench_report.py "$@"

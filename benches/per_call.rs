@@ -10,7 +10,7 @@
 //! materialized first). jit is off in the cluster and in the session.
 //!
 //! A case whose function is not in the bench database (its chapter is not built yet) skips
-//! itself with one line; tools/bench_report.py turns the results into the book's benchmarks chapter.
+//! itself with one line; tools/bench/bench_report.py turns the results into the book's benchmarks chapter.
 
 mod common;
 
@@ -354,12 +354,12 @@ fn main() {
         let report = std::process::Command::new("python3")
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/tools/bench_report.py"
+                "/tools/bench/bench_report.py"
             ))
             .args(["--print", "per_call"])
             .status();
         if !matches!(report, Ok(s) if s.success()) {
-            println!("per_call: tools/bench_report.py could not summarise this run");
+            println!("per_call: tools/bench/bench_report.py could not summarise this run");
         }
         println!(
             "per_call: `just bench-report` turns these results into the book's benchmarks chapter"

@@ -222,7 +222,7 @@ pub fn criterion_dir() -> std::path::PathBuf {
     .join("criterion")
 }
 
-/// What one measured run of a bench file did, for tools/bench_report.py: which benchmark
+/// What one measured run of a bench file did, for tools/bench/bench_report.py: which benchmark
 /// groups it measured in this run (older results under target/criterion are ignored), what it
 /// skipped and why, and the parameters the report needs. Written only under `cargo bench`.
 pub struct RunRecord {

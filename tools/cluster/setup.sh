@@ -5,7 +5,10 @@
 # with sudo (apt-get runs through sudo; cargo tools go to that user's ~/.cargo/bin).
 #
 #   Debian:  postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo, chromium and
-#            codespell (the book's browser test and spelling check), valgrind (just bench-callgrind),
+#            codespell (the book's browser test and spelling check), chromium-driver and
+#            python3-selenium (the browser test drives Chromium through WebDriver; Debian's
+#            Python, /usr/bin/python3, imports them), python3-matplotlib (the benchmark plots:
+#            just bench-report), valgrind (just bench-callgrind),
 #            graphviz (the book's diagrams: just diagrams, diagrams-check), gdb (debugging a
 #            backend, as the chapter "Your First Extension" shows)
 #   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml), mdbook
@@ -21,7 +24,8 @@ say() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------
-debs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang sudo chromium codespell valgrind graphviz gdb)
+debs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang sudo chromium chromium-driver
+      python3-selenium python3-matplotlib codespell valgrind graphviz gdb)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

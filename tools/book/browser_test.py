@@ -15,34 +15,52 @@ process only), opens every page SUMMARY.md lists in Chromium and fails, one line
     next) to a page of the book that does not load, or to a #fragment no element has as its id;
   - a search (press `s`, type the term) that finds nothing, or whose results link to no chapter;
     the first result must open with the term marked.
-  - a diagram (book/src/diagrams/*.svg, rendered from book/diagrams/*.gv) that is empty, that
-    does not load as an SVG, or that a page shows with no size, hidden, or wider than the
-    window, at 1440 px and at a narrow 400 px; every diagram is also opened on its own, so one
-    that no page shows yet is still checked;
+  - an image (<img>: the diagrams, book/src/diagrams/*.svg rendered from book/diagrams/*.gv, and
+    the benchmark plots, book/src/benchmarks/*.svg) that does not load, has no alt text, or that
+    a page shows with no size, hidden, or wider than the window, at 1440 px and at a narrow
+    400 px; every SVG under book/src is also opened on its own (empty, not an SVG, or drawing
+    nothing is a problem), so one that no page shows yet is still checked;
   - the chapter "Your First Extension" (first-extension.html) without links to the chapters it
     builds on, or with one that does not resolve (the link check above, counted for it).
 It saves a full-page PNG of one chapter (default: chapter 2) to target/browser-test/, and one
-PNG of each diagram as a page shows it (diagram-<page>-<name>.png).
+PNG of each image as a page shows it (diagram-<page>-<name>.png for a diagram,
+image-<page>-<name>.png for any other).
 
-Chromium is Debian's /usr/bin/chromium (bash tools/setup.sh installs it), driven over the
-Chrome DevTools Protocol through a pipe (--remote-debugging-pipe): only the Python standard
-library, no WebDriver. Every host name but 127.0.0.1 fails to resolve inside that Chromium, so
-the test reads the book as it is on disk and never waits for the network.
+Chromium is Debian's /usr/bin/chromium, driven through WebDriver by Selenium and Debian's
+chromedriver (python3-selenium, chromium-driver: bash tools/setup.sh installs them). What a page
+loaded, and with which HTTP status, is read from the page's own Resource Timing entries; console
+errors and JavaScript exceptions from the browser's log. Every host name but 127.0.0.1 fails to
+resolve inside that Chromium, so the test reads the book as it is on disk and never waits for
+the network.
 
-    python3 tools/browser_test.py [--search TERM] [--screenshot PAGE.html] [--no-build]
+    python3 tools/book/browser_test.py [--search TERM] [--screenshot PAGE.html] [--no-build]
 """
+import os
+import sys
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+except ImportError:
+    # Debian's python3-selenium is importable only from Debian's own Python; a python3 found
+    # earlier on PATH (pyenv, a virtualenv) hands over to it.
+    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
+            and os.access(DEBIAN_PYTHON, os.X_OK):
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
+    print("browser-test: no Selenium for this Python; run: bash tools/setup.sh", file=sys.stderr)
+    sys.exit(2)
+
 import argparse
-import base64
-import fcntl
 import functools
 import json
-import os
 import re
-import select
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -53,14 +71,16 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = ROOT / "book" / "src" / "SUMMARY.md"
 OUT = ROOT / "target" / "browser-test"
 CHROMIUM = os.environ.get("XFUNC_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("XFUNC_CHROMEDRIVER", "/usr/bin/chromedriver")
 # Wide enough for mdbook's sidebar and for the two columns of .twins (twins.css: >= 1200px).
 WIDTH, HEIGHT = 1440, 1000
-NARROW = 400  # a phone held upright: diagrams must still show, scaled to the column
-DIAGRAMS = ROOT / "book" / "src" / "diagrams"
+NARROW = 400  # a phone held upright: diagrams and plots must still show, scaled to the column
+BOOK_SRC = ROOT / "book" / "src"
+DIAGRAMS = BOOK_SRC / "diagrams"
 FIRST_EXTENSION = "first-extension.html"
 PAGE_TIMEOUT = 20.0
 SEARCH_TIMEOUT = 15.0
@@ -72,203 +92,96 @@ def problem(where: str, what: str) -> None:
     problems.append(f"{where}: {what}")
 
 
-class Timeout(Exception):
-    pass
+# --- the browser: Chromium through chromedriver (WebDriver) ----------------------------------
 
-
-# --- the browser: Chromium over the DevTools protocol on fds 3 (commands) and 4 (replies) ------
+# What the document loaded: its own HTTP status and every resource's (Resource Timing Level 2:
+# responseStatus). The server sends no-store, so every page load asks it again.
+LOADED = r"""
+(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {
+    status: nav ? nav.responseStatus : null,
+    resources: performance.getEntriesByType('resource')
+        .map(r => ({url: r.name, status: r.responseStatus})),
+  };
+})()
+"""
 
 
 class Chromium:
-    """One headless Chromium and one tab, spoken to in NUL-separated JSON over two pipes."""
+    """One headless Chromium with one tab, through Selenium and chromedriver."""
 
-    def __init__(self, binary: str, profile: str):
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
-
-        def fds_3_and_4() -> None:
-            # Move both ends out of the way first: either may already be fd 3 or 4.
-            r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
-            w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
-            os.dup2(r, 3)
-            os.dup2(w, 4)
-
-        args = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    def __init__(self, binary: str, driver: str, profile: str):
+        options = webdriver.ChromeOptions()
+        options.binary_location = binary
+        for arg in (
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-background-networking", "--disable-component-update", "--no-first-run",
             "--no-default-browser-check", "--disable-sync", "--disable-quic", "--mute-audio",
             "--hide-scrollbars", f"--window-size={WIDTH},{HEIGHT}",
             # The book must stand on its own: every host but the local server fails at once.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank",
-        ]
-        # Started before any thread exists (preexec_fn and threads do not mix), in its own
-        # process group so that stopping it also stops its helper processes.
-        with open(OUT / "chromium.log", "wb") as log:
-            self.proc = subprocess.Popen(
-                args, preexec_fn=fds_3_and_4, close_fds=False, start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            )
-        os.close(to_browser_r)
-        os.close(from_browser_w)
-        self._buf = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-        self.session = ""
+            f"--user-data-dir={profile}",
+        ):
+            options.add_argument(arg)
+        # Console errors, JavaScript exceptions and failed requests, read after each load.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(driver, log_path=str(OUT / "chromedriver.log"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver.set_page_load_timeout(PAGE_TIMEOUT)
+        self.driver.set_script_timeout(PAGE_TIMEOUT)
+        # The window's frame (even headless) takes some height: size the window so that the
+        # page itself gets WIDTH x HEIGHT, as a reader's browser window would.
+        inner = self.js("window.innerHeight")
+        self._frame = max(0, self.driver.get_window_size()["height"] - inner)
+        self.width(WIDTH)
 
-    # -- protocol --
-    def _read_message(self, deadline: float) -> dict:
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Timeout("no reply from Chromium")
-            ready, _, _ = select.select([self._from_browser], [], [], left)
-            if ready:
-                chunk = os.read(self._from_browser, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("Chromium exited (see target/browser-test/chromium.log)")
-                self._buf += chunk
-        raw, _, self._buf = self._buf.partition(b"\0")
-        return json.loads(raw)
-
-    def call(self, method: str, params: dict | None = None, timeout: float = PAGE_TIMEOUT,
-             session: bool = True) -> dict:
-        self._next_id += 1
-        msg = {"id": self._next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            msg["sessionId"] = self.session
-        os.write(self._to_browser, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read_message(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error'].get('message')}")
-                return reply.get("result", {})
-            if "method" in reply:
-                self.events.append(reply)
-
-    def wait_event(self, method: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, ev in enumerate(self.events):
-                if ev["method"] == method:
-                    return self.events.pop(i)
-            msg = self._read_message(deadline)
-            if "method" in msg:
-                self.events.append(msg)
-
-    def drain(self) -> None:
-        """Collects the events already sent, without waiting."""
-        while True:
-            try:
-                msg = self._read_message(time.monotonic() + 0.05)
-            except Timeout:
-                return
-            if "method" in msg:
-                self.events.append(msg)
-
-    # -- the tab --
-    def open_tab(self) -> None:
-        target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
-        attached = self.call("Target.attachToTarget",
-                             {"targetId": target["targetId"], "flatten": True}, session=False)
-        self.session = attached["sessionId"]
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            self.call(f"{domain}.enable")
-        self.call("Network.setCacheDisabled", {"cacheDisabled": True})
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-
-    def navigate(self, url: str) -> tuple[int | None, list[dict]]:
-        """Loads url; returns the document's HTTP status and the events the load produced."""
-        self.drain()
-        self.events.clear()
-        result = self.call("Page.navigate", {"url": url})
-        if result.get("errorText"):
-            raise RuntimeError(f"cannot load {url}: {result['errorText']}")
-        self.wait_event("Page.loadEventFired", PAGE_TIMEOUT)
+    def navigate(self, url: str) -> tuple[int | None, dict]:
+        """Loads url; returns the document's HTTP status and what the load produced:
+        {"resources": [{url, status}], "log": [browser log entries]}."""
+        self.driver.get_log("browser")  # forget what earlier pages logged
+        try:
+            self.driver.get(url)
+        except WebDriverException as e:
+            raise RuntimeError(f"cannot load {url}: {e.msg}") from None
         # Scripts run on load (sidebar, highlighting); give late console errors a moment.
         time.sleep(0.2)
-        self.drain()
-        seen, self.events = self.events, []
-        status = None
-        for ev in seen:
-            if (ev["method"] == "Network.responseReceived"
-                    and ev["params"].get("type") == "Document"
-                    and ev["params"]["response"]["url"].split("#")[0] == url.split("#")[0]):
-                status = ev["params"]["response"]["status"]
-        return status, seen
+        loaded = self.js(LOADED) or {}
+        return loaded.get("status"), {"resources": loaded.get("resources", []),
+                                      "log": self.driver.get_log("browser")}
 
     def js(self, expression: str):
-        r = self.call("Runtime.evaluate",
-                      {"expression": expression, "returnByValue": True, "awaitPromise": True})
-        if "exceptionDetails" in r:
-            raise RuntimeError(f"script failed: {r['exceptionDetails'].get('text')}: {expression}")
-        return r["result"].get("value")
+        try:
+            return self.driver.execute_script("return " + expression.strip())
+        except WebDriverException as e:
+            raise RuntimeError(f"script failed: {e.msg}: {expression.strip()[:80]}") from None
 
-    def key(self, key: str, code: str, keycode: int, text: str | None = None) -> None:
-        down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": keycode}
-        if text is not None:
-            down["text"] = text
-        self.call("Input.dispatchKeyEvent", down)
-        self.call("Input.dispatchKeyEvent",
-                  {"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": keycode})
-
-    def type_text(self, text: str) -> None:
-        for ch in text:
-            if ch.isalpha():
-                self.key(ch, f"Key{ch.upper()}", ord(ch.upper()), ch)
-            elif ch.isdigit():
-                self.key(ch, f"Digit{ch}", ord(ch), ch)
-            else:
-                self.key(ch, "", 0, ch)
+    def keys(self, *keys: str) -> None:
+        """Typed into whatever has the focus, as a reader types (key down, key up, per key)."""
+        ActionChains(self.driver).send_keys(*keys).perform()
 
     def screenshot(self, path: Path) -> None:
         """The whole page: the window is made as tall as the page, so the sidebar and the
         fixed navigation are drawn as a reader sees them, then put back."""
         height = self.js("Math.ceil(document.documentElement.scrollHeight)")
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.driver.set_window_size(WIDTH, height + self._frame)
         time.sleep(0.3)
-        shot = self.call("Page.captureScreenshot", {"format": "png"})
-        path.write_bytes(base64.b64decode(shot["data"]))
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+        self.driver.save_screenshot(str(path))
+        self.width(WIDTH)
 
     def width(self, width: int) -> None:
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+        self.driver.set_window_size(width, HEIGHT + self._frame)
         time.sleep(0.2)  # mdbook's layout reacts to the resize (sidebar, content width)
 
-    def screenshot_clip(self, path: Path, box: dict) -> None:
-        """The part of the page in box (document coordinates), as the reader sees it."""
-        shot = self.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": box["x"], "y": box["y"], "width": box["w"], "height": box["h"],
-                     "scale": 1},
-        })
-        path.write_bytes(base64.b64decode(shot["data"]))
+    def screenshot_element(self, path: Path, index: int) -> None:
+        """The index-th image of the page, as the reader sees it."""
+        self.driver.find_elements(By.TAG_NAME, "img")[index].screenshot(str(path))
 
     def close(self) -> None:
         try:
-            self.call("Browser.close", session=False, timeout=5)
+            self.driver.quit()  # stops Chromium, then chromedriver
         except Exception:
             pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # the browser's own process group: its renderers and helpers, if any are left
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=10)
-        for fd in (self._to_browser, self._from_browser):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 # --- the book: what SUMMARY.md promises, a local server for what mdbook built ----------------
@@ -296,6 +209,11 @@ class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def end_headers(self) -> None:
+        # Never from the browser's cache: each page load fetches (and checks) what it uses.
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
 
 class Ids(HTMLParser):
     """The ids (and <a name>s) of a page, for a page not opened in the browser."""
@@ -308,6 +226,7 @@ class Ids(HTMLParser):
         for k, v in attrs:
             if k == "id" or (tag == "a" and k == "name"):
                 self.ids.add(v or "")
+
 
 
 # What the checks need from a page, read in the page once its scripts have run.
@@ -363,18 +282,21 @@ PAGE_FACTS = r"""
 """
 
 
-# The diagrams a page shows, measured where they are drawn.
-DIAGRAM_FACTS = r"""
-(() => [...document.querySelectorAll('main img')]
-  .filter(i => /(^|\/)diagrams\/[^\/]+\.svg$/.test(i.getAttribute('src') || ''))
-  .map(i => {
+# The images a page shows (document order, as find_elements sees them), measured where drawn.
+IMAGE_FACTS = r"""
+(() => [...document.querySelectorAll('img')].map(i => {
     const r = i.getBoundingClientRect();
+    // mdbook shows a lone image in a click-to-zoom label: its zoomed copy, in .img-wrapper,
+    // is hidden until the reader clicks; it must load, but is not drawn on the page.
+    const label = i.closest('.checkbox-label');
+    const box = label && label.querySelector('.checkbox-img');
     const style = getComputedStyle(i);
-    const main = document.querySelector('main').getBoundingClientRect();
+    const main = (document.querySelector('main') || document.body).getBoundingClientRect();
     return {
-      src: i.getAttribute('src'), alt: i.alt, complete: i.complete,
+      src: i.getAttribute('src') || '', alt: i.alt, complete: i.complete,
       natural: [i.naturalWidth, i.naturalHeight],
-      w: r.width, h: r.height, x: r.left + window.scrollX, y: r.top + window.scrollY,
+      w: r.width, h: r.height,
+      zoomCopy: !!(box && !box.checked && i.closest('.img-wrapper')),
       shown: style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0',
       overflow: r.right > Math.max(main.right, window.innerWidth) + 1,
     };
@@ -388,28 +310,42 @@ SVG_FACTS = r"""
   if (!svg || svg.tagName.toLowerCase() !== 'svg') return {svg: false};
   const box = svg.getBBox();
   return {svg: true, w: box.width, h: box.height,
-          texts: svg.querySelectorAll('text').length, shapes: svg.querySelectorAll('g').length};
+          texts: svg.querySelectorAll('text').length, shapes: svg.querySelectorAll('g').length,
+          paths: svg.querySelectorAll('path, use, polygon, polyline, ellipse, rect').length};
 })()
 """
 
 
-def page_problems(where: str, status: int | None, events: list[dict]) -> None:
+def page_problems(where: str, status: int | None, loaded: dict) -> None:
     if status != 200:
         problem(where, f"HTTP status {status} (expected 200)")
-    for ev in events:
-        p = ev["params"]
-        if ev["method"] == "Network.responseReceived" and p["response"]["status"] >= 400:
-            problem(where, f"HTTP {p['response']['status']} for {p['response']['url']}")
-        elif ev["method"] == "Runtime.exceptionThrown":
-            d = p["exceptionDetails"]
-            text = d.get("exception", {}).get("description") or d.get("text")
-            problem(where, f"JavaScript exception: {text.splitlines()[0]}")
-        elif ev["method"] == "Runtime.consoleAPICalled" and p["type"] == "error":
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in p["args"])
-            problem(where, f"console error: {args}")
-        elif (ev["method"] == "Log.entryAdded" and p["entry"]["level"] == "error"
-              and p["entry"].get("source") not in ("network",)):
-            problem(where, f"browser error: {p['entry']['text']}")
+    for r in loaded["resources"]:
+        if r["status"] >= 400:
+            problem(where, f"HTTP {r['status']} for {r['url']}")
+    for entry in loaded["log"]:
+        if entry["level"] != "SEVERE":
+            continue
+        # chromedriver's log line: "<URL or source> <line>:<column> <text>"; a console
+        # message's text is its arguments as JSON.
+        text = re.sub(r"^\S+ \d+:\d+ ", "", entry["message"].splitlines()[0])
+        if entry.get("source") == "console-api" and text.startswith('"'):
+            try:
+                text = json.loads(text)
+            except ValueError:
+                pass
+        if entry.get("source") == "javascript":
+            problem(where, f"JavaScript exception: {text}")
+        elif entry.get("source") == "console-api":
+            problem(where, f"console error: {text}")
+        elif entry.get("source") != "network":  # HTTP errors: above, from the page's own record
+            problem(where, f"browser error: {text}")
+
+
+def other_hosts(origin: str, loaded: dict) -> set[str]:
+    """The URLs of other hosts the page asked for (they fail to resolve here)."""
+    urls = {r["url"] for r in loaded["resources"]}
+    urls |= {e["message"].split(" ", 1)[0] for e in loaded["log"] if e.get("source") == "network"}
+    return {u for u in urls if u.startswith(("http:", "https:")) and not u.startswith(origin)}
 
 
 def main() -> int:
@@ -422,9 +358,11 @@ def main() -> int:
     args = ap.parse_args()
 
     started = time.monotonic()
-    if not os.access(CHROMIUM, os.X_OK):
-        print(f"browser-test: {CHROMIUM} not found; run: bash tools/setup.sh", file=sys.stderr)
-        return 2
+    for binary, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.access(binary, os.X_OK):
+            print(f"browser-test: {binary} ({package}) not found; run: bash tools/setup.sh",
+                  file=sys.stderr)
+            return 2
     OUT.mkdir(parents=True, exist_ok=True)
     site = OUT / "book"
     if not args.no_build:
@@ -445,21 +383,22 @@ def main() -> int:
         return 2
     shot = OUT / Path(shot_page).with_suffix(".png").name
     shot.unlink(missing_ok=True)
-    for old in OUT.glob("diagram-*.png"):
+    for old in [*OUT.glob("diagram-*.png"), *OUT.glob("image-*.png")]:
         old.unlink()
 
     profile = tempfile.mkdtemp(prefix="xfunc-chromium-")
-    browser = Chromium(CHROMIUM, profile)  # before the server thread: see Chromium.__init__
     server = serve(site)
     origin = f"http://127.0.0.1:{server.server_address[1]}/"
+    browser = None
     try:
-        browser.open_tab()
+        browser = Chromium(CHROMIUM, CHROMEDRIVER, profile)
         check_pages(browser, origin, pages, shot_page)
         check_search(browser, origin, pages, args.search)
-    except (Timeout, RuntimeError) as e:
-        problem("browser-test", str(e))
+    except (RuntimeError, WebDriverException) as e:
+        problem("browser-test", getattr(e, "msg", None) or str(e))
     finally:
-        browser.close()
+        if browser:
+            browser.close()
         server.shutdown()
         server.server_close()
         shutil.rmtree(profile, ignore_errors=True)
@@ -478,63 +417,67 @@ def main() -> int:
     return 0
 
 
-def check_diagrams_on_page(browser: Chromium, path: str, shown: dict[str, list[str]]) -> None:
-    """Every diagram the page shows: loaded, visible, with a size, at both widths."""
-    wide = browser.js(DIAGRAM_FACTS)
+def check_images_on_page(browser: Chromium, path: str, shown: dict[str, list[str]]) -> None:
+    """Every image the page shows: loaded, with alt text, visible, with a size, at both widths."""
+    wide = browser.js(IMAGE_FACTS)
     if not wide:
         return
     browser.width(NARROW)
-    narrow = browser.js(DIAGRAM_FACTS)
+    narrow = browser.js(IMAGE_FACTS)
     browser.width(WIDTH)
-    for d, n in zip(wide, narrow):
-        name = Path(d["src"]).stem
-        shown.setdefault(name, []).append(path)
-        where = f"{path}: diagram {d['src']}"
+    for index, (d, n) in enumerate(zip(wide, narrow)):
+        src = urllib.parse.urlparse(d["src"]).path
+        name = Path(src).stem
+        shown.setdefault(src, []).append(path)
+        kind = "diagram" if re.search(r"(^|/)diagrams/[^/]+\.svg$", src) else "image"
+        where = f"{path}: {kind} {d['src']}"
         if not d["complete"] or min(d["natural"]) <= 0:
             problem(where, f"does not load as an image (natural size {d['natural']})")
             continue
         if not d["alt"].strip():
             problem(where, "has no alt text")
-        for label, m, width in (("wide", d, WIDTH), ("narrow", n, NARROW)):
+        if d["zoomCopy"]:
+            continue  # drawn only when the reader clicks the image shown above it
+        for m, width in ((d, WIDTH), (n, NARROW)):
             if not m["shown"] or m["w"] < 1 or m["h"] < 1:
                 problem(where, f"not visible at {width}px ({m['w']:.0f}x{m['h']:.0f}, "
                                f"shown={m['shown']})")
             elif m["overflow"]:
                 problem(where, f"wider than the page at {width}px ({m['w']:.0f}px)")
-        stem = Path(path).stem
-        margin = 8
-        browser.screenshot_clip(OUT / f"diagram-{stem}-{name}.png", {
-            "x": max(0, d["x"] - margin), "y": max(0, d["y"] - margin),
-            "w": d["w"] + 2 * margin, "h": d["h"] + 2 * margin})
+        if min(d["w"], d["h"]) >= 1:
+            browser.screenshot_element(OUT / f"{kind}-{Path(path).stem}-{name}.png", index)
 
 
-def check_diagram_files(browser: Chromium, origin: str, shown: dict[str, list[str]]) -> int:
-    """Every diagram on its own, as the browser renders the SVG file."""
-    files = sorted(DIAGRAMS.glob("*.svg"))
+def check_svg_files(browser: Chromium, origin: str, shown: dict[str, list[str]]) -> int:
+    """Every SVG of the book on its own (diagrams, plots), as the browser renders the file."""
+    files = sorted(BOOK_SRC.rglob("*.svg"))
     for svg in files:
-        where = f"diagrams/{svg.name}"
+        rel = svg.relative_to(BOOK_SRC).as_posix()
+        is_diagram = svg.parent == DIAGRAMS
         if svg.stat().st_size == 0:
-            problem(where, "is empty")
+            problem(rel, "is empty")
             continue
-        status, events = browser.navigate(origin + "diagrams/" + svg.name)
+        status, loaded = browser.navigate(origin + rel)
         # A document that is not HTML makes Chromium ask for /favicon.ico, which mdbook's
-        # output does not have (the pages name theirs); that request is not the diagram's.
-        events = [ev for ev in events
-                  if not ev["params"].get("response", {}).get("url", "").endswith("/favicon.ico")]
-        page_problems(where, status, events)
+        # output does not have (the pages name theirs); that request is not the SVG's.
+        loaded["resources"] = [r for r in loaded["resources"]
+                               if not r["url"].endswith("/favicon.ico")]
+        page_problems(rel, status, loaded)
         for width in (WIDTH, NARROW):
             browser.width(width)
             f = browser.js(SVG_FACTS)
             if not f.get("svg"):
-                problem(where, f"does not open as an SVG document at {width}px")
+                problem(rel, f"does not open as an SVG document at {width}px")
                 break
-            if f["w"] < 1 or f["h"] < 1 or f["texts"] == 0:
-                problem(where, f"draws nothing at {width}px ({f['w']:.0f}x{f['h']:.0f}, "
-                               f"{f['texts']} texts)")
+            # A diagram labels its boxes with <text>; a plot may draw its letters as paths.
+            if f["w"] < 1 or f["h"] < 1 or (f["texts"] == 0 if is_diagram else f["paths"] == 0):
+                problem(rel, f"draws nothing at {width}px ({f['w']:.0f}x{f['h']:.0f}, "
+                             f"{f['texts']} texts, {f['paths']} shapes)")
         browser.width(WIDTH)
-    unshown = [svg.stem for svg in files if svg.stem not in shown]
+    rels = [svg.relative_to(BOOK_SRC).as_posix() for svg in files]
+    unshown = [rel for rel in rels if not any(src.endswith(rel) for src in shown)]
     if unshown:
-        print(f"browser-test: note: diagrams on no page yet (checked on their own): "
+        print(f"browser-test: note: SVGs on no page yet (checked on their own): "
               f"{', '.join(unshown)}")
     return len(files)
 
@@ -556,17 +499,14 @@ def check_first_extension(links: list[tuple[str, dict]], pages: list[tuple[str, 
 
 def check_pages(browser: Chromium, origin: str, pages: list[tuple[str, str]], shot: str) -> None:
     ids: dict[str, set[str] | None] = {}  # page URL -> its ids (None: does not load)
-    shown: dict[str, list[str]] = {}  # diagram name -> pages that show it
+    shown: dict[str, list[str]] = {}  # image path -> pages that show it
     links: list[tuple[str, dict]] = []
     blocked: set[str] = set()
     for path, title in pages:
         url = origin + path
-        status, events = browser.navigate(url)
-        page_problems(path, status, events)
-        blocked.update(ev["params"]["request"]["url"] for ev in events
-                       if ev["method"] == "Network.requestWillBeSent"
-                       and ev["params"]["request"]["url"].startswith(("http:", "https:"))
-                       and not ev["params"]["request"]["url"].startswith(origin))
+        status, loaded = browser.navigate(url)
+        page_problems(path, status, loaded)
+        blocked |= other_hosts(origin, loaded)
         f = browser.js(PAGE_FACTS)
         ids[url] = set(f["ids"]) if status == 200 else None
         if f["h1"][:1] != [title]:
@@ -593,13 +533,14 @@ def check_pages(browser: Chromium, origin: str, pages: list[tuple[str, str]], sh
             problem(path, f"sidebar does not mark this page as the current one "
                           f"({f['sidebarActive']})")
         links += [(path, link) for link in f["links"]]
-        check_diagrams_on_page(browser, path, shown)
+        check_images_on_page(browser, path, shown)
         if path == shot:
             browser.screenshot(OUT / Path(path).with_suffix(".png").name)
     check_first_extension(links, pages)
-    n = check_diagram_files(browser, origin, shown)
-    print(f"browser-test: {n} diagrams render on their own and on "
-          f"{len({p for ps in shown.values() for p in ps})} pages, at {WIDTH}px and {NARROW}px")
+    n = check_svg_files(browser, origin, shown)
+    on_pages = {p for ps in shown.values() for p in ps}
+    print(f"browser-test: {len(shown)} images load and show on {len(on_pages)} pages, at "
+          f"{WIDTH}px and {NARROW}px; {n} SVG files render on their own")
     if blocked:
         print(f"browser-test: note: the pages asked other hosts for {len(blocked)} URL(s), "
               f"not served here: {', '.join(sorted(blocked)[:3])}")
@@ -639,17 +580,17 @@ def fetch_ids(url: str) -> set[str] | None:
 def check_search(browser: Chromium, origin: str, pages: list[tuple[str, str]], term: str) -> None:
     where = f"search {term!r}"
     first = pages[0][0]
-    status, events = browser.navigate(origin + first)
-    page_problems(f"{first} (before search)", status, events)
+    status, loaded = browser.navigate(origin + first)
+    page_problems(f"{first} (before search)", status, loaded)
     browser.js("document.activeElement && document.activeElement.blur()")
-    browser.key("s", "KeyS", ord("S"), "s")
+    browser.keys("s")
     deadline = time.monotonic() + 5
     while not browser.js("document.activeElement?.id === 'mdbook-searchbar'"):
         if time.monotonic() > deadline:
             problem(where, "pressing 's' did not open the search bar")
             return
         time.sleep(0.1)
-    browser.type_text(term)
+    browser.keys(term)
     typed = browser.js("document.getElementById('mdbook-searchbar').value")
     if typed != term:
         problem(where, f"the search bar holds {typed!r} after typing {term!r}")
@@ -663,7 +604,7 @@ def check_search(browser: Chromium, origin: str, pages: list[tuple[str, str]], t
             break
         time.sleep(0.2)
         # The index loads asynchronously; a key release after it has loaded runs the search.
-        browser.key("End", "End", 35)
+        browser.keys(Keys.END)
     header = browser.js("document.getElementById('mdbook-searchresults-header').textContent")
     if not results:
         problem(where, f"no result within {SEARCH_TIMEOUT:.0f} s ({header.strip()!r})")
@@ -673,8 +614,8 @@ def check_search(browser: Chromium, origin: str, pages: list[tuple[str, str]], t
     if not hits:
         problem(where, f"{len(results)} result(s), none links to a chapter: {results[:3]}")
         return
-    status, events = browser.navigate(hits[0])
-    page_problems(f"{where}: first result", status, events)
+    status, loaded = browser.navigate(hits[0])
+    page_problems(f"{where}: first result", status, loaded)
     marked = browser.js("[...document.querySelectorAll('main mark')].map(m => m.textContent)")
     if not any(term.lower() in m.lower() or m.lower() in term.lower() for m in marked or []):
         problem(where, f"first result {hits[0][len(origin):]} does not mark {term!r} "

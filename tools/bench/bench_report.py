@@ -1,0 +1,746 @@
+#!/usr/bin/env python3
+"""Turns the last `cargo bench` run into the Markdown fragments of the book's benchmarks chapter.
+
+Reads, for each bench file (per_call, varlena, shared_log, lwlock_contention), the run record
+the bench wrote (target/criterion/xfunc/<bench>.json: when it ran, which groups it measured,
+what it skipped) and criterion's results of that run (target/criterion/<group>/<id>/new/
+benchmark.json and estimates.json; results older than the run are ignored). Writes, per bench:
+
+  book/generated/benchmarks/<bench>.json   the numbers the report shows, computed from the run:
+                                           the stamp (date, CPU, PostgreSQL, rustc, commit), the
+                                           values (ns per call, GB/s, lines or calls per second)
+                                           and every ratio and share the tables print
+  book/generated/benchmarks/<bench>.md     tables of those numbers with their targets, and the
+                                           plots, included by the benchmarks chapter
+  book/src/benchmarks/<bench>-<what>.svg   the plots (matplotlib), which the fragment shows
+
+The fragments and plots are a function of the JSON alone: --from-data rewrites them from the
+committed JSON without a run (just bench-tables), and --check (just bench-tables-check) fails
+when they are not what the JSON gives (the SVGs are deterministic: fixed hash salt, no date,
+one font). A bench with no run record keeps its committed files (from the last reviewed run,
+which carries its own stamp). Nothing in them is typed by hand.
+
+    python3 tools/bench/bench_report.py [--criterion DIR] [--out DIR] [--plots DIR]
+    python3 tools/bench/bench_report.py --from-data [--check] [--out DIR] [--plots DIR]
+    python3 tools/bench/bench_report.py --print BENCH     (that bench's tables, no plots)
+"""
+import os
+import sys
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+try:
+    import matplotlib
+except ImportError:
+    # Debian's python3-matplotlib is importable only from Debian's own Python; a python3 found
+    # earlier on PATH (pyenv, a virtualenv) hands over to it. --print needs no plots.
+    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
+            and os.access(DEBIAN_PYTHON, os.X_OK):
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
+    matplotlib = None
+
+import argparse
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention")
+DATA_DIR = ROOT / "book" / "generated" / "benchmarks"
+PLOT_DIR = ROOT / "book" / "src" / "benchmarks"
+# Where the chapter that includes the fragments (book/src/15-benchmarks.md) finds the plots.
+PLOT_URL = "benchmarks"
+
+# The targets of the benchmarks (a variant's time over C's, or a share of a limit).
+# Ordinary Rust (#[pg_extern]) per call, where chapter 15 sets one:
+PER_CALL_TARGETS = {
+    "c_overpaid": 1.20,
+    "retcomposite": 1.20,
+}
+# The fast variants of the chapter "Rust at the Speed of C" (schema xfunc_fast): time and instructions per call over C's.
+FAST_TIME_TARGET = 1.10
+FAST_INSTR_TARGET = 1.05
+VARLENA_RATIO_TARGET = 1.30  # ordinary Rust over C, at every size
+VARLENA_FAST_TARGET = 1.10  # the fast variant over C, at every size
+MEMCPY_SHARE_TARGET = 0.80  # of memcpy's bandwidth, at the largest size
+LOG_RAW_SHARE_TARGET = 0.50  # of the raw write loop, at 1 client
+LOG_SCALING_TARGET = 1.0  # of the logger's own 1-client rate, at 2 clients and more
+LOG_RUST_C_TARGET = 0.90  # Rust's rate over C's, at least
+
+PER_CALL_VARIANTS = ("rust", "rust_fast", "c", "builtin")
+VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
+                 "write": "write() loop", "rust_open_per_line": "Rust, open_per_line",
+                 "c_open_per_line": "C, open_per_line", "rust_kept_open": "Rust, kept_open",
+                 "c_kept_open": "C, kept_open", "rust_by_hand": "Rust, by hand",
+                 "rust_pglwlock": "Rust, PgLwLock", "exclusive/rust": "LWLock excl., Rust",
+                 "exclusive/c": "LWLock excl., C", "shared/rust": "LWLock shared, Rust",
+                 "shared/c": "LWLock shared, C", "atomic/rust": "atomic, Rust",
+                 "atomic/c": "atomic, C", "spinlock/rust": "spinlock, Rust",
+                 "spinlock/c": "spinlock, C"}
+COLORS = {"rust": "#d2691e", "rust_fast": "#e377c2", "c": "#1f77b4", "builtin": "#2ca02c", "memcpy": "#7f7f7f",
+          "write": "#7f7f7f", "rust_open_per_line": "#f4a460", "c_open_per_line": "#87ceeb",
+          "rust_kept_open": "#d2691e", "c_kept_open": "#1f77b4", "rust_by_hand": "#8b4513",
+          "rust_pglwlock": "#9467bd", "exclusive/rust": "#d2691e", "exclusive/c": "#1f77b4",
+          "shared/rust": "#f4a460", "shared/c": "#87ceeb", "atomic/rust": "#2ca02c",
+          "atomic/c": "#98df8a", "spinlock/rust": "#9467bd", "spinlock/c": "#c5b0d5"}
+LIMITS = ("memcpy", "write")  # drawn dashed: a limit to compare with, not a variant
+
+
+# --- a run: criterion's results and the bench's run record ----------------------------------
+
+def load_results(criterion: Path, record: dict) -> dict:
+    """(group, function, value) -> {"median": ns per iteration, "throughput": {...}} for every
+    benchmark of the record's groups measured during the run the record describes."""
+    started = record["started"]
+    groups = set(record["groups"])
+    out = {}
+    for bench_json in criterion.glob("**/new/benchmark.json"):
+        meta = json.loads(bench_json.read_text())
+        if meta["group_id"] not in groups:
+            continue
+        estimates = bench_json.with_name("estimates.json")
+        if not estimates.is_file() or estimates.stat().st_mtime < started:
+            continue  # an older run's result of a variant this run skipped
+        median = json.loads(estimates.read_text())["median"]["point_estimate"]
+        key = (meta["group_id"], meta["function_id"], meta["value_str"])
+        out[key] = {"median": median, "throughput": meta.get("throughput") or {}}
+    return out
+
+
+def run_stamp(record: dict) -> dict:
+    """When and where the run was measured, as the bench recorded it."""
+    return {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(record["finished"])),
+        "cpu": record.get("cpu"),
+        "cpus": record.get("cpus"),
+        "load": (record.get("loadavg_at_end", "").split() or [None])[0],
+        "postgres": record.get("postgres", "").split(" on ")[0] or None,
+        "rustc": record.get("rustc"),
+        "commit": record.get("commit"),
+    }
+
+
+def positive(t: float) -> float | None:
+    """A time left after subtracting the baseline; none when noise swallowed it."""
+    return t if t > 0 else None
+
+
+def div(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def series(points: dict) -> list[list[float]]:
+    """{x: y} as sorted [x, y] pairs (JSON has no number keys)."""
+    return [[x, y] for x, y in sorted(points.items())]
+
+
+def at(pairs: list | None, x: float) -> float | None:
+    """The y of x in [x, y] pairs."""
+    return next((y for px, y in pairs or [] if px == x), None)
+
+
+# --- the fragments: formatting ----------------------------------------------------------------
+
+def stamp(s: dict) -> str:
+    load_text = f", load average {s['load']} at the end" if s.get("load") else ""
+    return (f"*Measured {s['measured']} on {s.get('cpu') or 'an unknown CPU'} "
+            f"({s.get('cpus') or '?'} CPUs{load_text}); "
+            f"{s.get('postgres') or 'PostgreSQL (unknown version)'}; "
+            f"{s.get('rustc') or 'rustc (unknown version)'}; "
+            f"commit `{s.get('commit') or 'unknown'}`.*\n")
+
+
+def skipped(data: dict) -> str:
+    if not data["skipped"]:
+        return ""
+    lines = "".join(f"- `{s.split(': ', 1)[0]}`: {s.split(': ', 1)[1]}\n"
+                    for s in data["skipped"])
+    return f"\nNot measured in this run:\n\n{lines}"
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    """A number, or an en dash when it was not measured or was below the noise."""
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:.0f} %"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    align = ["---"] + ["--:"] * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def verdict(value: float | None, target: float, at_most: bool) -> str:
+    if value is None:
+        return "–"
+    ok = value <= target if at_most else value >= target
+    return "met" if ok else "**missed**"
+
+
+def size_label(n: float) -> str:
+    n = int(n)
+    for unit, div_ in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div_ and n % div_ == 0:
+            return f"{n // div_} {unit}"
+    return f"{n} B"
+
+
+# --- the plots --------------------------------------------------------------------------------
+
+class Plot:
+    """A line chart of named [x, y] series: y from 0, x logarithmic (base 2) with a tick at
+    every measured x. Written as an SVG file the fragment shows with an <img>."""
+
+    def __init__(self, name: str, title: str, lines: list[tuple[str, list]], x_label: str,
+                 y_label: str, x_tick_label=lambda x: f"{x:g}", y_unit: float = 1.0):
+        self.name, self.title, self.lines = name, title, lines
+        self.x_label, self.y_label = x_label, y_label
+        self.x_tick_label, self.y_unit = x_tick_label, y_unit
+
+    def markdown(self) -> str:
+        """The image, and its alt text: what it plots, for a reader who cannot see it."""
+        names = "; ".join(VARIANT_LABEL.get(n, n) for n, _ in self.lines)
+        alt = f"{self.title}: {self.y_label} against {self.x_label} ({names})"
+        # As the diagrams: a click opens the SVG at full size.
+        return f"[![{alt}]({PLOT_URL}/{self.name})]({PLOT_URL}/{self.name})\n"
+
+    def svg(self) -> str:
+        if matplotlib is None:
+            sys.exit("bench-report: matplotlib is missing: run bash tools/setup.sh "
+                     "(Debian python3-matplotlib)")
+        matplotlib.use("svg")
+        from matplotlib import font_manager
+        from matplotlib import pyplot as plt
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+        # The same file from the same numbers on every machine: a fixed salt for the ids
+        # matplotlib makes up, no date in the metadata, one font (matplotlib's own DejaVu Sans,
+        # its letters drawn as paths, so the plot does not depend on the reader's fonts).
+        matplotlib.rcParams.update({
+            "svg.hashsalt": "xfunc-bench-report", "svg.fonttype": "path",
+            "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10,
+        })
+        font_manager.findfont("DejaVu Sans", fallback_to_default=False)
+        fig, ax = plt.subplots(figsize=(7.2, 3.6), dpi=100)
+        xs = sorted({x for _, pts in self.lines for x, _ in pts})
+        for name, pts in self.lines:
+            ax.plot([x for x, _ in pts], [y / self.y_unit for _, y in pts],
+                    color=COLORS.get(name, "black"), marker="o", markersize=4, linewidth=1.8,
+                    linestyle="--" if name in LIMITS else "-",
+                    label=VARIANT_LABEL.get(name, name))
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator(xs))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([self.x_tick_label(x) for x in xs])
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,g}"))
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_title(self.title)
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel(self.y_label)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+        out = io.StringIO()
+        fig.savefig(out, format="svg", facecolor="white", bbox_inches="tight", pad_inches=0.1,
+                    metadata={"Date": None})
+        plt.close(fig)
+        # matplotlib ends path lines with a space; git would flag each as trailing whitespace.
+        return re.sub(r"[ \t]+$", "", out.getvalue(), flags=re.M)
+
+
+# --- per_call --------------------------------------------------------------------------------
+
+def instructions(criterion: Path, record: dict) -> dict:
+    """(case, variant) -> instructions per call, from tools/bench_callgrind.py's counts of
+    this very run's statements; empty when it has not been run since."""
+    path = criterion / "xfunc" / "callgrind.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    if data.get("per_call_started") != record["started"]:
+        return {}
+    counts = data["counts"]
+    out = {}
+    for key, c in counts.items():
+        _, case, variant = key.split("/")
+        base = counts.get(f"per_call/{case}/baseline")
+        if variant != "baseline" and base and c["calls"]:
+            out[(case, variant)] = (c["instructions"] - base["instructions"]) / c["calls"]
+    return out
+
+
+def measure_per_call(record: dict, results: dict, criterion: Path) -> dict:
+    instr = instructions(criterion, record)
+    cases, instr_cases = [], []
+    for group in record["groups"]:
+        case = group.split("/", 1)[1]
+        base = [r for (g, f, _), r in results.items() if g == group and f == "baseline"]
+        if not base:
+            continue
+        ns = {}
+        for (g, f, _), r in results.items():
+            if g == group and f != "baseline":
+                calls = r["throughput"].get("Elements", 0)
+                ns[f] = positive((r["median"] - base[0]["median"]) / calls) if calls else None
+        cases.append({"case": case, "ns": {v: ns.get(v) for v in PER_CALL_VARIANTS},
+                      "rust_c": div(ns.get("rust"), ns.get("c")),
+                      "fast_c": div(ns.get("rust_fast"), ns.get("c"))})
+        if instr:
+            i = {v: instr.get((case, v)) for v in PER_CALL_VARIANTS}
+            instr_cases.append({"case": case, "per_call": i, "rust_c": div(i["rust"], i["c"]),
+                                "fast_c": div(i["rust_fast"], i["c"])})
+    p = record["params"]
+    return {"params": {"rows": p["rows"], "calls_per_row": p["calls_per_row"]},
+            "time": cases, "instructions": instr_cases}
+
+
+def report_per_call(data: dict) -> tuple[str, list[Plot]]:
+    rows, instr_rows = [], []
+    for c in data["time"]:
+        ns, target = c["ns"], PER_CALL_TARGETS.get(c["case"])
+        rows.append([f"`{c['case']}`", *(fmt(ns.get(v)) for v in PER_CALL_VARIANTS),
+                     fmt(c["rust_c"], 3),
+                     verdict(c["rust_c"], target, True) if target else "–",
+                     fmt(c["fast_c"], 3), verdict(c["fast_c"], FAST_TIME_TARGET, True)])
+    for c in data["instructions"]:
+        i = c["per_call"]
+        instr_rows.append([f"`{c['case']}`", *(fmt(i.get(v), 1) for v in PER_CALL_VARIANTS),
+                           fmt(c["rust_c"], 3), fmt(c["fast_c"], 3),
+                           verdict(c["fast_c"], FAST_INSTR_TARGET, True)])
+    p = data["params"]
+    text = [stamp(data["stamp"]), "\n",
+            f"Nanoseconds per call: the median statement time minus the baseline's, divided by "
+            f"the calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; "
+            f"one call per row for a set-returning function). *Rust* is the ordinary "
+            f"`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C* (schema `xfunc_fast`); the "
+            f"targets: fast/C ≤ {FAST_TIME_TARGET:.2f}, and Rust/C ≤ "
+            f"{max(PER_CALL_TARGETS.values()):.2f} for the cases that have no fast twin.\n\n"]
+    header = ["case", "Rust ns", "fast ns", "C ns", "built-in ns", "Rust/C", "verdict",
+              "fast/C", f"≤ {FAST_TIME_TARGET:.2f}"]
+    if rows:
+        text.append(table(header, rows))
+    else:
+        text.append("No case was measured.\n")
+    if instr_rows:
+        text.append("\nInstructions per call: the same subtraction on callgrind's instruction "
+                    "counts of the same statements (at fewer rows), each run alone in a "
+                    "single-user backend (`just bench-callgrind`); target fast/C ≤ "
+                    f"{FAST_INSTR_TARGET:.2f}.\n\n")
+        text.append(table(["case", "Rust", "fast", "C", "built-in", "Rust/C", "fast/C",
+                           f"≤ {FAST_INSTR_TARGET:.2f}"], instr_rows))
+    text.append(skipped(data))
+    return "".join(text), []
+
+
+# --- varlena ---------------------------------------------------------------------------------
+
+VARLENA_PATHS = (("varlena", "executor", "through the executor"),
+                 ("varlena_loop", "loop", "in a PL/pgSQL loop, without plan nodes"))
+
+
+def bandwidth(results: dict, group: str) -> dict:
+    """variant -> {size: bytes per second}, baseline subtracted (memcpy has none)."""
+    out: dict = {}
+    base = {int(v): r["median"] for (g, f, v), r in results.items()
+            if g == group and f == "baseline"}
+    for (g, f, v), r in results.items():
+        if g != group or f == "baseline":
+            continue
+        size = int(v)
+        t = r["median"] - base.get(size, 0.0)
+        nbytes = r["throughput"].get("Bytes", 0)
+        if positive(t) and nbytes:
+            out.setdefault(f, {})[size] = nbytes / t * 1e9
+    return out
+
+
+def measure_varlena(record: dict, results: dict) -> dict:
+    memcpy = bandwidth(results, "varlena/memcpy").get("memcpy", {})
+    cases = []
+    for group in record["groups"]:
+        if not group.startswith("varlena/") or group == "varlena/memcpy":
+            continue
+        case = group.split("/", 1)[1]
+        for prefix, path, _ in VARLENA_PATHS:
+            bw = bandwidth(results, f"{prefix}/{case}")
+            if not bw:
+                continue
+            sizes = sorted({s for v in bw.values() for s in v})
+            rows = []
+            for s in sizes:
+                r, f, c = (bw.get(v, {}).get(s) for v in ("rust", "rust_fast", "c"))
+                rows.append({"size": s, "rust_c_time": div(c, r), "fast_c_time": div(c, f),
+                             "fast_memcpy": div(f, memcpy.get(s))})
+            cases.append({"case": case, "path": path,
+                          "gbps": {v: series({s: b / 1e9 for s, b in pts.items()})
+                                   for v, pts in sorted(bw.items())},
+                          "rows": rows})
+    return {"memcpy_gbps": series({s: b / 1e9 for s, b in memcpy.items()}), "cases": cases}
+
+
+def report_varlena(data: dict) -> tuple[str, list[Plot]]:
+    memcpy = data["memcpy_gbps"]
+    text = [stamp(data["stamp"]), "\n",
+            "Throughput in GB/s (10⁹ bytes per second) of the bytes the copies produce, the "
+            "baseline's time subtracted (– where it was lost in the noise); *Rust* is the ordinary "
+            "`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C*; Rust/C and fast/C are ratios "
+            "of the times (lower is better for Rust); memcpy is a plain copy in the bench "
+            "process, into a buffer allocated once.\n"]
+    plots = []
+    for c in data["cases"]:
+        gbps = c["gbps"]
+        how = dict((p, h) for _, p, h in VARLENA_PATHS)[c["path"]]
+        rows = []
+        last = c["rows"][-1]["size"] if c["rows"] else None
+        for r in c["rows"]:
+            s, share = r["size"], r["fast_memcpy"]
+            rows.append([size_label(s), *(fmt(at(gbps.get(v), s))
+                                          for v in ("rust", "rust_fast", "c", "builtin")),
+                         fmt(at(memcpy, s)),
+                         fmt(r["rust_c_time"], 3),
+                         verdict(r["rust_c_time"], VARLENA_RATIO_TARGET, True),
+                         fmt(r["fast_c_time"], 3),
+                         verdict(r["fast_c_time"], VARLENA_FAST_TARGET, True),
+                         (fmt(share * 100, 0) + " %") if share else "–",
+                         verdict(share, MEMCPY_SHARE_TARGET, False) if s == last else ""])
+        text.append(f"\n#### `{c['case']}`, {how}\n\n")
+        text.append(table(["size", "Rust GB/s", "fast GB/s", "C GB/s", "built-in GB/s",
+                           "memcpy GB/s", "Rust/C time", f"≤ {VARLENA_RATIO_TARGET:.2f}",
+                           "fast/C time", f"≤ {VARLENA_FAST_TARGET:.2f}",
+                           "fast / memcpy", f"≥ {MEMCPY_SHARE_TARGET:.0%} at largest"], rows))
+        lines = list(gbps.items()) + ([("memcpy", memcpy)] if memcpy else [])
+        plot = Plot(f"varlena-{c['case']}-{c['path']}.svg", f"{c['case']}, {how}", lines,
+                    "value size", "GB/s", x_tick_label=size_label)
+        plots.append(plot)
+        text.append("\n" + plot.markdown())
+    if not data["cases"]:
+        text.append("\nNo copying function was measured.\n")
+    if memcpy:
+        text.append("\n#### The limit: memcpy in the bench process\n\n")
+        text.append(table(["size", "memcpy GB/s"], [[size_label(s), fmt(b)] for s, b in memcpy]))
+    text.append(skipped(data))
+    return "".join(text), plots
+
+
+# --- shared_log ------------------------------------------------------------------------------
+
+def rates(results: dict, group: str) -> dict:
+    """variant -> {clients: calls (or lines) per second of all clients}, baseline subtracted."""
+    base = {int(v): r["median"] for (g, f, v), r in results.items()
+            if g == group and f == "baseline"}
+    out: dict = {}
+    for (g, f, v), r in results.items():
+        if g == group and f != "baseline":
+            n = int(v)
+            t = r["median"] - base.get(n, 0.0)
+            if positive(t):
+                out.setdefault(f, {})[n] = r["throughput"].get("Elements", 0) / t * 1e9
+    return out
+
+
+def measure_shared_log(record: dict, results: dict) -> dict:
+    rate = rates(results, "shared_log/lines")
+    raw = [r["throughput"].get("Elements", 0) / r["median"] * 1e9
+           for (g, f, _), r in results.items() if g == "shared_log/raw_write"]
+    raw_rate = raw[0] if raw else None
+    p = record["params"]
+    clients = sorted(p["clients"])
+    designs = p.get("designs", [])
+    out = {"params": {"lines_per_statement": p["lines_per_statement"], "clients": clients,
+                      "designs": designs},
+           "write_loop": raw_rate,
+           "rates": {v: series(pts) for v, pts in sorted(rate.items())},
+           "designs": [], "second_over_first": []}
+    for design in designs:
+        rust, c = rate.get(f"rust_{design}", {}), rate.get(f"c_{design}", {})
+        if not rust and not c:
+            continue
+        out["designs"].append({"design": design, "rows": [
+            {"clients": n, "rust_c": div(rust.get(n), c.get(n)),
+             "rust_write_loop": div(rust.get(n), raw_rate),
+             "rust_own_1_client": div(rust.get(n), rust.get(1))} for n in clients]})
+    if len(designs) == 2:
+        a, b = designs
+        out["second_over_first"] = [
+            {"clients": n, **{lang: div(rate.get(f"{lang}_{b}", {}).get(n),
+                                        rate.get(f"{lang}_{a}", {}).get(n))
+                              for lang in ("rust", "c")}} for n in clients]
+    return out
+
+
+def report_shared_log(data: dict) -> tuple[str, list[Plot]]:
+    p, rate, raw_rate = data["params"], data["rates"], data["write_loop"]
+    text = [stamp(data["stamp"]), "\n",
+            f"Lines per second, all clients together ({p['lines_per_statement']:,}"
+            " lines per client per statement, the baseline's time subtracted). The write() loop "
+            "is one process writing the same lines, one write() each, to a file of its own.\n\n"]
+    if raw_rate:
+        text.append(f"write() loop: {fmt(raw_rate, 0)} lines/s.\n\n")
+    for d in data["designs"]:
+        design = d["design"]
+        rust, c = rate.get(f"rust_{design}"), rate.get(f"c_{design}")
+        rows = []
+        for r in d["rows"]:
+            n, share, scale = r["clients"], r["rust_write_loop"], r["rust_own_1_client"]
+            rows.append([str(n), fmt(at(rust, n), 0), fmt(at(c, n), 0), fmt(r["rust_c"], 3),
+                         verdict(r["rust_c"], LOG_RUST_C_TARGET, False),
+                         (fmt(share * 100, 0) + " %") if share else "–",
+                         verdict(share, LOG_RAW_SHARE_TARGET, False) if n == 1 else "",
+                         (fmt(scale * 100, 0) + " %") if scale else "–",
+                         verdict(scale, LOG_SCALING_TARGET, False) if n > 1 else ""])
+        text.append(f"\n#### `{design}`\n\n")
+        text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
+                           f"≥ {LOG_RUST_C_TARGET:.2f}", "Rust / write() loop",
+                           f"≥ {LOG_RAW_SHARE_TARGET:.0%} at 1", "Rust / own 1-client rate",
+                           f"≥ {LOG_SCALING_TARGET:.0%} at 2+"], rows))
+    if data["second_over_first"]:
+        a, b = p["designs"]
+        rows = [[str(r["clients"]), fmt(r["rust"], 2), fmt(r["c"], 2)]
+                for r in data["second_over_first"]]
+        text.append(f"\n#### `{b}` against `{a}`\n\n")
+        text.append(table(["clients", f"Rust: {b} / {a}", f"C: {b} / {a}"], rows))
+    plots = []
+    if rate:
+        lines = list(rate.items())
+        if raw_rate:
+            lines.append(("write", [[n, raw_rate] for n in p["clients"]]))
+        plot = Plot("shared_log-clients.svg", "xfunc_log: lines per second against clients",
+                    lines, "concurrent clients", "thousand lines/s", y_unit=1e3)
+        plots.append(plot)
+        text.append("\n" + plot.markdown())
+    else:
+        text.append("The logger was not measured.\n")
+    text.append(skipped(data))
+    return "".join(text), plots
+
+
+# --- lwlock_contention -----------------------------------------------------------------------
+
+CONTENTION_CASES = {
+    "exclusive": "`shared_counter_add(1)`: the LWLock taken exclusively",
+    "shared": "`shared_counter_value()`: the LWLock taken in shared mode",
+    "mix": "one call in eight adds (exclusive), seven read (shared)",
+    "atomic": "`shared_counter_bump_atomic()`: `pg_atomic_fetch_add_u64`, no lock",
+    "spinlock": "`shared_counter_bump_spinlock()`: a spinlock",
+}
+CONTENTION_VARIANTS = ("rust", "c", "rust_by_hand", "rust_pglwlock")
+
+
+def wait_share(waits: dict, key: str) -> tuple[float | None, float | None]:
+    """(share of client samples waiting on an LWLock, share sleeping on a spinlock)."""
+    counts = waits.get(key)
+    if not counts:
+        return None, None
+    total = sum(counts.values())
+    lw = sum(c for k, c in counts.items() if k.startswith("LWLock:"))
+    spin = sum(c for k, c in counts.items() if k == "Timeout:SpinDelay")
+    return (lw / total, spin / total) if total else (None, None)
+
+
+def measure_lwlock_contention(record: dict, results: dict) -> dict:
+    p = record["params"]
+    clients = sorted(p["clients"])
+    waits = p.get("waits", {})
+    out = {"params": {"rows_per_statement": p["rows_per_statement"],
+                      "calls_per_row": p["calls_per_row"],
+                      "sample_every_ms": p["sample_every_ms"], "clients": clients},
+           "cases": [], "against_exclusive": []}
+    all_rates = {}
+    for case in CONTENTION_CASES:
+        group = f"lwlock_contention/{case}"
+        rate = rates(results, group)
+        if not rate:
+            continue
+        all_rates[case] = rate
+        variants = [v for v in CONTENTION_VARIANTS if v in rate]
+        waited = {}
+        for v in variants:
+            shares = {n: wait_share(waits, f"{group}/{v}/{n}") for n in clients}
+            waited[v] = [[n, spin if case == "spinlock" else lw]
+                         for n, (lw, spin) in shares.items()]
+        out["cases"].append({
+            "case": case, "rates": {v: series(rate[v]) for v in variants}, "waited": waited,
+            "rust_c": [[n, div(rate.get("rust", {}).get(n), rate.get("c", {}).get(n))]
+                       for n in clients]})
+    if "atomic" in all_rates and "exclusive" in all_rates:
+        for n in clients:
+            row = {"clients": n}
+            for case in ("atomic", "spinlock"):
+                for lang in ("rust", "c"):
+                    row[f"{case}_{lang}"] = div(all_rates.get(case, {}).get(lang, {}).get(n),
+                                                all_rates["exclusive"].get(lang, {}).get(n))
+            out["against_exclusive"].append(row)
+    return out
+
+
+def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
+    p = data["params"]
+    clients = p["clients"]
+    text = [stamp(data["stamp"]), "\n",
+            f"Calls per second, all clients together ({p['rows_per_statement']:,} rows of "
+            f"{p['calls_per_row']} calls per client per statement, the baseline's time "
+            "subtracted), each client its own "
+            "backend. *waited*: the share of the samples of `pg_stat_activity` (one every "
+            f"{p['sample_every_ms']} ms) in which a client running its statement was waiting "
+            "on an LWLock (`wait_event_type = 'LWLock'`), or sleeping on a spinlock "
+            "(`SpinDelay`).\n"]
+    for c in data["cases"]:
+        rate, variants = c["rates"], list(c["rates"])
+        header = ["clients"]
+        for v in variants:
+            header += [f"{VARIANT_LABEL.get(v, v)} calls/s", "waited"]
+        header.append("Rust/C rate")
+        rows = []
+        for n in clients:
+            row = [str(n)]
+            for v in variants:
+                row += [fmt(at(rate[v], n), 0), pct(at(c["waited"].get(v), n))]
+            row.append(fmt(at(c["rust_c"], n), 3))
+            rows.append(row)
+        text.append(f"\n#### `{c['case']}`: {CONTENTION_CASES[c['case']]}\n\n")
+        text.append(table(header, rows))
+    plots = []
+    if data["against_exclusive"]:
+        rows = []
+        for r in data["against_exclusive"]:
+            beats = [r["atomic_rust"], r["atomic_c"]]
+            rows.append([str(r["clients"])]
+                        + [fmt(r[k], 2) for k in ("atomic_rust", "atomic_c",
+                                                  "spinlock_rust", "spinlock_c")]
+                        + [" / ".join(verdict(b, 1.0, False) for b in beats)
+                           if r["clients"] > 1 else ""])
+        text.append("\n#### Atomic and spinlock against the exclusive LWLock\n\n")
+        text.append(table(["clients", "Rust atomic / LWLock", "C atomic / LWLock",
+                           "Rust spinlock / LWLock", "C spinlock / LWLock",
+                           "atomic > LWLock above 1 client"], rows))
+        by_case = {c["case"]: c["rates"] for c in data["cases"]}
+        lines = [(f"{case}/{lang}", by_case[case][lang])
+                 for case in ("exclusive", "shared", "atomic", "spinlock")
+                 for lang in ("rust", "c") if by_case.get(case, {}).get(lang)]
+        plot = Plot("lwlock_contention-clients.svg",
+                    "one shared counter: calls per second against clients", lines,
+                    "concurrent clients", "thousand calls/s", y_unit=1e3)
+        plots.append(plot)
+        text.append("\n" + plot.markdown())
+    if not data["cases"]:
+        text.append("\nNothing was measured.\n")
+    text.append(skipped(data))
+    return "".join(text), plots
+
+
+MEASURES = {"varlena": measure_varlena, "shared_log": measure_shared_log,
+            "lwlock_contention": measure_lwlock_contention}
+REPORTS = {"per_call": report_per_call, "varlena": report_varlena,
+           "shared_log": report_shared_log, "lwlock_contention": report_lwlock_contention}
+
+
+# --- the files --------------------------------------------------------------------------------
+
+def measure(bench: str, criterion: Path, record: dict) -> dict:
+    """The numbers of one run of a bench, as the JSON keeps them."""
+    results = load_results(criterion, record)
+    if bench == "per_call":
+        numbers = measure_per_call(record, results, criterion)
+    else:
+        numbers = MEASURES[bench](record, results)
+    return {"bench": bench, "stamp": run_stamp(record), "skipped": record["skipped"], **numbers}
+
+
+def render(bench: str, data: dict) -> dict[str, str]:
+    """file name -> content: the fragment (<bench>.md) and its plots (<bench>-*.svg)."""
+    text, plots = REPORTS[bench](data)
+    header = (f"<!-- Generated by tools/bench/bench_report.py from the run of benches/{bench}.rs "
+              f"(numbers: book/generated/benchmarks/{bench}.json); do not edit. -->\n")
+    files = {f"{bench}.md": header + text}
+    for plot in plots:
+        files[plot.name] = plot.svg()
+    return files
+
+
+def data_json(data: dict) -> str:
+    """Indented, with each innermost list ([x, y], the clients) on one line: a diff of two runs
+    shows which numbers moved."""
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    return re.sub(r"\[([^\[\]{}]*)\]",
+                  lambda m: "[" + re.sub(r"\s*\n\s*", " ", m[1]).strip() + "]", text) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    ap.add_argument("--criterion", type=Path, default=target / "criterion")
+    ap.add_argument("--out", type=Path, default=DATA_DIR,
+                    help="where the fragments and their JSON are (default %(default)s)")
+    ap.add_argument("--plots", type=Path, default=None,
+                    help=f"where the plots go (default {PLOT_DIR}; with --out DIR: DIR/{PLOT_URL})")
+    ap.add_argument("--from-data", action="store_true",
+                    help="rewrite the fragments and plots from the JSON in --out, without a run")
+    ap.add_argument("--check", action="store_true",
+                    help="with --from-data: write nothing, fail when a fragment or plot differs")
+    ap.add_argument("--print", dest="show", choices=BENCHES,
+                    help="print that bench's tables (no plots) instead of writing the book's files")
+    args = ap.parse_args()
+    if args.check and not args.from_data:
+        ap.error("--check needs --from-data")
+    plots_dir = args.plots or (PLOT_DIR if args.out == DATA_DIR else args.out / PLOT_URL)
+    rel = lambda p: p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
+    written, stale = 0, []
+    for bench in [args.show] if args.show else BENCHES:
+        if args.from_data:
+            data_path = args.out / f"{bench}.json"
+            if not data_path.is_file():
+                print(f"bench-report: {rel(data_path)} is missing")
+                stale.append(str(rel(data_path)))
+                continue
+            data = json.loads(data_path.read_text())
+        else:
+            record_path = args.criterion / "xfunc" / f"{bench}.json"
+            if not record_path.is_file():
+                print(f"bench-report: no measured run of {bench} ({record_path} is missing): "
+                      f"keeping book/generated/benchmarks/{bench}.md")
+                continue
+            data = measure(bench, args.criterion, json.loads(record_path.read_text()))
+        if args.show:
+            text, _ = REPORTS[bench](data)
+            print("\n".join(l for l in text.splitlines() if not l.startswith("[![")))
+            return 0
+        files = render(bench, data)
+        old_plots = {p.name for p in plots_dir.glob(f"{bench}-*.svg")}
+        paths = {name: (args.out if name.endswith(".md") else plots_dir) / name for name in files}
+        if args.check:
+            for name, content in files.items():
+                path = paths[name]
+                if not path.is_file() or path.read_text() != content:
+                    stale.append(str(rel(path)))
+            stale += [str(rel(plots_dir / n)) for n in sorted(old_plots - set(files))]
+            continue
+        args.out.mkdir(parents=True, exist_ok=True)
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        if not args.from_data:
+            (args.out / f"{bench}.json").write_text(data_json(data))
+        for name, content in files.items():
+            paths[name].write_text(content)
+        for name in sorted(old_plots - set(files)):  # a plot of a case no longer measured
+            (plots_dir / name).unlink()
+        print(f"bench-report: wrote {', '.join(str(rel(p)) for p in paths.values())}")
+        written += 1
+    if args.check:
+        if stale:
+            print("bench-report: not what the committed numbers give (just bench-tables "
+                  f"rewrites them): {', '.join(stale)}")
+            return 1
+        print(f"bench-report: the fragments and plots of {', '.join(BENCHES)} are what their "
+              "JSON gives")
+        return 0
+    if not written:
+        print("bench-report: nothing to report: " + (f"no JSON in {rel(args.out)}" if args.from_data
+                                                     else "run `just bench` first"))
+        return 1
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
