@@ -26,26 +26,21 @@ which carries its own stamp). Nothing in them is typed by hand.
 """
 import os
 import sys
+from pathlib import Path
 
-DEBIAN_PYTHON = "/usr/bin/python3"
-try:
-    import matplotlib
-except ImportError:
-    # Debian's python3-matplotlib is importable only from Debian's own Python; a python3 found
-    # earlier on PATH (pyenv, a virtualenv) hands over to it. --print needs no plots.
-    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
-            and os.access(DEBIAN_PYTHON, os.X_OK):
-        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
-    matplotlib = None
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+# python3-matplotlib, for the plots (--print needs none).
+matplotlib = __import__("matplotlib") if xfunc.debian_python_for("matplotlib") else None
 
 import argparse
 import io
 import json
 import re
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = xfunc.ROOT
 BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention")
 DATA_DIR = ROOT / "book" / "generated" / "benchmarks"
 PLOT_DIR = ROOT / "book" / "src" / "benchmarks"
@@ -211,7 +206,7 @@ class Plot:
 
     def svg(self) -> str:
         if matplotlib is None:
-            sys.exit("bench-report: matplotlib is missing: run bash tools/setup.sh "
+            sys.exit("bench-report: matplotlib is missing: run bash tools/cluster/setup.sh "
                      "(Debian python3-matplotlib)")
         matplotlib.use("svg")
         from matplotlib import font_manager

@@ -27,7 +27,7 @@ PNG of each image as a page shows it (diagram-<page>-<name>.png for a diagram,
 image-<page>-<name>.png for any other).
 
 Chromium is Debian's /usr/bin/chromium, driven through WebDriver by Selenium and Debian's
-chromedriver (python3-selenium, chromium-driver: bash tools/setup.sh installs them). What a page
+chromedriver (python3-selenium, chromium-driver: bash tools/cluster/setup.sh installs them). What a page
 loaded, and with which HTTP status, is read from the page's own Resource Timing entries; console
 errors and JavaScript exceptions from the browser's log. Every host name but 127.0.0.1 fails to
 resolve inside that Chromium, so the test reads the book as it is on disk and never waits for
@@ -37,23 +37,21 @@ the network.
 """
 import os
 import sys
+from pathlib import Path
 
-DEBIAN_PYTHON = "/usr/bin/python3"
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-except ImportError:
-    # Debian's python3-selenium is importable only from Debian's own Python; a python3 found
-    # earlier on PATH (pyenv, a virtualenv) hands over to it.
-    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
-            and os.access(DEBIAN_PYTHON, os.X_OK):
-        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
-    print("browser-test: no Selenium for this Python; run: bash tools/setup.sh", file=sys.stderr)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
+
+if not xfunc.debian_python_for("selenium"):
+    print("browser-test: no Selenium for this Python; run: bash tools/cluster/setup.sh",
+          file=sys.stderr)
     sys.exit(2)
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 import argparse
 import functools
@@ -69,9 +67,8 @@ import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = xfunc.ROOT
 SUMMARY = ROOT / "book" / "src" / "SUMMARY.md"
 OUT = ROOT / "target" / "browser-test"
 CHROMIUM = os.environ.get("XFUNC_CHROMIUM", "/usr/bin/chromium")
@@ -360,7 +357,7 @@ def main() -> int:
     started = time.monotonic()
     for binary, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(binary, os.X_OK):
-            print(f"browser-test: {binary} ({package}) not found; run: bash tools/setup.sh",
+            print(f"browser-test: {binary} ({package}) not found; run: bash tools/cluster/setup.sh",
                   file=sys.stderr)
             return 2
     OUT.mkdir(parents=True, exist_ok=True)

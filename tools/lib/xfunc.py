@@ -10,12 +10,30 @@ module with:
     import xfunc
 """
 import functools
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "tools" / "cluster" / "cluster.sh"
+
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def debian_python_for(module: str) -> bool:
+    """Whether `module` (a Debian package's, such as python3-selenium's `selenium`) can be
+    imported. Debian's packages are importable only from Debian's own Python: a python3 found
+    earlier on PATH (pyenv, a virtualenv) hands the running script over to it (this call then
+    does not return). False when no Python here has the module."""
+    if importlib.util.find_spec(module) is not None:
+        return True
+    if os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) \
+            and os.access(DEBIAN_PYTHON, os.X_OK):
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
+    return False
 
 
 @functools.cache
