@@ -21,7 +21,7 @@ up: install cluster-start
     @just book-serve
 
 # every test: lint, pgrx tests, regress on both builds, book check, bench smoke run
-test: lint pgrx-test install-and-regress difftest shmem-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
+test: lint pgrx-test install-and-regress difftest cluster-tests book-artifacts-check expand-check diagrams-check book-check api-map spelling first-extension browser-test bench-smoke
     @echo "just test: every check passed"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ psql *args:
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
-    cargo clippy --test differential -- -D warnings
+    cargo clippy --test differential --test cluster -- -D warnings
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 pgrx-test:
@@ -99,10 +99,11 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# chapters 12-13 on both builds and both log designs: 16 pgbench clients logging, kill -9, failing writes, no preload
+# chapters 12-13 on both builds and both log designs (tests/cluster.rs): 16 pgbench clients logging, kill -9, failing writes, no preload
+# (or the named cases; CLIENTS, CALLS, DESIGNS override the defaults)
 [positional-arguments]
-shmem-tests *tests:
-    tools/shmem-tests.sh "$@"
+cluster-tests *cases:
+    cargo test --test cluster -- "$@"
 
 # build the book and fail on pasted code, dangling anchors, missing files, broken links
 book-check:
