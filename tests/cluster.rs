@@ -170,8 +170,8 @@ fn concurrency(h: &mut Harness, ext: &'static str) -> Check {
             ..Expect::default()
         },
     )?;
-    let tranche = format!("{ext}_log ");
-    if !waits.iter().any(|w| w.starts_with(&tranche)) {
+    let tranche = format!("{ext}_log");
+    if !waits.iter().any(|w| w.starts_with(&format!("{tranche} "))) {
         fail!(
             "no backend seen waiting on LWLock {tranche}: {}",
             waits.join(",")
