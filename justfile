@@ -84,7 +84,7 @@ psql *args:
 
 # every test, in the order a newcomer would run them (README's second command)
 [group('test')]
-test: lint pgrx-test install-and-regress difftest shmem-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
+test: lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
     @echo "just test: every check passed"
 
 # cargo fmt --check and clippy with warnings denied
@@ -92,7 +92,7 @@ test: lint pgrx-test install-and-regress difftest shmem-tests gen-check book-che
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
-    cargo clippy --test differential -- -D warnings
+    cargo clippy --test differential --test cluster -- -D warnings
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 [group('test')]
@@ -129,11 +129,12 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# chapters 12-13 on both builds and both log designs: 16 pgbench clients logging, kill -9, failing writes, no preload
+# chapters 12-13 on both builds and both log designs (tests/cluster.rs): 16 pgbench clients logging, kill -9, failing writes, no preload
+# (or the named cases; CLIENTS, CALLS, DESIGNS override the defaults)
 [group('test')]
 [positional-arguments]
-shmem-tests *tests:
-    tools/shmem-tests.sh "$@"
+cluster-tests *cases:
+    cargo test --test cluster -- "$@"
 
 # spell-check the book, the comments and the docs (codespell; right words: tools/book/spelling-words.txt)
 [group('test')]

@@ -27,8 +27,7 @@
 //! Not a `cargo test` default target (Cargo.toml: `test = false`): `cargo pgrx test` runs the
 //! crate's tests without a local cluster; the recipe names it with `--test differential`.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+mod support;
 
 use postgres::{Client, SimpleQueryMessage};
 use std::collections::BTreeSet;
@@ -172,7 +171,7 @@ struct Db {
 
 impl Db {
     fn open(ext: &'static str, enc: Encoding) -> Db {
-        let mut client = common::connect_to(&db_name(ext, enc));
+        let mut client = support::connect_to(&db_name(ext, enc));
         client
             .batch_execute("SET jit = off; SET max_parallel_workers_per_gather = 0")
             .expect("session settings");
@@ -182,7 +181,7 @@ impl Db {
     fn run(&mut self, sql: &str) -> Result<(), String> {
         self.client
             .batch_execute(sql)
-            .map_err(|e| common::db_error(&e))
+            .map_err(|e| support::db_error(&e))
     }
 
     fn reset_extension(&mut self) {
@@ -197,7 +196,7 @@ impl Db {
 }
 
 fn create_databases() {
-    let mut admin = common::connect_to("postgres");
+    let mut admin = support::connect_to("postgres");
     for enc in ENCODINGS {
         for ext in ["xfunc", "xfunc_c"] {
             let name = db_name(ext, enc);
@@ -211,7 +210,7 @@ fn create_databases() {
             ] {
                 admin
                     .batch_execute(&sql)
-                    .unwrap_or_else(|e| panic!("{sql}: {}", common::db_error(&e)));
+                    .unwrap_or_else(|e| panic!("{sql}: {}", support::db_error(&e)));
             }
             let mut db = Db::open(ext, enc);
             db.run(DB_SETUP)
@@ -1196,7 +1195,7 @@ impl LogFiles {
     }
 
     fn new() -> LogFiles {
-        let mut admin = common::connect_to("postgres");
+        let mut admin = support::connect_to("postgres");
         let data_directory: String = admin
             .query_one("SELECT current_setting('data_directory')", &[])
             .expect("data_directory")
