@@ -129,8 +129,8 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# chapters 12-13 on both builds and both log designs (tests/cluster.rs): 16 pgbench clients logging, kill -9, failing writes, no preload
-# (or the named cases; CLIENTS, CALLS, DESIGNS override the defaults)
+# CLIENTS, CALLS and DESIGNS override the defaults (16, 10000, both designs).
+# chapters 12-13 on both builds and log designs (tests/cluster.rs), or the named cases: load, kill -9, failing writes, no preload
 [group('test')]
 [positional-arguments]
 cluster-tests *cases:
