@@ -9,29 +9,18 @@ use std::path::Path;
 use std::process::{exit, Command};
 use std::time::{Duration, Instant};
 
+// The cluster's environment and a connection to it, as the cluster-client tests have them.
+#[path = "../../tests/support/mod.rs"]
+mod support;
+pub use support::db_error;
+use support::{cluster_sh as cluster, env_value};
+
 pub const BENCH_DB: &str = "xfunc_bench";
 
 /// Each variant a bench measures, and the schema of the bench database its functions are in:
 /// the Rust build, its fast variants (book chapter "Rust at the Speed of C", created by the same extension), the C build.
 pub const VARIANT_SCHEMAS: &[(&str, &str)] =
     &[("rust", "rust"), ("rust_fast", "xfunc_fast"), ("c", "c")];
-
-fn cluster(args: &[&str]) -> std::process::Output {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster/cluster.sh");
-    Command::new("bash")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| stop(&format!("cannot run tools/cluster/cluster.sh: {e}")))
-}
-
-/// The server's message for a failed statement (the client error alone says only "db error").
-pub fn db_error(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
-        None => e.to_string(),
-    }
-}
 
 /// Stops the benchmark with one line that says what to do.
 pub fn stop(why: &str) -> ! {
@@ -41,21 +30,12 @@ pub fn stop(why: &str) -> ! {
 
 /// Connects to `dbname` on the local cluster (found through tools/cluster/cluster.sh env).
 pub fn connect_to(dbname: &str) -> postgres::Client {
-    let env = String::from_utf8_lossy(&cluster(&["env"]).stdout).into_owned();
-    let get = |key: &str| {
-        env.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(str::to_owned)
-            .unwrap_or_else(|| stop(&format!("tools/cluster/cluster.sh env printed no {key}")))
-    };
-    let (host, port) = (get("PGHOST="), get("PGPORT="));
-    postgres::Config::new()
-        .host_path(&host)
-        .port(port.parse().unwrap_or_else(|_| stop("bad PGPORT")))
-        .user("postgres")
-        .dbname(dbname)
+    support::config(dbname)
         .connect(postgres::NoTls)
-        .unwrap_or_else(|e| stop(&format!("cannot connect to the cluster at {host}: {e}")))
+        .unwrap_or_else(|e| {
+            let host = env_value("PGHOST");
+            stop(&format!("cannot connect to the cluster at {host}: {e}"))
+        })
 }
 
 /// Connects to the bench database, made afresh with both extensions, on the local cluster.
