@@ -40,8 +40,8 @@ export PGRX_HOME=$XFUNC_ROOT/target/pgrx-home
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
 
 # xfunc_psql ARGS...: psql on this checkout's cluster, as user postgres: the one place the psql
-# command line is built (a database and options follow: -d xfunc_c, -X, -c ...). Python tools
-# build the same line from `tools/cluster/cluster.sh env` (tools/lib/xfunc.py: psql_command).
+# command line is built (a database and options follow: -d xfunc_c, -X, -c ...). The Rust
+# tests and benches connect with the same values (tests/support/mod.rs).
 XFUNC_PSQL_CONNECT=(-h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
 xfunc_psql() { "$PG_BINDIR/psql" "${XFUNC_PSQL_CONNECT[@]}" "$@"; }
 

@@ -1,4 +1,4 @@
-"""What the Python tools of this checkout share: where it is, its environment, psql on its cluster.
+"""What the Python tools of this checkout share: where it is, its environment, the programs they run.
 
 The environment (the checkout's PostgreSQL copy, its cluster's data directory, socket and port,
 the server's user, ...) is computed in one place, tools/lib/env.sh, which the bash tools source.
@@ -49,23 +49,6 @@ def env() -> dict[str, str]:
 def cluster(*args: str) -> subprocess.CompletedProcess:
     """Runs `tools/cluster/cluster.sh ARGS...` (start, stop, status, ...), output captured."""
     return subprocess.run(["bash", str(CLUSTER), *args], cwd=ROOT, capture_output=True, text=True)
-
-
-def psql_command(*args: str, db: str = "xfunc") -> list[str]:
-    """The psql command line for the checkout's cluster, as user postgres, on database `db`,
-    without ~/.psqlrc: the same line as xfunc_psql in tools/lib/env.sh. ARGS follow it."""
-    e = env()
-    return [f"{e['PG_BINDIR']}/psql", "-h", e["XFUNC_PGHOST"], "-p", e["XFUNC_PGPORT"],
-            "-U", "postgres", "-X", "-d", db, *args]
-
-
-def psql(sql: str, db: str = "xfunc") -> str:
-    """Runs `sql` (one or more statements) on database `db`; returns what psql printed, unaligned
-    and tuples only. Exits with psql's message when a statement fails."""
-    r = run(psql_command("-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, db=db))
-    if r.returncode != 0:
-        sys.exit(f"psql on database {db} failed: {r.stderr.strip()}")
-    return r.stdout
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
