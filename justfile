@@ -204,7 +204,7 @@ gen-check:
     fi
     echo "gen-check: up to date: {{generated}}"
 
-# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
+# rewrite book/generated/build/ (command lines, what PGXS installs and runs) and installed/ (per-function listings)
 [group('generate')]
 book-artifacts:
     tools/book/artifacts.sh
