@@ -84,7 +84,7 @@ psql *args:
 
 # every test, in the order a newcomer would run them (README's second command)
 [group('test')]
-test: lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
+test: lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check exercise-check browser-test bench-smoke
     @echo "just test: every check passed"
 
 # cargo fmt --check and clippy with warnings denied
@@ -147,6 +147,11 @@ spelling:
 [group('test')]
 first-extension-check:
     tools/test/first-extension.sh
+
+# do chapter 1's exercise as the book shows it, in a scratch copy (target/exercise): it must pass
+[group('test')]
+exercise-check:
+    tools/test/exercise.sh
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 [group('test')]
