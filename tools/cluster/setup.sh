@@ -11,7 +11,7 @@
 #            just bench-report), valgrind (just bench-callgrind),
 #            graphviz (the book's diagrams: just diagrams, diagrams-check), gdb (debugging a
 #            backend, as the chapter "Your First Extension" shows)
-#   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml), mdbook
+#   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml; unoptimized, see below), mdbook
 #   pip:     just (the rust-just wheel), or cargo install just when pip is absent
 #   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/lib/env.sh says why),
 #            and cargo pgrx init against it, never a download
@@ -75,8 +75,11 @@ phase_done "Debian packages"
 if cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   say "ok cargo-pgrx $PGRX_VERSION"
 else
-  say "installing cargo-pgrx $PGRX_VERSION (about 4 to 6 minutes on 2 cores)"
-  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+  # Built without optimization (--debug): it compiles in about a third of the CPU time of a
+  # release build, and what it does at run time (run cargo, read the library's .pgrxsc section,
+  # copy files) takes the same fraction of a second either way.
+  say "installing cargo-pgrx $PGRX_VERSION (about 2 to 3 minutes on 2 cores)"
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --debug
 fi
 phase_done "cargo-pgrx"
 
