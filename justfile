@@ -82,10 +82,26 @@ psql *args:
 
 # --- tests --------------------------------------------------------------------------------------
 
-# every test, in the order a newcomer would run them (README's second command)
+# The steps of `just test`, in the order a newcomer would run them.
+test_steps := "lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check exercise-check browser-test bench-smoke"
+
+# every test, in the order a newcomer would run them, then each step's time (README's second command)
 [group('test')]
-test: lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
-    @echo "just test: every check passed"
+test:
+    #!/usr/bin/env bash
+    set -uo pipefail
+    rows=() failed=""
+    for step in {{test_steps}}; do
+      started=$SECONDS
+      {{just_executable()}} "$step" || failed=$step
+      rows+=("$step $((SECONDS - started)) ${failed:+FAILED}")
+      [ -z "$failed" ] || break
+    done
+    printf '\njust test: time of each step (wall clock)\n'
+    printf '%s\n' "${rows[@]}" | awk '{ t += $2; printf "  %-24s %3d:%02d %s\n", $1, $2 / 60, $2 % 60, $3 }
+      END { printf "  %-24s %3d:%02d\n", "total", t / 60, t % 60 }'
+    if [ -n "$failed" ]; then echo "just test: $failed FAILED (its output is above)"; exit 1; fi
+    echo "just test: every check passed"
 
 # cargo fmt --check and clippy with warnings denied
 [group('test')]
@@ -141,12 +157,17 @@ cluster-tests *cases:
 spelling:
     codespell --ignore-words tools/book/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
         README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tests tools \
-        first_extension
+        first_extension exercises
 
 # run the chapter "Your First Extension" step by step in target/; fail when a step prints other than the book shows
 [group('test')]
 first-extension-check:
     tools/test/first-extension.sh
+
+# do chapter 1's exercise as the book shows it, in a scratch copy (target/exercise): it must pass
+[group('test')]
+exercise-check:
+    tools/test/exercise.sh
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 [group('test')]
@@ -204,7 +225,7 @@ gen-check:
     fi
     echo "gen-check: up to date: {{generated}}"
 
-# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
+# rewrite book/generated/build/ (command lines, what PGXS installs and runs) and installed/ (per-function listings)
 [group('generate')]
 book-artifacts:
     tools/book/artifacts.sh

@@ -74,7 +74,8 @@ def check_include(page: Path, lineno: int, target: str) -> None:
     path_part, _, anchor = target.partition(":")
     path = (page.parent / path_part).resolve()
     if not path.is_file():
-        problems.append(f"{where}: includes a missing file {path_part}")
+        hint = " (just install writes it)" if "generated/installed/" in path_part else ""
+        problems.append(f"{where}: includes a missing file {path_part}{hint}")
         return
     if not anchor:
         return
