@@ -15,6 +15,9 @@ Fails (exit 1, one line per problem) on:
   - a link from one page to another page or heading that does not exist (inline links and
     reference-style link definitions);
   - any warning or error from `mdbook build` (a missing include is only a warning there);
+  - a measured figure typed by hand in the prose, a {{#fig}} or {{#check}} the committed numbers
+    do not support, a missed cell of a benchmark table that the text beside it does not explain
+    (tools/book/figures.py, the preprocessor that renders the figures, says what each means);
   - an entry of book/claims.toml (the claims the book cites rather than executes) whose chapter
     does not exist or does not name the cited function, or whose source is not in a known form:
     `postgresql:src/...`, `postgresql:doc/src/sgml/...` (PostgreSQL 15; a header under
@@ -32,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figures  # noqa: E402  the book's {{#fig}} preprocessor: figures from the numbers
 import twins  # noqa: E402  the book's {{#twins}} preprocessor
 import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 
@@ -230,6 +234,8 @@ def main() -> int:
     for page in pages:
         check_page(page)
     check_summary()
+    figure_problems = figures.check(figures.book_pages(SRC), figures.Data())[1]
+    problems.extend(f"figures: {p}" for p in figure_problems)
     claims = check_claims()
     if "--no-build" not in sys.argv:
         check_mdbook_build()
@@ -239,7 +245,7 @@ def main() -> int:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
     print(f"book-check: {len(pages)} pages, every code block included by anchor (Rust/C pairs by "
-          "{{#twins}}), links resolve; "
+          "{{#twins}}), links resolve, measured figures rendered from the numbers; "
           f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form")
     return 0
 
