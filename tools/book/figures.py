@@ -11,7 +11,10 @@ the callgrind profiles: their keys are described in tools/bench/bench_data.py an
                        makes in words, held against the numbers
     {{#missed SOURCE:PATTERN}}
                        nothing; says that the text around it explains the cells of a bench's
-                       table, marked **missed**, whose keys match PATTERN
+                       table, marked **missed**, whose keys match PATTERN (at least one must be)
+    {{#missed SOURCE:PATTERN ?}}
+                       the same for cells that may be met or missed from run to run: the text
+                       around it chooses its words with the numbers, and none need be missed
     {{#cited TEXT}}    TEXT: a figure quoted from a source the text names (not ours, no data)
 
 For example `{{#fig pct(shared_log:designs/open_per_line/rows/1/rust_write_loop)}}` renders
@@ -29,8 +32,12 @@ comparisons (< <= > >= == !=), and, or, not, parentheses and these functions:
     min(v, ...) max(v, ...)        of numbers and sets (not-measured values left out)
     argmin(v) argmax(v)  the wildcard part of the key of the smallest / largest value
     all(v) any(v)        of a set of comparisons (not-measured values left out)
-    count(v)             how many of a set are true (or measured, for a set of numbers)
-    which(v)             the wildcard parts of the keys whose value is true: "2, 4 and 8"
+    count(v, ...)        how many of the values are true (or measured, for numbers)
+    which(v[, t])        the wildcard parts of the keys whose value is true: "2, 4 and 8";
+                         with a template t, each written into it: which(v, "{2} clients ({1})")
+                         puts the second wildcard part at {2}, the first at {1}
+    median(v, ...)       of numbers and sets
+    only(v, m)           the values of the set v where the set of comparisons m is true
     known(x)             whether x was measured (not null); of a set: a set
     if(c, a, b)          a when c is true, else b (only the branch taken is evaluated)
     abs(x)
@@ -49,13 +56,15 @@ The build also fails on:
     includes that table explains, and a {{#missed}} whose pattern matches no missed cell (the
     miss it explains is gone: the text is stale), or that stands on a page without the table.
 
+`python3 tools/book/figures.py --render 15-benchmarks.md` prints a page as rendered.
 `python3 tools/book/figures.py --self-test` plants such faults in a copy of the book and its
 numbers and fails unless the check reports each one (`just book-check` runs it).
 
 As tools/book/twins.py, mdbook runs it from the book's root before `links` (book/book.toml): with
 `supports RENDERER`, then with [context, book] on stdin. A directive may stand anywhere in a
-line; a line left empty by a {{#check}} or {{#missed}} is dropped; escape a directive to show
-it, `\\{{#fig ...}}`. tools/book/book_check.py imports it to check the pages as mdbook reads them.
+line, and span lines; a line left empty by {{#check}}s or {{#missed}}s is dropped; escape a
+directive to show it, `\\{{#fig ...}}`. tools/book/book_check.py imports it to check the pages
+as mdbook reads them.
 """
 import difflib
 import json
@@ -73,6 +82,7 @@ KINDS = ("fig", "check", "missed", "cited")
 DIRECTIVE = re.compile(r"(?<!\\)\{\{#(?P<kind>" + "|".join(KINDS) + r")\b"
                        r"(?P<body>(?:[^{}]|\{[^{}]*\})*?)\}\}")
 FENCE = re.compile(r"^\s*(```+|~~~+)")
+NOTHING = "\x00"  # what a {{#check}} or {{#missed}} leaves, until its line is judged
 
 # What a measured figure typed by hand looks like (see the docstring).
 HAND_FIGURE = re.compile(r"""
@@ -403,18 +413,41 @@ def bools(v) -> list[bool]:
     return out
 
 
-def f_which(v) -> str:
+def f_which(v, template: str = "{1}") -> str:
     if not isinstance(v, Vec):
         raise FigureError("which needs a set of comparisons (a pattern)")
     bools(v)
     chosen = [l for l, b in v.items if b is True]
     if not chosen:
         raise FigureError("which: none is true (guard it with any())")
-    return english(chosen)
+
+    def fill(label: str) -> str:
+        parts = label.split("/")
+        try:
+            return re.sub(r"\{(\d)\}", lambda m: parts[int(m.group(1)) - 1], template)
+        except IndexError:
+            raise FigureError(f"which: {template!r} names a part that {label!r} lacks")
+    return english([fill(l) for l in chosen])
 
 
-def f_count(v) -> int:
-    out = values(v, numbers=False)
+def f_only(v, mask) -> Vec:
+    if not isinstance(v, Vec) or not isinstance(mask, Vec):
+        raise FigureError("only(v, mask) needs two sets")
+    elementwise(lambda a, b: None, v, mask)  # the same keys
+    chosen = [(l, x) for (l, x), (_, b) in zip(v.items, mask.items) if b is True]
+    if not chosen:
+        raise FigureError("only: the mask chooses nothing (guard it with any())")
+    return Vec(chosen)
+
+
+def f_median(*args) -> float:
+    vals = sorted(values(*args))
+    mid = len(vals) // 2
+    return vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+
+
+def f_count(*v) -> int:
+    out = values(*v, numbers=False)
     return sum(1 for b in out if b is True) if all(isinstance(b, bool) for b in out) else len(out)
 
 
@@ -423,6 +456,8 @@ FUNCTIONS = {
     "pct": fmt_pct,
     "range": f_range,
     "pctrange": lambda v, d=0: f_range(v, d, pct=True),
+    "median": f_median,
+    "only": f_only,
     "min": lambda *a: min(values(*a)),
     "max": lambda *a: max(values(*a)),
     "argmin": lambda v: arg_extreme(v, min),
@@ -432,7 +467,7 @@ FUNCTIONS = {
     "count": f_count,
     "which": f_which,
     "known": lambda x: elementwise(lambda y: y is not None, x),
-    "abs": lambda x: abs(number(x, "abs")),
+    "abs": lambda x: elementwise(lambda y: None if y is None else abs(number(y, "abs")), x),
 }
 
 
@@ -512,14 +547,16 @@ def directives(page: Page) -> list[Found]:
 def hand_figures(page: Page) -> list[str]:
     """Measured figures typed by hand in a page's prose (outside code and directives)."""
     problems, fence = [], None
-    for lineno, line in enumerate(page.text.split("\n"), 1):
+    # A directive (which may span lines) becomes a word without digits, its lines kept.
+    text = DIRECTIVE.sub(lambda m: " FIGURE " + "\n" * m.group().count("\n"), page.text)
+    for lineno, line in enumerate(text.split("\n"), 1):
         m = FENCE.match(line)
         if m:
             fence = None if fence and line.strip().startswith(fence) else (fence or m.group(1))
             continue
         if fence:
             continue
-        prose = DIRECTIVE.sub(" FIGURE ", line)
+        prose = line
         for rx in (CODE_SPAN, HTML_COMMENT, LINK_TARGET):
             prose = rx.sub(" ", prose)
         for m in HAND_FIGURE.finditer(prose):
@@ -534,7 +571,7 @@ def expand(page: Page, data: Data) -> tuple[str, list[str]]:
     problems = []
 
     def replace(m: re.Match) -> str:
-        kind, body = m.group("kind"), m.group("body").strip()
+        kind, body = m.group("kind"), " ".join(m.group("body").split())
         lineno = page.text.count("\n", 0, m.start()) + 1
         at = f"{page.where}:{lineno}: {{{{#{kind} {body}}}}}"
         if kind == "cited":
@@ -542,7 +579,7 @@ def expand(page: Page, data: Data) -> tuple[str, list[str]]:
                 problems.append(f"{at}: cites nothing")
             return body
         if kind == "missed":
-            return ""  # checked against the whole book: missed_problems
+            return NOTHING  # checked against the whole book: missed_problems
         seen: dict = {}
         try:
             value = evaluate(Parser(body).parse(), data, seen)
@@ -553,13 +590,12 @@ def expand(page: Page, data: Data) -> tuple[str, list[str]]:
                                 + (f" ({shown(seen)})" if seen else ""))
         except FigureError as e:
             problems.append(f"{at}: {e}")
-        return ""
+        return "" if kind == "fig" else NOTHING
 
-    lines = []
-    for line in page.text.split("\n"):
-        new = DIRECTIVE.sub(replace, line)
-        if new.strip() or not line.strip() or not DIRECTIVE.search(line):
-            lines.append(new)
+    text = DIRECTIVE.sub(replace, page.text)
+    # A line that held only {{#check}}s and {{#missed}}s goes, so that it does not end a paragraph.
+    lines = [l.replace(NOTHING, "") for l in text.split("\n")
+             if not (NOTHING in l and not l.replace(NOTHING, "").strip())]
     return "\n".join(lines), problems
 
 
@@ -570,12 +606,13 @@ def owners(pages: list[Page], bench: str) -> list[Page]:
 def missed_problems(pages: list[Page], data: Data) -> list[str]:
     """Every missed cell explained on a page that shows its table; no explanation stale."""
     problems = []
-    explained: dict[str, list[tuple[Found, str]]] = {b: [] for b in bench_data.BENCHES}
+    explained: dict[str, list[tuple[Found, str, bool]]] = {b: [] for b in bench_data.BENCHES}
     for page in pages:
         for f in directives(page):
             if f.kind != "missed":
                 continue
-            source, colon, pattern = f.body.partition(":")
+            body, optional = f.body.removesuffix("?").strip(), f.body.endswith("?")
+            source, colon, pattern = body.partition(":")
             if not colon or source not in bench_data.BENCHES or not pattern:
                 problems.append(f"{f.at}: expected BENCH:PATTERN, BENCH one of "
                                 f"{', '.join(bench_data.BENCHES)}")
@@ -585,19 +622,19 @@ def missed_problems(pages: list[Page], data: Data) -> list[str]:
                                 f"(generated/benchmarks/{source}.md): explain a miss beside "
                                 "its table")
                 continue
-            explained[source].append((f, pattern))
+            explained[source].append((f, pattern, optional))
     for bench in bench_data.BENCHES:
         try:
             missed = data.missed(bench)
         except (FigureError, OSError, ValueError) as e:
             problems.append(f"{bench}: {e}")
             continue
-        for f, pattern in explained[bench]:
-            if not any(bench_data.matches(pattern, k) for k in missed):
+        for f, pattern, optional in explained[bench]:
+            if not optional and not any(bench_data.matches(pattern, k) for k in missed):
                 problems.append(f"{f.at}: no cell it names is missed in the numbers now (the "
                                 "text around it explains a miss that is gone)")
         for key in missed:
-            if not any(bench_data.matches(p, key) for _, p in explained[bench]):
+            if not any(bench_data.matches(p, key) for _, p, _ in explained[bench]):
                 where = ", ".join(p.where for p in owners(pages, bench)) or "no page"
                 problems.append(f"{bench}:{key} is marked **missed** and nothing explains it: "
                                 f"say why beside its table ({where}) and mark the text "
@@ -655,7 +692,8 @@ def self_test() -> int:
     # A new run whose numbers contradict the text: a miss explained that is gone, and a cell
     # missed that nothing explains.
     data = Data()
-    explained = [f for p in pages for f in directives(p) if f.kind == "missed"]
+    explained = [f for p in pages for f in directives(p)
+                 if f.kind == "missed" and not f.body.endswith("?")]
     bench, pattern = explained[0].body.split(":", 1)
     keys, raw = data.keys(bench), data.raw(bench)
     for key in data.missed(bench):
@@ -723,6 +761,16 @@ def main() -> int:
         return list_keys(args[1] if len(args) == 2 else None)
     if args == ["--self-test"]:
         return self_test()
+    if args[:1] == ["--render"] and len(args) == 2:
+        page = next((p for p in book_pages() if p.where.endswith(args[1])), None)
+        if page is None:
+            print(f"figures: no page {args[1]}", file=sys.stderr)
+            return 2
+        text, problems = expand(page, Data())
+        print(text)
+        for p in problems:
+            print(f"figures: {p}", file=sys.stderr)
+        return 1 if problems else 0
     if args == ["--check"]:
         problems = check(book_pages(), Data())[1]
         for p in problems:
@@ -733,7 +781,7 @@ def main() -> int:
         return 1 if problems else 0
     if args:
         print(f"usage: {sys.argv[0]} [supports RENDERER | --list [SOURCE] | --check | "
-              "--self-test] < [context, book]", file=sys.stderr)
+              "--self-test | --render PAGE] < [context, book]", file=sys.stderr)
         return 2
     context, book = json.load(sys.stdin)
     root = Path(context["root"]) if Path(context["root"]).is_absolute() else Path.cwd()
