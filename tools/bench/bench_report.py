@@ -522,7 +522,7 @@ def report_shared_log(data: dict) -> tuple[str, list[Plot]]:
         text.append(f"\n#### `{design}`\n\n")
         text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
                            f"≥ {T['log_rust_c']:.2f}", "Rust / write() loop",
-                           f"≥ {T['log_write_loop']:.0%} at 1", "Rust / own 1-client rate",
+                           f"≥ {T['log_write_loop']:.0%} at 1 (kept_open)", "Rust / own 1-client rate",
                            f"≥ {T['log_scaling']:.0%} at 2+"], rows))
     if data["second_over_first"]:
         a, b = p["designs"]
