@@ -27,7 +27,8 @@ measured), listed by `python3 tools/book/figures.py --list [SOURCE]`:
 srf_memory: `<build>/<query>/<rows>/<column>`, e.g. `rust/select_list/10000000/peak_kb`, build
 `rust` or `c`, query `select_list` or `from_1gb`, column `count`, `peak_kb` or `ms`.
 callgrind_<case>: `<variant>/calls`, and `<variant>/<function>` for each function of the
-profile (the last `::` part of its name): `rust/run_guarded`, the instructions per call.
+profile (the last `::` part of its name): `rust/run_guarded`, the instructions per call, and
+`<variant>/calls_of/<function>`, how often per call it was called (`rust/calls_of/__sigsetjmp`).
 targets: `<name>` for each target, e.g. `targets:fast_time` = 1.1 (fast over C's time, at most).
 """
 import fnmatch
@@ -174,12 +175,18 @@ def parse_srf_memory(text: str) -> dict:
 
 def parse_callgrind(text: str) -> dict:
     """A profile of bench_callgrind.py: `<bench>/<case>/<variant> (N calls): ...` headers, each
-    followed by `  <per call>  <function>  [<library>]` lines."""
+    followed by `  <per call>  <function>  [<library>]` lines and one `  calls per call: <function>
+    <n>, ...` line."""
     out, variant = {}, None
     for line in text.splitlines():
         head = re.match(r"\S+/\S+/(\S+) \(([\d,]+) calls\)", line)
         row = re.match(r"\s+([\d.]+)\s+(.*?)\s+\[[^\]]*\]$", line)
-        if head:
+        counts = re.match(r"\s+calls per call: (.*)$", line)
+        if counts and variant:
+            for item in counts.group(1).split(", "):
+                name, n = item.rsplit(" ", 1)
+                out[f"{variant}/calls_of/{name}"] = float(n)
+        elif head:
             variant = head.group(1)
             out[f"{variant}/calls"] = int(head.group(2).replace(",", ""))
         elif row and variant:

@@ -690,10 +690,6 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().strip()
 
 
-def git(*args: str) -> str:
-    return xfunc.run(["git", *args]).stdout.strip()
-
-
 def settle() -> bool:
     """Waits until the 1-minute load average is below SETTLE_LOAD, or SETTLE_MAX_S have passed:
     the load a previous bench (or a build) left behind decays over a minute or two."""
@@ -715,9 +711,9 @@ def settle() -> bool:
 def run(cargo_args: list[str], clean: bool, settle_first: bool, criterion: Path) -> int:
     """`cargo bench CARGO_ARGS`, one bench file at a time, each between two readings of
     /proc/loadavg, written to target/criterion/xfunc/<bench>.load.json for the report."""
-    dirty = git("status", "--porcelain", "--untracked-files=no")
-    if dirty:
-        changed = ", ".join(l[3:] for l in dirty.splitlines())
+    dirty = xfunc.run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout
+    if dirty.strip():
+        changed = ", ".join(l[3:] for l in dirty.splitlines() if l.strip())
         if clean:
             print(f"bench-report: the tree has uncommitted changes ({changed}): a run of it "
                   "measures code that no commit holds. Commit them first (just measure makes "
