@@ -280,18 +280,24 @@ bench-tables-check:
 # The committed run: from a clean tree (a run of uncommitted code is refused), each bench file
 # started once the load average has fallen (tools/bench/bench_report.py --run --settle), the
 # benches first, before anything rewrites a committed file.
-# measure everything the book reports, from a committed tree: bench, bench-callgrind, srf-memory, then bench-report (takes long)
+# measure everything the book reports, from a committed tree: bench, bench-callgrind, srf-memory, varlena-faults, then bench-report (takes long)
 [group('measure')]
 measure:
     python3 tools/bench/bench_report.py --run --clean --settle
     {{just_executable()}} bench-callgrind
     {{just_executable()}} srf-memory
+    {{just_executable()}} varlena-faults
     {{just_executable()}} bench-report
 
 # the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds (book/generated/srf-memory.txt)
 [group('measure')]
 srf-memory:
     tools/bench/srf-memory.sh
+
+# the page faults per 1 MiB copytext result, through the executor and in a PL/pgSQL loop, for both builds (book/generated/varlena-faults.txt)
+[group('measure')]
+varlena-faults:
+    tools/bench/varlena-faults.sh
 
 # run the criterion benchmarks against the local cluster, a file at a time, noting the load before and after (arguments go to cargo bench)
 [group('measure')]

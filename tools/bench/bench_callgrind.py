@@ -49,6 +49,10 @@ PROFILED = {
                    ("__sigsetjmp", "lookup_rowtype_tupdesc")),
     "retcomposite": (re.compile(r"xfunc(_c)?\.so\]|heap_form_tuple|HeapTupleHeaderGetDatum"),
                      ("__sigsetjmp",)),
+    "copytext": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc|MemoryContextAlloc"),
+                 ("__sigsetjmp",)),
+    "concat_text": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc"
+                               r"|MemoryContextAlloc"), ("__sigsetjmp",)),
 }
 PROFILE_DIR = ROOT / "book" / "generated" / "benchmarks"
 

@@ -11,6 +11,7 @@ measurement; it reads what the measurements committed:
     shared_log           benchmarks/shared_log.json           tools/bench/bench_report.py
     lwlock_contention    benchmarks/lwlock_contention.json    tools/bench/bench_report.py
     srf_memory           srf-memory.txt                       tools/bench/srf-memory.sh
+    varlena_faults       varlena-faults.txt                   tools/bench/varlena-faults.sh
     callgrind_<case>     benchmarks/callgrind-<case>.txt      tools/bench/bench_callgrind.py
     targets              the TARGETS below
 
@@ -26,6 +27,8 @@ measured), listed by `python3 tools/book/figures.py --list [SOURCE]`:
 
 srf_memory: `<build>/<query>/<rows>/<column>`, e.g. `rust/select_list/10000000/peak_kb`, build
 `rust` or `c`, query `select_list` or `from_1gb`, column `count`, `peak_kb` or `ms`.
+varlena_faults: `<variant>/<path>/faults_per_copy`, e.g. `c/executor/faults_per_copy`, variant
+`rust`, `rust_fast` or `c`, path `executor` or `loop`; also `.../size` and `.../copies`.
 callgrind_<case>: `<variant>/calls`, and `<variant>/<function>` for each function of the
 profile (the last `::` part of its name): `rust/run_guarded`, the instructions per call, and
 `<variant>/calls_of/<function>`, how often per call it was called (`rust/calls_of/__sigsetjmp`).
@@ -173,6 +176,22 @@ def parse_srf_memory(text: str) -> dict:
     return out
 
 
+def parse_varlena_faults(text: str) -> dict:
+    """varlena-faults.txt's table: a header line, then `variant path size copies faults` lines."""
+    out = {}
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) != 5:
+            if line.strip():
+                raise ValueError(f"varlena-faults.txt: not a row of the table: {line!r}")
+            continue
+        variant, path, size, copies, faults = fields
+        key = f"{variant}/{path}"
+        out.update({f"{key}/size": int(size), f"{key}/copies": int(copies),
+                    f"{key}/faults_per_copy": float(faults)})
+    return out
+
+
 def parse_callgrind(text: str) -> dict:
     """A profile of bench_callgrind.py: `<bench>/<case>/<variant> (N calls): ...` headers, each
     followed by `  <per call>  <function>  [<library>]` lines and one `  calls per call: <function>
@@ -202,6 +221,7 @@ def source_files() -> dict[str, Path]:
     """source name -> the file it is read from (targets: none)."""
     files = {b: GENERATED / "benchmarks" / f"{b}.json" for b in BENCHES}
     files["srf_memory"] = GENERATED / "srf-memory.txt"
+    files["varlena_faults"] = GENERATED / "varlena-faults.txt"
     for p in sorted((GENERATED / "benchmarks").glob("callgrind-*.txt")):
         files[f"callgrind_{p.stem.removeprefix('callgrind-')}"] = p
     return files
@@ -215,6 +235,8 @@ def load(name: str, files: dict[str, Path] | None = None) -> dict:
     text = path.read_text()
     if name == "srf_memory":
         return parse_srf_memory(text)
+    if name == "varlena_faults":
+        return parse_varlena_faults(text)
     if name.startswith("callgrind_"):
         return parse_callgrind(text)
     return flatten(json.loads(text))
