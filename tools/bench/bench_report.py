@@ -170,12 +170,13 @@ def stamp(s: dict) -> str:
     after = s.get("load_after")
     load_text = (f"; load average {fmt(before) if before is not None else 'not recorded'} at "
                  f"the start, {fmt(after) if after is not None else 'not recorded'} at the end")
-    dirty = "" if s.get("clean") else (" **with uncommitted changes: code that no commit "
-                                       "holds**")
+    dirty = "" if s.get("clean") else " **with uncommitted changes**"
+    # The versions' first two words ("PostgreSQL 15.20", "rustc 1.95.0"); the JSON has them all.
+    short = lambda v, unknown: " ".join((v or unknown).split()[:2])
     return (f"*Measured {s['measured']} on {s.get('cpu') or 'an unknown CPU'} "
             f"({s.get('cpus') or '?'} CPUs{load_text}); "
-            f"{s.get('postgres') or 'PostgreSQL (unknown version)'}; "
-            f"{s.get('rustc') or 'rustc (unknown version)'}; "
+            f"{short(s.get('postgres'), 'PostgreSQL (unknown)')}; "
+            f"{short(s.get('rustc'), 'rustc (unknown)')}; "
             f"commit `{s.get('commit') or 'unknown'}`{dirty}.*\n")
 
 
@@ -339,12 +340,12 @@ def report_per_call(data: dict) -> tuple[str, list[Plot]]:
                                    c["fast_c"])])
     p = data["params"]
     text = [stamp(data["stamp"]), "\n",
-            f"Nanoseconds per call: the median statement time minus the baseline's, divided by "
-            f"the calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; "
-            f"one call per row for a set-returning function). *Rust* is the ordinary "
-            f"`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C* (schema `xfunc_fast`); the "
-            f"targets: fast/C ≤ {T['fast_time']:.2f}, and Rust/C ≤ "
-            f"{T['rust_rows']:.2f} for the cases that have no fast twin.\n\n"]
+            f"Nanoseconds per call: the median statement time minus the baseline's, over the "
+            f"calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; one "
+            f"per row for a set-returning function). *Rust*: the ordinary `#[pg_extern]` "
+            f"function; *fast*: its twin of *Rust at the Speed of C*; targets: fast/C ≤ "
+            f"{T['fast_time']:.2f}, Rust/C ≤ {T['rust_rows']:.2f} for the cases with no fast "
+            f"twin.\n\n"]
     header = ["case", "Rust ns", "fast ns", "C ns", "built-in ns", "Rust/C", "verdict",
               "fast/C", f"≤ {T['fast_time']:.2f}"]
     if rows:
@@ -352,10 +353,9 @@ def report_per_call(data: dict) -> tuple[str, list[Plot]]:
     else:
         text.append("No case was measured.\n")
     if instr_rows:
-        text.append("\nInstructions per call: the same subtraction on callgrind's instruction "
-                    "counts of the same statements (at fewer rows), each run alone in a "
-                    "single-user backend (`just bench-callgrind`); target fast/C ≤ "
-                    f"{T['fast_instructions']:.2f}.\n\n")
+        text.append("\nInstructions per call: the same subtraction on callgrind's counts of the "
+                    "same statements (fewer rows), each alone in a single-user backend (`just "
+                    f"bench-callgrind`); target fast/C ≤ {T['fast_instructions']:.2f}.\n\n")
         text.append(table(["case", "Rust", "fast", "C", "built-in", "Rust/C", "fast/C",
                            f"≤ {T['fast_instructions']:.2f}"], instr_rows))
     text.append(skipped(data))
@@ -411,11 +411,10 @@ def measure_varlena(record: dict, results: dict) -> dict:
 def report_varlena(data: dict) -> tuple[str, list[Plot]]:
     memcpy = data["memcpy_gbps"]
     text = [stamp(data["stamp"]), "\n",
-            "Throughput in GB/s (10⁹ bytes per second) of the bytes the copies produce, the "
-            "baseline's time subtracted (– where it was lost in the noise); *Rust* is the ordinary "
-            "`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C*; Rust/C and fast/C are ratios "
-            "of the times (lower is better for Rust); memcpy is a plain copy in the bench "
-            "process, into a buffer allocated once.\n"]
+            "GB/s (10⁹ bytes per second) of the copies' results, the baseline's time subtracted "
+            "(– where the noise swallowed it); *Rust* and *fast* as above; Rust/C and fast/C "
+            "are ratios of times (lower is better for Rust); memcpy copies in the bench process "
+            "into a buffer allocated once.\n"]
     plots = []
     for c in data["cases"]:
         gbps = c["gbps"]
@@ -445,7 +444,7 @@ def report_varlena(data: dict) -> tuple[str, list[Plot]]:
         text.append("\n" + plot.markdown())
     if not data["cases"]:
         text.append("\nNo copying function was measured.\n")
-    if memcpy:
+    if memcpy and not data["cases"]:  # otherwise each table has its memcpy column
         text.append("\n#### The limit: memcpy in the bench process\n\n")
         text.append(table(["size", "memcpy GB/s"], [[size_label(s), fmt(b)] for s, b in memcpy]))
     text.append(skipped(data))
@@ -608,13 +607,11 @@ def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     p = data["params"]
     clients = p["clients"]
     text = [stamp(data["stamp"]), "\n",
-            f"Calls per second, all clients together ({p['rows_per_statement']:,} rows of "
-            f"{p['calls_per_row']} calls per client per statement, the baseline's time "
-            "subtracted), each client its own "
-            "backend. *waited*: the share of the samples of `pg_stat_activity` (one every "
-            f"{p['sample_every_ms']} ms) in which a client running its statement was waiting "
-            "on an LWLock (`wait_event_type = 'LWLock'`), or sleeping on a spinlock "
-            "(`SpinDelay`).\n"]
+            f"Calls per second of all clients together ({p['rows_per_statement']:,} rows of "
+            f"{p['calls_per_row']} calls per client and statement, the baseline's time "
+            "subtracted), each client its own backend. *waited*: the share of the samples of "
+            f"`pg_stat_activity` (every {p['sample_every_ms']} ms) that found a client waiting "
+            "on an LWLock, or sleeping on a spinlock (`SpinDelay`).\n"]
     for c in data["cases"]:
         rate, variants = c["rates"], list(c["rates"])
         header = ["clients"]
