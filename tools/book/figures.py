@@ -180,7 +180,7 @@ def lookup(data: Data, source: str, key: str) -> object:
 
 REF = re.compile(r"(?:[a-z0-9_*?\[\]]|\{[a-z0-9_,*]*\})+:(?=[^\s:])")
 NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-NAME = re.compile(r"[a-z_]+")
+NAME = re.compile(r"[a-z_][a-z0-9_]*")
 OPERATOR = re.compile(r"<=|>=|==|!=|[-+*/<>(),]")
 KEY_CHARS = re.compile(r"[\w/*?{},.\[\]-]+")
 
