@@ -187,9 +187,10 @@ book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
-# build the book and fail on pasted code, dangling anchors, missing files, broken links, pages over 900 lines
+# build the book and fail on pasted code, dangling anchors, missing files, broken links, pages over 900 lines, figures not from the numbers
 [group('book')]
 book-check:
+    python3 tools/book/figures.py --self-test
     python3 tools/book/book_check.py
 
 # open every page of the built book in headless Chromium (Selenium): titles, code, links, images, search
@@ -297,20 +298,33 @@ bench-tables-check:
 # committed. bench-tables is the exception: it redraws the tables and plots from the data a
 # reviewed run committed, deterministically, and belongs to `generated`.
 
-# measure everything the book reports: srf-memory, bench, bench-callgrind, then bench-report (takes long)
+# The committed run: from a clean tree (a run of uncommitted code is refused), each bench file
+# started once the load average has fallen (tools/bench/bench_report.py --run --settle), the
+# benches first, before anything rewrites a committed file.
+# measure everything the book reports, from a committed tree: bench, bench-callgrind, srf-memory, varlena-faults, then bench-report (takes long)
 [group('measure')]
-measure: srf-memory bench bench-callgrind bench-report
+measure:
+    python3 tools/bench/bench_report.py --run --clean --settle
+    {{just_executable()}} bench-callgrind
+    {{just_executable()}} srf-memory
+    {{just_executable()}} varlena-faults
+    {{just_executable()}} bench-report
 
 # the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds (book/generated/srf-memory.txt)
 [group('measure')]
 srf-memory:
     tools/bench/srf-memory.sh
 
-# run the criterion benchmarks against the local cluster (arguments go to cargo bench)
+# the page faults per 1 MiB copytext result, through the executor and in a PL/pgSQL loop, for both builds (book/generated/varlena-faults.txt)
+[group('measure')]
+varlena-faults:
+    tools/bench/varlena-faults.sh
+
+# run the criterion benchmarks against the local cluster, a file at a time, noting the load before and after (arguments go to cargo bench)
 [group('measure')]
 [positional-arguments]
 bench *args:
-    cargo bench "$@"
+    python3 tools/bench/bench_report.py --run -- "$@"
 
 # count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
 [group('measure')]
