@@ -307,13 +307,11 @@ def main() -> int:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
     print(f"book-check: {len(pages)} pages, every code block included by anchor (Rust/C pairs by "
-          "{{#twins}}), links resolve; "
+          "{{#twins}}), links resolve, measured figures rendered from the numbers; "
           f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form; "
           "every chapter opens with what it teaches; each benchmark table printed once"
           + ("" if "--no-build" in sys.argv else
              f"; no page over {MAX_RENDERED_LINES} rendered lines but the API appendix"))
-          "{{#twins}}), links resolve, measured figures rendered from the numbers; "
-          f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form")
     return 0
 
 
