@@ -75,7 +75,7 @@ AS 'MODULE_PATHNAME', 'copytext_wrapper';
 
 -- ANCHOR: base_types-concat_text
 /* <begin connected objects> */
--- src/base_types.rs:121
+-- src/base_types.rs:122
 -- xfunc::base_types::concat_text
 CREATE  FUNCTION "concat_text"(
 	"arg1" TEXT, /* & str */
@@ -168,14 +168,14 @@ AS 'MODULE_PATHNAME', 'init_inherited_wrapper';
 -- ANCHOR_END: dynamic_loading-init_inherited
 
 /* <begin connected objects> */
--- src/fast_calls.rs:399
+-- src/fast_calls.rs:40
 
 -- The fast variants of the chapter "Rust at the Speed of C", under the ordinary names.
 CREATE SCHEMA xfunc_fast;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/fast_calls.rs:647
+-- src/fast_calls.rs:296
 -- requires:
 --   xfunc_fast_schema
 
@@ -366,7 +366,7 @@ GRANT EXECUTE ON FUNCTION xfunc_log_lines() TO pg_read_server_files;
 
 -- ANCHOR: shared_memory-shared_counter_add
 /* <begin connected objects> */
--- src/shared_memory.rs:95
+-- src/shared_memory.rs:96
 -- xfunc::shared_memory::shared_counter_add
 CREATE  FUNCTION "shared_counter_add"(
 	"delta" bigint /* i64 */
@@ -379,7 +379,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_add_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter
 /* <begin connected objects> */
--- src/shared_memory.rs:121
+-- src/shared_memory.rs:125
 -- xfunc::shared_memory::shared_counter
 CREATE  FUNCTION "shared_counter"(
 
@@ -395,7 +395,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_swap
 /* <begin connected objects> */
--- src/shared_memory.rs:147
+-- src/shared_memory.rs:152
 -- xfunc::shared_memory::shared_counter_swap
 CREATE  FUNCTION "shared_counter_swap"(
 	"new_value" bigint /* i64 */
@@ -408,7 +408,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_swap_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_reset
 /* <begin connected objects> */
--- src/shared_memory.rs:166
+-- src/shared_memory.rs:178
 -- xfunc::shared_memory::shared_counter_reset
 CREATE  FUNCTION "shared_counter_reset"() RETURNS void
 STRICT VOLATILE
@@ -419,7 +419,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_reset_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_value
 /* <begin connected objects> */
--- src/shared_memory.rs:197
+-- src/shared_memory.rs:209
 -- xfunc::shared_memory::shared_counter_value
 CREATE  FUNCTION "shared_counter_value"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -430,7 +430,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_value_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_atomic
 /* <begin connected objects> */
--- src/shared_memory.rs:209
+-- src/shared_memory.rs:221
 -- xfunc::shared_memory::shared_counter_bump_atomic
 CREATE  FUNCTION "shared_counter_bump_atomic"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -441,7 +441,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_wrapper';
 
 -- ANCHOR: shared_memory-shared_counter_bump_spinlock
 /* <begin connected objects> */
--- src/shared_memory.rs:220
+-- src/shared_memory.rs:233
 -- xfunc::shared_memory::shared_counter_bump_spinlock
 CREATE  FUNCTION "shared_counter_bump_spinlock"() RETURNS bigint /* i64 */
 STRICT VOLATILE
@@ -452,7 +452,7 @@ AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_pglwlock
 /* <begin connected objects> */
--- src/shared_memory.rs:251
+-- src/shared_memory.rs:264
 -- xfunc::shared_memory::rust_counter_add_pglwlock
 CREATE  FUNCTION "rust_counter_add_pglwlock"(
 	"delta" bigint /* i64 */
@@ -465,7 +465,7 @@ AS 'MODULE_PATHNAME', 'rust_counter_add_pglwlock_wrapper';
 
 -- ANCHOR: shared_memory-rust_counter_add_by_hand
 /* <begin connected objects> */
--- src/shared_memory.rs:270
+-- src/shared_memory.rs:286
 -- xfunc::shared_memory::rust_counter_add_by_hand
 CREATE  FUNCTION "rust_counter_add_by_hand"(
 	"delta" bigint /* i64 */
