@@ -377,7 +377,8 @@ def exported_extern_c(root: Path) -> set[str]:
     names = set()
     for path in (root / "src").rglob("*.rs"):
         text = strip_comments(path.read_text())
-        names.update(re.findall(r'#\[no_mangle\]\s*(?:#\[[^\]]*\]\s*)*pub\s+(?:unsafe\s+)?'
+        names.update(re.findall(r'#\[(?:unsafe\()?no_mangle\)?\]\s*(?:#\[[^\]]*\]\s*)*'
+                                r'pub\s+(?:unsafe\s+)?'
                                 r'extern\s+"C"\s+fn\s+(\w+)', text))
     return names
 
@@ -413,9 +414,13 @@ def frames_crossed(start: list[Body], bodies: list[Body], entry_points: set[str]
             if re.search(rf"\b{re.escape(b.name)}\b.*ReifyFnPointer", "\n".join(other.lines)):
                 problems.append(f"{what}: {b.display} is taken as a function pointer in "
                                 f"{other.display}: who calls it cannot be checked")
-        if not callers and not b.closures and b.self_type is None \
-                and b.name not in entry_points:
-            problems.append(f"{what}: {b.display} has no caller in the crate and is not an "
+        landed = b.closure_type and any(
+            b.closure_type in callee and split_path(strip_generics(callee))[-1] in LANDING
+            for other in bodies for callee, _ in other.calls)
+        entry = not b.closures and b.self_type is None and b.name in entry_points
+        if not callers and not landed and not entry:
+            problems.append(f"{what}: {b.display} has no caller in the crate (a call through a "
+                            "pointer or a trait object cannot be followed), and is not an "
                             "exported extern \"C\" function PostgreSQL calls")
         todo.extend(callers)
     return set(crossed)
