@@ -279,3 +279,167 @@ shared_counter_bump_spinlock(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(count);
 }
 /* ANCHOR_END: contention */
+
+/* ANCHOR: cycles */
+/*
+ * For the contention benchmark: each way to share the count again, as a function that runs
+ * cycles of it in a tight loop, one call per client, so that a call costs the lock operations
+ * and not the executor's work per row (as PostgreSQL's own LWLock microbenchmarks loop in one
+ * backend). A cycle does what one call of the function it is named after does, and the result
+ * is what the last cycle's call would have returned (0 for no cycle). Each cycle checks for
+ * interrupts first, outside any lock, so that a long run can be cancelled.
+ */
+
+/* The number of cycles asked for: never negative. */
+static int64
+cycles_arg(FunctionCallInfo fcinfo)
+{
+	int64		cycles = PG_GETARG_INT64(0);
+
+	if (cycles < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cycles must not be negative")));
+	return cycles;
+}
+
+/* One shared_counter_add(1), under the exclusive lock; false, and nothing changed, on overflow. */
+static inline bool
+add_one(SharedCounter *c, int64 *result)
+{
+	int64		updates;
+	bool		overflow;
+
+	LWLockAcquire(c->lock, LW_EXCLUSIVE);
+	overflow = pg_add_s64_overflow(c->value, 1, result) ||
+		pg_add_s64_overflow(c->updates, 1, &updates);
+	if (!overflow)
+	{
+		c->value = *result;
+		c->updates = updates;
+	}
+	LWLockRelease(c->lock);
+	return !overflow;
+}
+
+/* One shared_counter_value(), under the lock in shared mode. */
+static inline int64
+read_value(SharedCounter *c)
+{
+	int64		value;
+
+	LWLockAcquire(c->lock, LW_SHARED);
+	value = c->value;
+	LWLockRelease(c->lock);
+	return value;
+}
+
+/* shared_counter_add_cycles(cycles bigint) RETURNS bigint: shared_counter_add(1), cycles times. */
+PG_FUNCTION_INFO_V1(shared_counter_add_cycles);
+
+Datum
+shared_counter_add_cycles(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shmem_struct_get(&counter);
+	int64		cycles = cycles_arg(fcinfo);
+	int64		result = 0;
+
+	for (int64 i = 0; i < cycles; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!add_one(c, &result))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+	}
+	PG_RETURN_INT64(result);
+}
+
+/* shared_counter_value_cycles(cycles bigint) RETURNS bigint: shared_counter_value(), cycles times. */
+PG_FUNCTION_INFO_V1(shared_counter_value_cycles);
+
+Datum
+shared_counter_value_cycles(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shmem_struct_get(&counter);
+	int64		cycles = cycles_arg(fcinfo);
+	int64		result = 0;
+
+	for (int64 i = 0; i < cycles; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		result = read_value(c);
+	}
+	PG_RETURN_INT64(result);
+}
+
+/*
+ * shared_counter_mix_cycles(cycles bigint) RETURNS bigint: one cycle in eight (the first, the
+ * ninth, ...) adds one under the exclusive lock, the seven others read under the shared lock.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_mix_cycles);
+
+Datum
+shared_counter_mix_cycles(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shmem_struct_get(&counter);
+	int64		cycles = cycles_arg(fcinfo);
+	int64		result = 0;
+
+	for (int64 i = 0; i < cycles; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (i % 8 != 0)
+			result = read_value(c);
+		else if (!add_one(c, &result))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+	}
+	PG_RETURN_INT64(result);
+}
+
+/*
+ * shared_counter_bump_atomic_cycles(cycles bigint) RETURNS bigint:
+ * shared_counter_bump_atomic(), cycles times.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_bump_atomic_cycles);
+
+Datum
+shared_counter_bump_atomic_cycles(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shmem_struct_get(&counter);
+	int64		cycles = cycles_arg(fcinfo);
+	int64		result = 0;
+
+	for (int64 i = 0; i < cycles; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		result = (int64) (pg_atomic_fetch_add_u64(&c->bumps_atomic, 1) + 1);
+	}
+	PG_RETURN_INT64(result);
+}
+
+/*
+ * shared_counter_bump_spinlock_cycles(cycles bigint) RETURNS bigint:
+ * shared_counter_bump_spinlock(), cycles times.
+ */
+PG_FUNCTION_INFO_V1(shared_counter_bump_spinlock_cycles);
+
+Datum
+shared_counter_bump_spinlock_cycles(PG_FUNCTION_ARGS)
+{
+	SharedCounter *c = shmem_struct_get(&counter);
+	int64		cycles = cycles_arg(fcinfo);
+	int64		result = 0;
+
+	for (int64 i = 0; i < cycles; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		SpinLockAcquire(&c->spin);
+		result = ++c->bumps_spin;
+		SpinLockRelease(&c->spin);
+	}
+	PG_RETURN_INT64(result);
+}
+/* ANCHOR_END: cycles */

@@ -34,3 +34,25 @@ CREATE FUNCTION shared_counter_bump_spinlock() RETURNS bigint
     AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock'
     LANGUAGE C VOLATILE STRICT;
 -- ANCHOR_END: contention
+
+-- ANCHOR: cycles
+CREATE FUNCTION shared_counter_add_cycles("cycles" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_add_cycles'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_value_cycles("cycles" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_value_cycles'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_mix_cycles("cycles" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_mix_cycles'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_bump_atomic_cycles("cycles" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_bump_atomic_cycles'
+    LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION shared_counter_bump_spinlock_cycles("cycles" bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'shared_counter_bump_spinlock_cycles'
+    LANGUAGE C VOLATILE STRICT;
+-- ANCHOR_END: cycles

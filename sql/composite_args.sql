@@ -118,12 +118,13 @@ SELECT overpaid_by(emp, 1500) FROM emp WHERE name = 'Sam';  -- expect: ERROR 428
 ROLLBACK;
 -- ANCHOR_END: overpaid_by
 
--- What both builds must agree on: the function's declaration and the table's columns.
+-- What both builds must agree on: the declarations a call finds on the search path, and the
+-- table's columns.
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname IN ('c_overpaid', 'overpaid_by')
+ WHERE p.proname IN ('c_overpaid', 'overpaid_by') AND pg_function_is_visible(p.oid)
  ORDER BY p.proname, args;
 SELECT attnum, attname, format_type(atttypid, atttypmod) AS type
   FROM pg_attribute

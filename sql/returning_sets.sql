@@ -160,7 +160,7 @@ SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,
        p.provolatile, p.proisstrict, p.proparallel, p.proretset
   FROM pg_proc p
- WHERE p.proname IN ('retcomposite', 'retcomposite_out')
+ WHERE p.proname IN ('retcomposite', 'retcomposite_out') AND pg_function_is_visible(p.oid)
  ORDER BY p.proname;
 SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type
   FROM pg_attribute a

@@ -65,6 +65,48 @@ SELECT shared_counter_value(), shared_counter_bump_atomic(), shared_counter_bump
 -- ANCHOR_END: contention
 SELECT shared_counter_reset();
 
+-- The same, as the contention benchmark calls them: each *_cycles function runs its cycles in
+-- one call and returns what the last cycle's call would have returned (0 for no cycle).
+-- ANCHOR: cycles
+SELECT shared_counter_add_cycles(1000) AS added, shared_counter_value_cycles(3) AS read;
+SELECT shared_counter_mix_cycles(17) AS last_adds;  -- cycles 0, 8 and 16 add, the others read
+SELECT shared_counter_mix_cycles(10) AS last_reads;  -- cycles 0 and 8 add; cycle 9 reads
+SELECT * FROM shared_counter();
+SELECT shared_counter_bump_atomic_cycles(5) AS atomic,
+       shared_counter_bump_spinlock_cycles(5) AS spinlock;
+SELECT shared_counter_add_cycles(0), shared_counter_value_cycles(0), shared_counter_mix_cycles(0),
+       shared_counter_bump_atomic_cycles(0), shared_counter_bump_spinlock_cycles(0);
+SELECT shared_counter_add_cycles(-1);  -- expect: ERROR 22023 cycles must not be negative
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_bump_spinlock_cycles(-9223372036854775807 - 1);  -- expect: ERROR 22023
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_value_cycles(NULL) IS NULL AS strict_null;
+-- ANCHOR_END: cycles
+-- At the limit, the cycle that would pass it is refused, after those before it.
+SELECT shared_counter_reset();
+SELECT shared_counter_add(9223372036854775805);
+SELECT shared_counter_add_cycles(3);  -- expect: ERROR 22003 bigint out of range, at the third
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM shared_counter();  -- two cycles added
+SELECT shared_counter_mix_cycles(1);  -- expect: ERROR 22003 bigint out of range, cycle 0 adds
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_value_cycles(2) AS unchanged;
+SELECT shared_counter_reset();
+-- A long run checks for interrupts at every cycle: a statement timeout stops it (57014).
+SET statement_timeout = '100ms';
+SELECT shared_counter_add_cycles(9223372036854775807);  -- expect: ERROR 57014 canceling statement due to statement timeout
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_value_cycles(9223372036854775807);  -- expect: ERROR 57014
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_mix_cycles(9223372036854775807);  -- expect: ERROR 57014
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_bump_atomic_cycles(9223372036854775807);  -- expect: ERROR 57014
+\echo :LAST_ERROR_SQLSTATE
+SELECT shared_counter_bump_spinlock_cycles(9223372036854775807);  -- expect: ERROR 57014
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT shared_counter_reset();
+
 -- The declarations both builds must agree on (those a call finds on the search path).
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result,

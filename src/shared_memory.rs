@@ -38,10 +38,10 @@ pub(crate) struct SharedCounter {
     /// How many `shared_counter_add` calls changed it.
     pub(crate) updates: i64,
     /// For the contention benchmark: a count changed by atomic instructions only, ...
-    bumps_atomic: pg_sys::pg_atomic_uint64,
+    pub(crate) bumps_atomic: pg_sys::pg_atomic_uint64,
     /// ... and one guarded by the spinlock `spin`.
-    spin: pg_sys::slock_t,
-    bumps_spin: i64,
+    pub(crate) spin: pg_sys::slock_t,
+    pub(crate) bumps_spin: i64,
 }
 
 /// The struct, found by name in the shared memory index, and its lock: the tranche "xfunc".
@@ -314,6 +314,117 @@ pub fn rust_counter_add_by_hand(delta: i64) -> i64 {
 }
 // ANCHOR_END: contention
 
+// ANCHOR: cycles
+// For the contention benchmark: each way to share the count again, as a function that runs
+// `cycles` cycles of it in a tight loop, one call per client, so that a call costs the lock
+// operations and not the executor's work per row. The ordinary Rust version of each is the
+// function it is named after, called in a loop; the result is what the last call returned (0
+// for no cycle). Each cycle checks for interrupts first, outside any lock, so that a long run
+// can be cancelled.
+
+/// The number of cycles asked for, after the check every build makes: the struct is there
+/// (55000), and the number is not negative (22023).
+fn cycles_of(cycles: i64) -> i64 {
+    COUNTER.get();
+    if cycles < 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "cycles must not be negative"
+        );
+    }
+    cycles
+}
+
+/// `shared_counter_add_cycles(cycles bigint) RETURNS bigint`: `shared_counter_add(1)`, `cycles`
+/// times.
+#[pg_extern(volatile)]
+pub fn shared_counter_add_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = shared_counter_add(1);
+    }
+    result
+}
+
+/// `shared_counter_value_cycles(cycles bigint) RETURNS bigint`: `shared_counter_value()`,
+/// `cycles` times.
+#[pg_extern(volatile)]
+pub fn shared_counter_value_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = shared_counter_value();
+    }
+    result
+}
+
+/// `shared_counter_mix_cycles(cycles bigint) RETURNS bigint`: one cycle in eight (the first,
+/// the ninth, ...) is `shared_counter_add(1)`, the seven others `shared_counter_value()`.
+#[pg_extern(volatile)]
+pub fn shared_counter_mix_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for i in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = if i % 8 != 0 {
+            shared_counter_value()
+        } else {
+            shared_counter_add(1)
+        };
+    }
+    result
+}
+
+/// `shared_counter_bump_atomic_cycles(cycles bigint) RETURNS bigint`:
+/// `shared_counter_bump_atomic()`, `cycles` times.
+#[pg_extern(volatile)]
+pub fn shared_counter_bump_atomic_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = shared_counter_bump_atomic();
+    }
+    result
+}
+
+/// `shared_counter_bump_spinlock_cycles(cycles bigint) RETURNS bigint`:
+/// `shared_counter_bump_spinlock()`, `cycles` times.
+#[pg_extern(volatile)]
+pub fn shared_counter_bump_spinlock_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = shared_counter_bump_spinlock();
+    }
+    result
+}
+
+/// `rust_counter_add_pglwlock_cycles(cycles bigint) RETURNS bigint` (Rust build only):
+/// `rust_counter_add_pglwlock(1)`, `cycles` times.
+#[pg_extern(volatile)]
+pub fn rust_counter_add_pglwlock_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = rust_counter_add_pglwlock(1);
+    }
+    result
+}
+
+/// `rust_counter_add_by_hand_cycles(cycles bigint) RETURNS bigint` (Rust build only):
+/// `rust_counter_add_by_hand(1)`, `cycles` times.
+#[pg_extern(volatile)]
+pub fn rust_counter_add_by_hand_cycles(cycles: i64) -> i64 {
+    let mut result = 0;
+    for _ in 0..cycles_of(cycles) {
+        check_for_interrupts!();
+        result = rust_counter_add_by_hand(1);
+    }
+    result
+}
+// ANCHOR_END: cycles
+
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -332,6 +443,14 @@ mod tests {
             "SELECT shared_counter_bump_spinlock()",
             "SELECT rust_counter_add_pglwlock(1)",
             "SELECT rust_counter_add_by_hand(1)",
+            "SELECT shared_counter_add_cycles(1)",
+            "SELECT shared_counter_value_cycles(1)",
+            "SELECT shared_counter_mix_cycles(1)",
+            "SELECT shared_counter_bump_atomic_cycles(1)",
+            "SELECT shared_counter_bump_spinlock_cycles(1)",
+            "SELECT rust_counter_add_pglwlock_cycles(1)",
+            "SELECT rust_counter_add_by_hand_cycles(1)",
+            "SELECT shared_counter_add_cycles(-1)",
         ] {
             assert_eq!(
                 crate::testing::sqlstate_of(query),

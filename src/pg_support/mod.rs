@@ -14,10 +14,13 @@
 use pgrx::prelude::*;
 use std::ffi::CStr;
 
+pub mod atomics;
 pub mod elog;
 pub mod file;
 pub mod fmgr;
+pub mod funcapi;
 mod lwlock;
+pub mod miscadmin;
 pub mod palloc;
 mod shmem;
 mod text;

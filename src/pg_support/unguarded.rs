@@ -55,6 +55,33 @@ unsafe extern "C-unwind" {
     ) -> *mut pg_sys::ArrayType;
     pub fn LWLockAcquire(lock: *mut pg_sys::LWLock, mode: pg_sys::LWLockMode::Type) -> bool;
     pub fn LWLockRelease(lock: *mut pg_sys::LWLock);
+    pub fn s_lock(
+        lock: *mut pg_sys::slock_t,
+        file: *const c_char,
+        line: c_int,
+        func: *const c_char,
+    ) -> c_int;
+    pub fn ProcessInterrupts();
+    pub fn pg_detoast_datum(datum: *mut pg_sys::varlena) -> *mut pg_sys::varlena;
+    pub fn lookup_rowtype_tupdesc(type_id: pg_sys::Oid, typmod: i32) -> pg_sys::TupleDesc;
+    pub fn DecrTupleDescRefCount(tupdesc: pg_sys::TupleDesc);
+    pub fn getBaseType(typid: pg_sys::Oid) -> pg_sys::Oid;
+    pub fn GetAttributeByName(
+        tuple: pg_sys::HeapTupleHeader,
+        attname: *const c_char,
+        isNull: *mut bool,
+    ) -> Datum;
+    pub fn per_MultiFuncCall(fcinfo: pg_sys::FunctionCallInfo) -> *mut pg_sys::FuncCallContext;
+    pub fn end_MultiFuncCall(
+        fcinfo: pg_sys::FunctionCallInfo,
+        funcctx: *mut pg_sys::FuncCallContext,
+    );
+    pub fn heap_form_tuple(
+        tupleDescriptor: pg_sys::TupleDesc,
+        values: *mut Datum,
+        isnull: *mut bool,
+    ) -> pg_sys::HeapTuple;
+    pub fn HeapTupleHeaderGetDatum(tuple: pg_sys::HeapTupleHeader) -> Datum;
     pub fn errstart(elevel: c_int, domain: *const c_char) -> bool;
     pub fn errcode(sqlerrcode: c_int) -> c_int;
     pub fn errmsg(fmt: *const c_char, ...) -> c_int;

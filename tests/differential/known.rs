@@ -12,10 +12,13 @@ struct Known {
 }
 
 /// Functions of the Rust build with no C twin, by design: the contention benchmark's other two
-/// ways to take the shared counter's lock (by hand, and through pgrx's `PgLwLock`).
+/// ways to take the shared counter's lock (by hand, and through pgrx's `PgLwLock`), one call
+/// and many cycles in one call.
 pub const RUST_ONLY: &[&str] = &[
     "rust_counter_add_by_hand(bigint)",
     "rust_counter_add_pglwlock(bigint)",
+    "rust_counter_add_by_hand_cycles(bigint)",
+    "rust_counter_add_pglwlock_cycles(bigint)",
 ];
 
 const KNOWN: &[Known] = &[

@@ -44,6 +44,26 @@ pub const SHAPES: &[Shape] = &[
         call: log,
     },
     Shape {
+        function: "shared_counter_add_cycles",
+        call: cycles,
+    },
+    Shape {
+        function: "shared_counter_value_cycles",
+        call: cycles,
+    },
+    Shape {
+        function: "shared_counter_mix_cycles",
+        call: cycles,
+    },
+    Shape {
+        function: "shared_counter_bump_atomic_cycles",
+        call: cycles,
+    },
+    Shape {
+        function: "shared_counter_bump_spinlock_cycles",
+        call: cycles,
+    },
+    Shape {
         function: "xfunc_log_tail",
         call: log_tail,
     },
@@ -118,6 +138,23 @@ fn counted_set(cx: &mut Ctx<'_>, f: &Function) -> Call {
     } else {
         Call::new(f.sql_name(), vec![Arg::Expr(count), base], Place::Select)
     }
+}
+
+/// `shared_counter_*_cycles(cycles bigint)`: the contention benchmark's loops. A count from the
+/// bigint generator would run for years; these are the counts around 0 and the negative
+/// extremes, and up to a thousand cycles (the statement timeout's stop is in the regress test).
+fn cycles(cx: &mut Ctx<'_>, f: &Function) -> Call {
+    let rng = &mut *cx.rng;
+    let n = match rng.below(8) {
+        0 => format!(
+            "'{}'::bigint",
+            rng.pick(&[i64::MIN, i64::MIN + 1, -1, 0, 1, 7, 8, 9])
+        ),
+        1 => "NULL::bigint".to_owned(),
+        2 => format!("'{}'::bigint", rng.below(1001)),
+        _ => format!("'{}'::bigint", rng.below(20) as i64 - 2),
+    };
+    Call::new(f.sql_name(), vec![Arg::Expr(n)], Place::Select)
 }
 
 /// `text_prefix(text, n)`, `bytes_prefix(bytea, n)`: the value by its type; the length around

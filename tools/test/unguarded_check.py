@@ -21,6 +21,9 @@ line per problem, when:
     up to pgrx's guard (`pg_guard_ffi_boundary`, whose sigsetjmp catches the ERROR); a frame of
     a function outside this crate in between (a closure run by std or pgrx) is a problem;
     an entry that cannot raise (`error = ""`) crosses nothing, and must say `why`;
+  - a frame an ERROR from a `#[pg_guard]` function of the crate may jump over, when the
+    crate's own code calls one (its guard raises again, from its own frame, the ERROR or panic
+    it caught), is not a plain old frame (the same rules as below);
   - a frame in `crosses` holds a value whose type is not plain: plain are numbers, `bool`,
     references, raw pointers, function pointers, the named types of the `plain_types!` list in
     unguarded.rs (each of which the compiler checks has no destructor), and `Option`, `Result`,
@@ -59,13 +62,16 @@ LIST = Path("src/pg_support/unguarded.toml")
 # The frame whose sigsetjmp catches an ERROR raised in the closure it runs (pgrx-pg-sys 0.18.1,
 # src/submodules/ffi.rs): an ERROR stops there, and goes on as a Rust panic that unwinds.
 LANDING = {"pg_guard_ffi_boundary"}
+# What #[pg_guard] wraps a function's body in (pgrx-pg-sys 0.18.1, src/submodules/panic.rs): it
+# catches a panic or an ERROR in the body and raises it again as an ERROR from its own frame.
+GUARD = {"pgrx_extern_c_guard"}
 PG_SOURCE = re.compile(r"^postgresql:src/[\w./-]+\.c:\w+$")
 FIELDS = {"name", "error", "fatal", "source", "callers", "crosses"}
 
 PRIMITIVES = set("""i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f32 f64 bool char str !
     ()""".split())
 # Generic std types that have a destructor exactly when one of their arguments has one.
-TRANSPARENT = {"Option", "Result", "ControlFlow"}
+TRANSPARENT = {"Option", "Result", "ControlFlow", "Range"}
 # Generic std types that never have a destructor, whatever their arguments.
 NEVER_DROP = {"NonNull", "PhantomData", "ManuallyDrop", "MaybeUninit", "Iter"}
 # What a panic is called in MIR: the overflow and bounds checks of `assert` terminators (not the
@@ -465,6 +471,12 @@ def check_no_panic(entry: Body, bodies: list[Body], problems: list[str]) -> None
             todo.extend(resolve(callee, bodies))
 
 
+def guarded_functions(bodies: list[Body]) -> list[Body]:
+    """The `#[pg_guard]` functions of the crate: what the macro makes calls pgrx's guard."""
+    return [b for b in bodies if not b.closures and any(
+        split_path(strip_generics(c))[-1] in GUARD for c, _ in b.calls)]
+
+
 def check(root: Path, mir: str | None = None) -> list[str]:
     problems: list[str] = []
     entries = load_list(root, problems)
@@ -507,6 +519,17 @@ def check(root: Path, mir: str | None = None) -> list[str]:
         for b in bodies:
             if b.display in crossed:
                 crossed_all[b.display] = b
+    # A #[pg_guard] function of this crate called by its code: its guard turns a panic or an
+    # ERROR inside it into an ERROR raised from the guard's own frame, which jumps over its
+    # callers as an unguarded call's ERROR does.
+    for g in guarded_functions(bodies):
+        direct = [b for b in bodies if any(g in resolve(c, bodies) for c, _ in b.calls)]
+        if direct:
+            crossed = frames_crossed(direct, bodies, entry_points, problems,
+                                     f"#[pg_guard] {g.display}")
+            for b in bodies:
+                if b.display in crossed:
+                    crossed_all[b.display] = b
     for b in crossed_all.values():
         check_plain(b, types, problems)
     for b in crossed_all.values():
@@ -543,6 +566,15 @@ pub unsafe extern "C" fn planted_string_across_raise(_fcinfo: FunctionCallInfo) 
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn planted_string_across_guarded(fcinfo: FunctionCallInfo) -> Datum {
+    let label = std::hint::black_box(String::from("planted"));
+    // SAFETY: none: planted to be found.
+    unsafe { retcomposite_first_call(fcinfo) };
+    drop(label);
+    Datum::from(0)
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn planted_overflow(fcinfo: FunctionCallInfo) -> Datum {
     // SAFETY: none: planted to be found.
     let n: i32 = unsafe { arg(fcinfo, 0) };
@@ -562,6 +594,7 @@ EXPECTED = [
     r"frame planted_string_across_palloc: holds a std::string::String",
     r"frame planted_string_across_palloc: has a cleanup block",
     r"frame planted_string_across_raise: holds a std::string::String",
+    r"frame planted_string_across_guarded: holds a std::string::String",
     r"planted_overflow \(called from planted_overflow\): may panic: .*attempt to compute",
 ]
 
@@ -598,8 +631,8 @@ def self_test() -> int:
         for p in missing:
             print(f"unguarded-check --self-test: FAILED: nothing matched {p!r}")
         return 1
-    print(f"unguarded-check --self-test: the planted declaration, both Strings held across an "
-          f"unguarded call and the overflow are found ({len(EXPECTED)} expected problems among "
+    print(f"unguarded-check --self-test: the planted declaration, the Strings held across an "
+          f"unguarded call and across a guarded function's ERROR, and the overflow are found ({len(EXPECTED)} expected problems among "
           f"{len(problems)})")
     return 0
 
