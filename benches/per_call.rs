@@ -133,6 +133,7 @@ const CASES: &[Case] = &[
         shape: Shape::Spread,
         variants: &[
             ("rust", "rust.c_overpaid({emp}, {})"),
+            ("rust_fast", "xfunc_fast.c_overpaid({emp}, {})"),
             ("c", "c.c_overpaid({emp}, {})"),
             ("builtin", "(({emp}).salary > {})"),
         ],
@@ -144,6 +145,7 @@ const CASES: &[Case] = &[
         shape: Shape::Set,
         variants: &[
             ("rust", "rust.retcomposite({rows}, 3)"),
+            ("rust_fast", "xfunc_fast.retcomposite({rows}, 3)"),
             ("c", "c.retcomposite({rows}, 3)"),
             ("builtin", "ROW(generate_series(1, {rows}), 6, 9)"),
         ],
@@ -183,6 +185,7 @@ const CASES: &[Case] = &[
         shape: Shape::Nest,
         variants: &[
             ("rust", "rust.add_points({}, point '(1,2)')"),
+            ("rust_fast", "xfunc_fast.add_points({}, point '(1,2)')"),
             ("c", "c.add_points({}, point '(1,2)')"),
             ("builtin", "({} + point '(1,2)')"),
         ],
@@ -334,6 +337,7 @@ fn per_call(c: &mut Criterion, client: &mut postgres::Client, record: &mut commo
                 json!({
                     "sql": case.statement(template, CALLGRIND_ROWS),
                     "calls": case.calls(CALLGRIND_ROWS),
+                    "baseline": format!("{name}/baseline"),
                 }),
             );
         }

@@ -33,6 +33,10 @@ const TOTAL: u64 = 64 << 20;
 /// Rows per statement and iterations per loop are capped, for the small sizes.
 const MAX_ROWS: u64 = 100_000;
 const MAX_LOOPS: u64 = 200_000;
+/// For callgrind (`just bench-callgrind`, about 50 times slower): the bytes one statement
+/// copies, at most, and its rows, at most.
+const CALLGRIND_TOTAL: u64 = 32 << 20;
+const CALLGRIND_MAX_ROWS: u64 = 20_000;
 
 /// A copying function and its built-in counterpart. In a template, `{t}` is the value of the
 /// size being measured; `{a}` and `{b}` are its two halves, so that `a || b` has that size.
@@ -75,6 +79,11 @@ fn rows(size: u64) -> u64 {
     (TOTAL / (size * CALLS)).clamp(1, MAX_ROWS)
 }
 
+/// Rows per statement when callgrind counts its instructions.
+fn callgrind_rows(size: u64) -> u64 {
+    (CALLGRIND_TOTAL / (size * CALLS)).clamp(1, CALLGRIND_MAX_ROWS)
+}
+
 fn loops(size: u64) -> u64 {
     if !common::measuring() {
         return 1;
@@ -89,8 +98,14 @@ fn fill(template: &str, t: &str, a: &str, b: &str) -> String {
         .replace("{b}", b)
 }
 
-/// The executor statement: CALLS evaluations of `call` per row, on the CTE's value.
+/// The executor statement: CALLS evaluations of `call` per row, on the CTE's value, for
+/// `rows(size)` rows.
 fn statement(call: &str, size: u64) -> String {
+    statement_of(call, size, rows(size))
+}
+
+/// The executor statement of `rows` rows.
+fn statement_of(call: &str, size: u64, rows: u64) -> String {
     let calls = vec![fill(call, "t", "a", "b"); CALLS as usize].join(", ");
     format!(
         "WITH v AS MATERIALIZED (SELECT repeat('x', {size}) AS t, repeat('x', {half}) AS a, \
@@ -99,7 +114,6 @@ fn statement(call: &str, size: u64) -> String {
          FROM (SELECT generate_series(1, {rows}) AS g, t, a, b FROM v) AS rows",
         half = size / 2,
         rest = size - size / 2,
-        rows = rows(size),
     )
 }
 
@@ -138,6 +152,7 @@ fn group<'a>(
 }
 
 fn varlena(c: &mut Criterion, client: &mut postgres::Client, record: &mut common::RunRecord) {
+    let mut callgrind = serde_json::Map::new();
     client
         .batch_execute("CREATE SCHEMA loops")
         .unwrap_or_else(|e| common::stop(&common::db_error(&e)));
@@ -179,6 +194,16 @@ fn varlena(c: &mut Criterion, client: &mut postgres::Client, record: &mut common
             for (variant, template) in &variants {
                 let sql = statement(template, size);
                 common::bench_statement(&mut g, BenchmarkId::new(*variant, size), client, &sql);
+                let rows = callgrind_rows(size);
+                let mut entry = serde_json::json!({
+                    "sql": statement_of(template, size, rows),
+                    "calls": rows * CALLS,
+                    "bytes": size,
+                });
+                if *variant != "baseline" {
+                    entry["baseline"] = format!("varlena/{}/baseline/{size}", case.name).into();
+                }
+                callgrind.insert(format!("varlena/{}/{variant}/{size}", case.name), entry);
             }
         }
         g.finish();
@@ -193,6 +218,7 @@ fn varlena(c: &mut Criterion, client: &mut postgres::Client, record: &mut common
         }
         g.finish();
     }
+    record.param("callgrind_statements", callgrind.into());
 }
 
 /// The physical limit: copying the same sizes with memcpy in this process, into a buffer

@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
-"""Counts the instructions each per_call statement executes, with callgrind: a figure that does
-not depend on how busy the machine is, to explain a ratio that the wall clock measured.
+"""Counts the instructions the benchmarks' statements execute, with callgrind: a figure that does
+not depend on how busy the machine is, to judge a ratio that the wall clock cannot.
 
-Takes the statements of the last `cargo bench --bench per_call` run (its run record,
-target/criterion/xfunc/per_call.json, holds each case's statements at a smaller row count),
-stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
-the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
-counts to target/criterion/xfunc/callgrind.json, where tools/bench/bench_report.py finds them:
-instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
-the statement's own work cancelling out as in the timed run.
+Takes the statements of the last measured run of each bench that has some (per_call: each
+case's statements at a smaller row count; varlena: each copy at each size, through the
+executor; lwlock_contention: each counter's *_cycles call, of 0 cycles and of 100,000), from
+its run record (target/criterion/xfunc/<bench>.json), stops the cluster, runs each statement
+alone in a single-user backend (`postgres --single`) on the bench database under
+`valgrind --tool=callgrind`, and starts the cluster again. For varlena it also counts memcpy's
+own instructions per byte at the same sizes, in a small C program (tools/bench/memcpy_count.c)
+under callgrind. Writes the counts to target/criterion/xfunc/callgrind.json, where
+tools/bench/bench_report.py finds them: instructions per call = (count(statement) -
+count(its baseline)) / calls, the backend's start-up and the statement's own work cancelling
+out as in the timed run (per cycle, for the contention bench: the baseline is the call of no
+cycle).
 
-    python3 tools/bench/bench_callgrind.py [case...]      (default: every case of the last run)
+    python3 tools/bench/bench_callgrind.py [case...]   (default: every case of the last runs)
+
+A case name (`makepoint`, `copytext`, `atomic`) counts that case's statements in every bench
+that has it; the counts of the other cases of the same runs are kept.
 """
 import json
 import os
@@ -27,6 +35,9 @@ import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 ROOT = xfunc.ROOT
 RECORDS = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion" / "xfunc"
 BENCH_DB = "xfunc_bench"
+COUNTED = ("per_call", "varlena", "lwlock_contention")
+MEMCPY_SOURCE = ROOT / "tools" / "bench" / "memcpy_count.c"
+MEMCPY_BYTES = 64 << 20  # what memcpy_count copies at each size, about
 
 
 def say(msg: str) -> None:
@@ -38,10 +49,12 @@ def cluster(*args: str) -> str:
 
 
 # The cases whose profile the book shows function by function (chapter 15: where the cost of a
-# call goes), each written to book/generated/benchmarks/callgrind-<case>.txt: the functions of
+# call goes), each written to book/generated/benchmarks/callgrind-<name>.txt: the functions of
 # its profile worth showing (ours and pgrx's, and what PostgreSQL does for us), and the functions
-# whose calls it counts (__sigsetjmp: one per guarded call into PostgreSQL, pgrx's guard).
-PROFILED = {
+# whose calls it counts (__sigsetjmp: one per guarded call into PostgreSQL, pgrx's guard). Keyed
+# by (bench, case); the profile's name is the case's for per_call, lwlock_<case> for the
+# contention bench (per cycle: the call of 100,000 cycles, over its cycles).
+PER_CALL_PROFILED = {
     "makepoint": (re.compile(r"xfunc(_c)?\.so\]|MemoryContextAlloc|palloc"), ("__sigsetjmp",)),
     "c_overpaid": (re.compile(r"xfunc(_c)?\.so\]|GetAttributeByName|lookup_rowtype_tupdesc"
                               r"|DecrTupleDescRefCount|nocachegetattr|getBaseType\b|palloc"
@@ -49,11 +62,17 @@ PROFILED = {
                    ("__sigsetjmp", "lookup_rowtype_tupdesc")),
     "retcomposite": (re.compile(r"xfunc(_c)?\.so\]|heap_form_tuple|HeapTupleHeaderGetDatum"),
                      ("__sigsetjmp",)),
+    "add_points": (re.compile(r"xfunc(_c)?\.so\]|MemoryContextAlloc|palloc"), ("__sigsetjmp",)),
     "copytext": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc|MemoryContextAlloc"),
                  ("__sigsetjmp",)),
     "concat_text": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc"
                                r"|MemoryContextAlloc"), ("__sigsetjmp",)),
 }
+LOCK_FUNCTIONS = re.compile(r"xfunc(_c)?\.so\]|LWLockAcquire|LWLockRelease|s_lock\b"
+                            r"|ProcessInterrupts|pg_atomic")
+PROFILED = {("per_call", case): (case, *shown) for case, shown in PER_CALL_PROFILED.items()}
+PROFILED.update({("lwlock_contention", case): (f"lwlock_{case}", LOCK_FUNCTIONS, ("__sigsetjmp",))
+                 for case in ("exclusive", "shared", "mix", "atomic", "spinlock")})
 PROFILE_DIR = ROOT / "book" / "generated" / "benchmarks"
 
 
@@ -116,39 +135,87 @@ def last_profile(workdir: str) -> Path:
     return max(Path(workdir).glob("callgrind.*"), key=lambda p: p.stat().st_mtime)
 
 
+def memcpy_per_byte(workdir: str, sizes: list[int]) -> dict:
+    """size -> {"copies", "instructions"}: memcpy's instructions for `copies` copies of `size`
+    bytes, counted by callgrind as the difference between memcpy_count with them and without."""
+    binary = Path(workdir) / "memcpy_count"
+    subprocess.run(["cc", "-O2", "-o", str(binary), str(MEMCPY_SOURCE)], check=True)
+
+    def run(size: int, copies: int) -> int:
+        r = subprocess.run(["valgrind", "--tool=callgrind",
+                            f"--callgrind-out-file={workdir}/memcpy.%p", str(binary), str(size),
+                            str(copies)], capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", r.stderr)
+        if r.returncode != 0 or not m:
+            raise SystemExit(f"bench-callgrind: memcpy_count {size} {copies}:\n{r.stderr[-800:]}")
+        return int(m.group(1))
+
+    out = {}
+    for size in sizes:
+        copies = max(1, MEMCPY_BYTES // size)
+        out[str(size)] = {"copies": copies, "instructions": run(size, copies) - run(size, 0)}
+        say(f"memcpy of {size:,} bytes: {out[str(size)]['instructions'] / (copies * size):.3f} "
+            "instructions a byte")
+    return out
+
+
 def main() -> int:
     if not shutil.which("valgrind"):
         say("valgrind is not installed (apt-get install valgrind)")
         return 1
-    record_path = RECORDS / "per_call.json"
-    if not record_path.is_file():
-        say(f"no measured per_call run ({record_path} is missing): run `just bench --bench per_call`")
-        return 1
-    record = json.loads(record_path.read_text())
-    statements = record["params"].get("callgrind_statements", {})
     wanted = sys.argv[1:]
-    if wanted:
-        statements = {k: v for k, v in statements.items() if k.split("/")[1] in wanted}
+    records, statements = {}, {}
+    for bench in COUNTED:
+        path = RECORDS / f"{bench}.json"
+        if not path.is_file():
+            continue
+        record = json.loads(path.read_text())
+        found = record["params"].get("callgrind_statements", {})
+        if wanted:
+            found = {k: v for k, v in found.items() if k.split("/")[1] in wanted}
+        if found:
+            records[bench] = record
+            statements.update(found)
     if not statements:
-        say("the last per_call run measured no case")
+        say("no measured run of " + ", ".join(COUNTED) + " has a statement to count"
+            + (f" for {', '.join(wanted)}" if wanted else "")
+            + ": run `just bench --bench per_call` (or varlena, lwlock_contention) first")
         return 1
+    # The counts of the same runs made earlier are kept (a run of some cases adds to them).
+    out_path = RECORDS / "callgrind.json"
+    old = json.loads(out_path.read_text()) if out_path.is_file() else {}
+    runs = {b: r["started"] for b, r in records.items()}
+    for b, started in (old.get("runs") or {}).items():
+        if b not in runs and (RECORDS / f"{b}.json").is_file() and json.loads(
+                (RECORDS / f"{b}.json").read_text())["started"] == started:
+            runs[b] = started
+    counts = {k: v for k, v in (old.get("counts") or {}).items()
+              if runs.get(k.split("/")[0]) == (old.get("runs") or {}).get(k.split("/")[0])}
+    memcpy = old.get("memcpy", {}) if runs.get("varlena") == (old.get("runs") or {}).get(
+        "varlena") else {}
     was_running = "running:" in cluster("status")
     if was_running:
         say("stopping the cluster (a single-user backend needs the data directory to itself)")
         cluster("stop")
-    counts = {}
     profiles: dict[str, list[str]] = {}
     workdir = tempfile.mkdtemp(prefix="xfunc-callgrind-")
     os.chmod(workdir, 0o777)
     try:
         for key, st in sorted(statements.items()):
             n = count(workdir, st["sql"])
-            counts[key] = {"instructions": n, "calls": st["calls"]}
+            counts[key] = {"instructions": n, "calls": st["calls"],
+                           **({"baseline": st["baseline"]} if "baseline" in st else {})}
             say(f"{key}: {n:,} instructions")
-            case = key.split("/")[1]
-            if case in PROFILED and key.split("/")[2] in ("rust", "rust_fast", "c"):
-                profiles.setdefault(case, []).extend(
-                    profile(last_profile(workdir), key, st["calls"], *PROFILED[case]) + [""])
+            bench, case, variant = key.split("/")[:3]
+            profiled = PROFILED.get((bench, case))
+            if (profiled and variant in ("rust", "rust_fast", "c") and "baseline" in st):
+                name, shown, counted = profiled
+                profiles.setdefault(name, []).extend(
+                    profile(last_profile(workdir), f"{bench}/{case}/{variant}", st["calls"],
+                            shown, counted) + [""])
+        if "varlena" in records:
+            sizes = sorted({int(s) for s in records["varlena"]["params"].get("sizes", {})})
+            memcpy = memcpy_per_byte(workdir, sizes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if was_running:
@@ -156,15 +223,15 @@ def main() -> int:
             say("cluster started again")
     version = subprocess.run(["valgrind", "--version"], capture_output=True,
                              text=True).stdout.strip()
-    out = {"per_call_started": record["started"], "valgrind": version, "counts": counts}
-    (RECORDS / "callgrind.json").write_text(json.dumps(out, indent=2) + "\n")
-    for case, lines in profiles.items():
-        path = PROFILE_DIR / f"callgrind-{case}.txt"
+    out = {"runs": runs, "valgrind": version, "counts": counts, "memcpy": memcpy}
+    out_path.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    for name, lines in profiles.items():
+        path = PROFILE_DIR / f"callgrind-{name}.txt"
         path.write_text(f"Instructions per call of the SQL function, in each function and all it "
                         f"calls ({version};\nwritten by tools/bench/bench_callgrind.py)\n\n"
                         + "\n".join(lines))
         say(f"wrote {path.relative_to(ROOT)}")
-    say(f"wrote {(RECORDS / 'callgrind.json').relative_to(ROOT)}; `just bench-report` shows it")
+    say(f"wrote {out_path.relative_to(ROOT)}; `just bench-report` shows it")
     return 0
 
 

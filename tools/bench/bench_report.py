@@ -54,6 +54,7 @@ import argparse
 import io
 import json
 import re
+import statistics
 import subprocess
 import time
 
@@ -73,25 +74,26 @@ VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "c": "C", "builtin":
                  "write": "write() loop", "rust_open_per_line": "Rust, open_per_line",
                  "c_open_per_line": "C, open_per_line", "rust_kept_open": "Rust, kept_open",
                  "c_kept_open": "C, kept_open", "rust_by_hand": "Rust, by hand",
-                 "rust_pglwlock": "Rust, PgLwLock", "exclusive/rust": "LWLock excl., Rust",
-                 "exclusive/c": "LWLock excl., C", "shared/rust": "LWLock shared, Rust",
-                 "shared/c": "LWLock shared, C", "atomic/rust": "atomic, Rust",
-                 "atomic/c": "atomic, C", "spinlock/rust": "spinlock, Rust",
+                 "rust_pglwlock": "Rust, PgLwLock", "exclusive/rust_fast": "LWLock excl., Rust fast",
+                 "exclusive/c": "LWLock excl., C", "shared/rust_fast": "LWLock shared, Rust fast",
+                 "shared/c": "LWLock shared, C", "atomic/rust_fast": "atomic, Rust fast",
+                 "atomic/c": "atomic, C", "spinlock/rust_fast": "spinlock, Rust fast",
                  "spinlock/c": "spinlock, C"}
 COLORS = {"rust": "#d2691e", "rust_fast": "#e377c2", "c": "#1f77b4", "builtin": "#2ca02c", "memcpy": "#7f7f7f",
           "write": "#7f7f7f", "rust_open_per_line": "#f4a460", "c_open_per_line": "#87ceeb",
           "rust_kept_open": "#d2691e", "c_kept_open": "#1f77b4", "rust_by_hand": "#8b4513",
-          "rust_pglwlock": "#9467bd", "exclusive/rust": "#d2691e", "exclusive/c": "#1f77b4",
-          "shared/rust": "#f4a460", "shared/c": "#87ceeb", "atomic/rust": "#2ca02c",
-          "atomic/c": "#98df8a", "spinlock/rust": "#9467bd", "spinlock/c": "#c5b0d5"}
+          "rust_pglwlock": "#9467bd", "exclusive/rust_fast": "#d2691e", "exclusive/c": "#1f77b4",
+          "shared/rust_fast": "#f4a460", "shared/c": "#87ceeb", "atomic/rust_fast": "#2ca02c",
+          "atomic/c": "#98df8a", "spinlock/rust_fast": "#9467bd", "spinlock/c": "#c5b0d5"}
 LIMITS = ("memcpy", "write")  # drawn dashed: a limit to compare with, not a variant
 
 
 # --- a run: criterion's results and the bench's run record ----------------------------------
 
 def load_results(criterion: Path, record: dict) -> dict:
-    """(group, function, value) -> {"median": ns per iteration, "throughput": {...}} for every
-    benchmark of the record's groups measured during the run the record describes."""
+    """(group, function, value) -> {"median": ns per iteration, "samples": ns per iteration of
+    each of criterion's samples, "throughput": {...}} for every benchmark of the record's groups
+    measured during the run the record describes."""
     started = record["started"]
     groups = set(record["groups"])
     out = {}
@@ -103,8 +105,14 @@ def load_results(criterion: Path, record: dict) -> dict:
         if not estimates.is_file() or estimates.stat().st_mtime < started:
             continue  # an older run's result of a variant this run skipped
         median = json.loads(estimates.read_text())["median"]["point_estimate"]
+        sample = bench_json.with_name("sample.json")
+        samples = []
+        if sample.is_file():
+            sam = json.loads(sample.read_text())
+            samples = [t / i for t, i in zip(sam["times"], sam["iters"]) if i]
         key = (meta["group_id"], meta["function_id"], meta["value_str"])
-        out[key] = {"median": median, "throughput": meta.get("throughput") or {}}
+        out[key] = {"median": median, "samples": samples or [median],
+                    "throughput": meta.get("throughput") or {}}
     return out
 
 
@@ -163,6 +171,47 @@ def at(pairs: list | None, x: float) -> float | None:
     return next((y for px, y in pairs or [] if px == x), None)
 
 
+def quartiles(xs: list[float]) -> tuple[float, float, float]:
+    """The first quartile, the median and the third quartile of repeated measurements."""
+    xs = sorted(xs)
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def net_time(results: dict, key: tuple, base: tuple | None) -> tuple[float, float, float] | None:
+    """The time of one benchmark (`key`, a (group, function, value) of `results`) less its
+    baseline's (`base`, none for no baseline): from the medians, and from the quartiles, the
+    interval the two spreads allow (low: the variant's first quartile less the baseline's third;
+    high: the other way round)."""
+    r = results.get(key)
+    if r is None:
+        return None
+    v1, _, v3 = quartiles(r["samples"])
+    b = results.get(base) if base else None
+    if b is None:
+        return r["median"], v1, v3
+    b1, _, b3 = quartiles(b["samples"])
+    return r["median"] - b["median"], v1 - b3, v3 - b1
+
+
+def ratio_spread(a: tuple | None, b: tuple | None) -> tuple:
+    """a / b of two (median, low, high) times, with the interval their spreads allow: low a over
+    high b, high a over low b; a bound the subtraction of a baseline left at zero or below is
+    none (a low end of 0, a high end unbounded)."""
+    if a is None or b is None or a[0] <= 0 or b[0] <= 0:
+        return None, None, None
+    lo = max(a[1], 0.0) / b[2] if b[2] > 0 else None
+    hi = a[2] / b[1] if b[1] > 0 else None
+    return a[0] / b[0], lo, hi
+
+
+def ratio_cells(name: str, r: tuple) -> dict:
+    """{name, name_lo, name_hi} of a ratio and its spread, as the JSON keeps them."""
+    return {name: r[0], f"{name}_lo": r[1], f"{name}_hi": r[2]}
+
+
 # --- the fragments: formatting ----------------------------------------------------------------
 
 def stamp(s: dict) -> str:
@@ -191,6 +240,15 @@ def skipped(data: dict) -> str:
 def fmt(x: float | None, digits: int = 2) -> str:
     """A number, or an en dash when it was not measured or was below the noise."""
     return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def spread(x: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:
+    """A measured value and the spread of its repeated timings: `1.02 (0.95–1.10)`; an end left
+    unbounded is a `?`."""
+    if x is None:
+        return "–"
+    ends = lambda v: "?" if v is None else f"{v:,.{digits}f}"
+    return f"{x:,.{digits}f} ({ends(lo)}–{ends(hi)})"
 
 
 def pct(x: float | None) -> str:
@@ -280,43 +338,59 @@ class Plot:
 
 # --- per_call --------------------------------------------------------------------------------
 
-def instructions(criterion: Path, record: dict) -> dict:
-    """(case, variant) -> instructions per call, from tools/bench_callgrind.py's counts of
-    this very run's statements; empty when it has not been run since."""
+def callgrind_counts(criterion: Path, bench: str, record: dict) -> dict:
+    """key -> instructions per call (statement less its baseline, over its calls), from
+    tools/bench/bench_callgrind.py's counts of this very run's statements of `bench`; empty when
+    it has not counted them since."""
     path = criterion / "xfunc" / "callgrind.json"
     if not path.is_file():
         return {}
     data = json.loads(path.read_text())
-    if data.get("per_call_started") != record["started"]:
+    if (data.get("runs") or {}).get(bench) != record["started"]:
         return {}
     counts = data["counts"]
     out = {}
     for key, c in counts.items():
-        _, case, variant = key.split("/")
-        base = counts.get(f"per_call/{case}/baseline")
-        if variant != "baseline" and base and c["calls"]:
-            out[(case, variant)] = (c["instructions"] - base["instructions"]) / c["calls"]
+        base = counts.get(c.get("baseline", ""))
+        if key.startswith(f"{bench}/") and base and c["calls"]:
+            out[key] = (c["instructions"] - base["instructions"]) / c["calls"]
     return out
 
 
+def memcpy_counts(criterion: Path, record: dict) -> dict:
+    """size -> memcpy's own instructions per byte, counted with varlena's run (as above)."""
+    path = criterion / "xfunc" / "callgrind.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    if (data.get("runs") or {}).get("varlena") != record["started"]:
+        return {}
+    return {int(size): m["instructions"] / (m["copies"] * int(size))
+            for size, m in (data.get("memcpy") or {}).items()}
+
+
 def measure_per_call(record: dict, results: dict, criterion: Path) -> dict:
-    instr = instructions(criterion, record)
+    counted = callgrind_counts(criterion, "per_call", record)
     cases, instr_cases = [], []
     for group in record["groups"]:
         case = group.split("/", 1)[1]
-        base = [r for (g, f, _), r in results.items() if g == group and f == "baseline"]
-        if not base:
+        base = next((k for k in results if k[0] == group and k[1] == "baseline"), None)
+        if base is None:
             continue
-        ns = {}
-        for (g, f, _), r in results.items():
-            if g == group and f != "baseline":
-                calls = r["throughput"].get("Elements", 0)
-                ns[f] = positive((r["median"] - base[0]["median"]) / calls) if calls else None
-        cases.append({"case": case, "ns": {v: ns.get(v) for v in PER_CALL_VARIANTS},
-                      "rust_c": div(ns.get("rust"), ns.get("c")),
-                      "fast_c": div(ns.get("rust_fast"), ns.get("c"))})
-        if instr:
-            i = {v: instr.get((case, v)) for v in PER_CALL_VARIANTS}
+        t = {}
+        for key, r in results.items():
+            calls = r["throughput"].get("Elements", 0)
+            net = net_time(results, key, base) if key[0] == group and key != base else None
+            if calls and net:
+                t[key[1]] = tuple(x / calls for x in net)
+        ns = {v: positive(t[v][0]) if v in t else None for v in PER_CALL_VARIANTS}
+        lo = {v: positive(t[v][1]) if v in t else None for v in PER_CALL_VARIANTS}
+        hi = {v: positive(t[v][2]) if v in t else None for v in PER_CALL_VARIANTS}
+        cases.append({"case": case, "ns": ns, "ns_lo": lo, "ns_hi": hi,
+                      **ratio_cells("rust_c", ratio_spread(t.get("rust"), t.get("c"))),
+                      **ratio_cells("fast_c", ratio_spread(t.get("rust_fast"), t.get("c")))})
+        if counted:
+            i = {v: counted.get(f"per_call/{case}/{v}") for v in PER_CALL_VARIANTS}
             instr_cases.append({"case": case, "per_call": i, "rust_c": div(i["rust"], i["c"]),
                                 "fast_c": div(i["rust_fast"], i["c"])})
     p = record["params"]
@@ -329,9 +403,10 @@ def report_per_call(data: dict) -> tuple[str, list[Plot]]:
     for c in data["time"]:
         ns, cell = c["ns"], f"time/{c['case']}"
         rows.append([f"`{c['case']}`", *(fmt(ns.get(v)) for v in PER_CALL_VARIANTS),
-                     fmt(c["rust_c"], 3),
+                     spread(c["rust_c"], c["rust_c_lo"], c["rust_c_hi"]),
                      verdict("per_call", data, f"{cell}/rust_c", c["rust_c"], "–"),
-                     fmt(c["fast_c"], 3), verdict("per_call", data, f"{cell}/fast_c", c["fast_c"])])
+                     spread(c["fast_c"], c["fast_c_lo"], c["fast_c_hi"]),
+                     verdict("per_call", data, f"{cell}/fast_c", c["fast_c"])])
     for c in data["instructions"]:
         i = c["per_call"]
         instr_rows.append([f"`{c['case']}`", *(fmt(i.get(v), 1) for v in PER_CALL_VARIANTS),
@@ -343,11 +418,13 @@ def report_per_call(data: dict) -> tuple[str, list[Plot]]:
             f"Nanoseconds per call: the median statement time minus the baseline's, over the "
             f"calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; one "
             f"per row for a set-returning function). *Rust*: the ordinary `#[pg_extern]` "
-            f"function; *fast*: its twin of *Rust at the Speed of C*; targets: fast/C ≤ "
-            f"{T['fast_time']:.2f}, Rust/C ≤ {T['rust_rows']:.2f} for the cases with no fast "
-            f"twin.\n\n"]
-    header = ["case", "Rust ns", "fast ns", "C ns", "built-in ns", "Rust/C", "verdict",
-              "fast/C", f"≤ {T['fast_time']:.2f}"]
+            f"function; *fast*: its twin of *Rust at the Speed of C*. A ratio of times is "
+            f"followed by its spread, the interval the quartiles of the two variants' and the "
+            f"baseline's timings allow; its verdict is *not resolved* when that interval holds "
+            f"the target (fast/C ≤ {T['fast_time']:.2f}; Rust/C ≤ {T['rust_rows']:.2f} for "
+            f"composites and sets).\n\n"]
+    header = ["case", "Rust ns", "fast ns", "C ns", "built-in ns", "Rust/C (spread)", "verdict",
+              "fast/C (spread)", f"≤ {T['fast_time']:.2f}"]
     if rows:
         text.append(table(header, rows))
     else:
@@ -384,7 +461,7 @@ def bandwidth(results: dict, group: str) -> dict:
     return out
 
 
-def measure_varlena(record: dict, results: dict) -> dict:
+def measure_varlena(record: dict, results: dict, criterion: Path) -> dict:
     memcpy = bandwidth(results, "varlena/memcpy").get("memcpy", {})
     cases = []
     for group in record["groups"]:
@@ -392,20 +469,38 @@ def measure_varlena(record: dict, results: dict) -> dict:
             continue
         case = group.split("/", 1)[1]
         for prefix, path, _ in VARLENA_PATHS:
-            bw = bandwidth(results, f"{prefix}/{case}")
+            g = f"{prefix}/{case}"
+            bw = bandwidth(results, g)
             if not bw:
                 continue
             sizes = sorted({s for v in bw.values() for s in v})
             rows = []
-            for s in sizes:
-                r, f, c = (bw.get(v, {}).get(s) for v in ("rust", "rust_fast", "c"))
-                rows.append({"size": s, "rust_c_time": div(c, r), "fast_c_time": div(c, f),
-                             "fast_memcpy": div(f, memcpy.get(s))})
+            for size in sizes:
+                t = {v: net_time(results, (g, v, str(size)), (g, "baseline", str(size)))
+                     for v in ("rust", "rust_fast", "c")}
+                rows.append({"size": size,
+                             **ratio_cells("rust_c_time", ratio_spread(t["rust"], t["c"])),
+                             **ratio_cells("fast_c_time", ratio_spread(t["rust_fast"], t["c"])),
+                             "fast_memcpy": div(bw.get("rust_fast", {}).get(size),
+                                                memcpy.get(size))})
             cases.append({"case": case, "path": path,
                           "gbps": {v: series({s: b / 1e9 for s, b in pts.items()})
                                    for v, pts in sorted(bw.items())},
                           "rows": rows})
-    return {"memcpy_gbps": series({s: b / 1e9 for s, b in memcpy.items()}), "cases": cases}
+    counted = callgrind_counts(criterion, "varlena", record)
+    memcpy_ipb = memcpy_counts(criterion, record)
+    instr = []
+    for key in sorted({k.rsplit("/", 2)[0] for k in counted}):
+        case = key.split("/")[1]
+        sizes = sorted({int(k.rsplit("/", 1)[1]) for k in counted if k.startswith(f"{key}/")})
+        for size in sizes:
+            i = {v: counted.get(f"varlena/{case}/{v}/{size}") for v in PER_CALL_VARIANTS}
+            per_byte = {v: (x / size if x is not None else None) for v, x in i.items()}
+            instr.append({"case": case, "size": size, "per_call": i, "per_byte": per_byte,
+                          "rust_c": div(i["rust"], i["c"]), "fast_c": div(i["rust_fast"], i["c"]),
+                          "fast_memcpy": div(per_byte["rust_fast"], memcpy_ipb.get(size))})
+    return {"memcpy_gbps": series({s: b / 1e9 for s, b in memcpy.items()}), "cases": cases,
+            "memcpy_per_byte": series(memcpy_ipb), "instructions": instr}
 
 
 def report_varlena(data: dict) -> tuple[str, list[Plot]]:
@@ -413,8 +508,8 @@ def report_varlena(data: dict) -> tuple[str, list[Plot]]:
     text = [stamp(data["stamp"]), "\n",
             "GB/s (10⁹ bytes per second) of the copies' results, the baseline's time subtracted "
             "(– where the noise swallowed it); *Rust* and *fast* as above; Rust/C and fast/C "
-            "are ratios of times (lower is better for Rust); memcpy copies in the bench process "
-            "into a buffer allocated once.\n"]
+            "are ratios of times (lower is better for Rust), each with its spread as above; "
+            "memcpy copies in the bench process into a buffer allocated once.\n"]
     plots = []
     for c in data["cases"]:
         gbps = c["gbps"]
@@ -426,17 +521,16 @@ def report_varlena(data: dict) -> tuple[str, list[Plot]]:
             rows.append([size_label(s), *(fmt(at(gbps.get(v), s))
                                           for v in ("rust", "rust_fast", "c", "builtin")),
                          fmt(at(memcpy, s)),
-                         fmt(r["rust_c_time"], 3),
+                         spread(r["rust_c_time"], r["rust_c_time_lo"], r["rust_c_time_hi"]),
                          verdict("varlena", data, f"{cell}/rust_c_time", r["rust_c_time"]),
-                         fmt(r["fast_c_time"], 3),
+                         spread(r["fast_c_time"], r["fast_c_time_lo"], r["fast_c_time_hi"]),
                          verdict("varlena", data, f"{cell}/fast_c_time", r["fast_c_time"]),
-                         (fmt(share * 100, 0) + " %") if share else "–",
-                         verdict("varlena", data, f"{cell}/fast_memcpy", share)])
+                         (fmt(share * 100, 0) + " %") if share else "–"])
         text.append(f"\n#### `{c['case']}`, {how}\n\n")
         text.append(table(["size", "Rust GB/s", "fast GB/s", "C GB/s", "built-in GB/s",
-                           "memcpy GB/s", "Rust/C time", f"≤ {T['varlena_rust']:.2f}",
-                           "fast/C time", f"≤ {T['varlena_fast']:.2f}",
-                           "fast / memcpy", f"≥ {T['memcpy_share']:.0%} at largest"], rows))
+                           "memcpy GB/s", "Rust/C time (spread)", f"≤ {T['varlena_rust']:.2f}",
+                           "fast/C time (spread)", f"≤ {T['varlena_fast']:.2f}",
+                           "fast / memcpy"], rows))
         lines = list(gbps.items()) + ([("memcpy", memcpy)] if memcpy else [])
         plot = Plot(f"varlena-{c['case']}-{c['path']}.svg", f"{c['case']}, {how}", lines,
                     "value size", "GB/s", x_tick_label=size_label)
@@ -447,6 +541,35 @@ def report_varlena(data: dict) -> tuple[str, list[Plot]]:
     if memcpy and not data["cases"]:  # otherwise each table has its memcpy column
         text.append("\n#### The limit: memcpy in the bench process\n\n")
         text.append(table(["size", "memcpy GB/s"], [[size_label(s), fmt(b)] for s, b in memcpy]))
+    if data.get("instructions"):
+        mem = data["memcpy_per_byte"]
+        text.append("\n#### Instructions per copy\n\n"
+                    "Callgrind's count of each copy through the executor (`just bench-callgrind`: "
+                    "the statement less its baseline, over its copies) and per byte; memcpy's own, "
+                    "per byte, counted the same way in a C program that only copies "
+                    "(`tools/bench/memcpy_count.c`). Targets: fast/C ≤ "
+                    f"{T['varlena_fast_instructions']:.2f} at every size; the fast copy's "
+                    f"instructions per byte within {T['memcpy_instructions']:.2f} of memcpy's at "
+                    "64 KiB and 1 MiB.\n")
+        for case in dict.fromkeys(r["case"] for r in data["instructions"]):
+            rows = []
+            for r in data["instructions"]:
+                if r["case"] != case:
+                    continue
+                i, pb, s = r["per_call"], r["per_byte"], r["size"]
+                cell = f"instructions/{case}/{s}"
+                rows.append([size_label(s), *(fmt(i.get(v), 0) for v in PER_CALL_VARIANTS),
+                             fmt(pb.get("rust_fast"), 3), fmt(at(mem, s), 3),
+                             fmt(r["rust_c"], 3), fmt(r["fast_c"], 3),
+                             verdict("varlena", data, f"{cell}/fast_c", r["fast_c"]),
+                             fmt(r["fast_memcpy"], 3),
+                             verdict("varlena", data, f"{cell}/fast_memcpy", r["fast_memcpy"],
+                                     "")])
+            text.append(f"\n`{case}`:\n\n")
+            text.append(table(["size", "Rust", "fast", "C", "built-in", "fast per byte",
+                               "memcpy per byte", "Rust/C", "fast/C",
+                               f"≤ {T['varlena_fast_instructions']:.2f}", "fast / memcpy per byte",
+                               f"≤ {T['memcpy_instructions']:.2f} at 64 KiB, 1 MiB"], rows))
     text.append(skipped(data))
     return "".join(text), plots
 
@@ -547,13 +670,13 @@ def report_shared_log(data: dict) -> tuple[str, list[Plot]]:
 # --- lwlock_contention -----------------------------------------------------------------------
 
 CONTENTION_CASES = {
-    "exclusive": "`shared_counter_add(1)`: the LWLock taken exclusively",
-    "shared": "`shared_counter_value()`: the LWLock taken in shared mode",
-    "mix": "one call in eight adds (exclusive), seven read (shared)",
-    "atomic": "`shared_counter_bump_atomic()`: `pg_atomic_fetch_add_u64`, no lock",
-    "spinlock": "`shared_counter_bump_spinlock()`: a spinlock",
+    "exclusive": "`shared_counter_add_cycles`: the LWLock taken exclusively",
+    "shared": "`shared_counter_value_cycles`: the LWLock taken in shared mode",
+    "mix": "`shared_counter_mix_cycles`: one cycle in eight adds (exclusive), seven read (shared)",
+    "atomic": "`shared_counter_bump_atomic_cycles`: `pg_atomic_fetch_add_u64`, no lock",
+    "spinlock": "`shared_counter_bump_spinlock_cycles`: a spinlock",
 }
-CONTENTION_VARIANTS = ("rust", "c", "rust_by_hand", "rust_pglwlock")
+CONTENTION_VARIANTS = ("rust", "rust_fast", "c", "rust_by_hand", "rust_pglwlock")
 
 
 def wait_share(waits: dict, key: str) -> tuple[float | None, float | None]:
@@ -567,88 +690,151 @@ def wait_share(waits: dict, key: str) -> tuple[float | None, float | None]:
     return (lw / total, spin / total) if total else (None, None)
 
 
-def measure_lwlock_contention(record: dict, results: dict) -> dict:
+def measure_lwlock_contention(record: dict, results: dict, criterion: Path) -> dict:
+    """The rates of each cell, from the times of every round the run record holds: median and
+    quartiles; the ratios of two variants, round by round (both measured in the same round), then
+    their median and quartiles."""
     p = record["params"]
     clients = sorted(p["clients"])
-    waits = p.get("waits", {})
-    out = {"params": {"rows_per_statement": p["rows_per_statement"],
-                      "calls_per_row": p["calls_per_row"],
-                      "sample_every_ms": p["sample_every_ms"], "clients": clients},
-           "cases": [], "against_exclusive": []}
-    all_rates = {}
+    times, waits, cycles = p.get("times", {}), p.get("waits", {}), p.get("cycles", {})
+
+    def rates(case: str, v: str, n: int) -> list[float]:
+        total = n * -(-cycles[case] // n)  # each client runs ceil(cycles / n)
+        return [total / t for t in times.get(f"{case}/{v}/{n}", []) if t > 0]
+
+    def pairs(a: list[float], b: list[float]) -> tuple:
+        r = [x / y for x, y in zip(a, b)] if a and len(a) == len(b) else []
+        if not r:
+            return None, None, None
+        q1, q2, q3 = quartiles(r)
+        return q2, q1, q3
+
+    out = {"params": {"cycles": cycles, "clients": clients,
+                      "repetitions": p.get("repetitions"), "target_ms": p.get("target_ms"),
+                      "sample_every_ms": p["sample_every_ms"]},
+           "statement_share": [], "cases": [], "instructions": [], "against_exclusive": []}
     for case in CONTENTION_CASES:
-        group = f"lwlock_contention/{case}"
-        rate = rates(results, group)
-        if not rate:
+        if case not in cycles:
             continue
-        all_rates[case] = rate
-        variants = [v for v in CONTENTION_VARIANTS if v in rate]
-        waited = {}
+        variants = [v for v in CONTENTION_VARIANTS
+                    if any(f"{case}/{v}/{n}" in times for n in clients)]
+        entry = {"case": case, "rates": {}, "rates_lo": {}, "rates_hi": {}, "waited": {}}
         for v in variants:
-            shares = {n: wait_share(waits, f"{group}/{v}/{n}") for n in clients}
-            waited[v] = [[n, spin if case == "spinlock" else lw]
-                         for n, (lw, spin) in shares.items()]
-        out["cases"].append({
-            "case": case, "rates": {v: series(rate[v]) for v in variants}, "waited": waited,
-            "rust_c": [[n, div(rate.get("rust", {}).get(n), rate.get("c", {}).get(n))]
-                       for n in clients]})
-    if "atomic" in all_rates and "exclusive" in all_rates:
+            qs = {n: quartiles(rates(case, v, n)) for n in clients if rates(case, v, n)}
+            entry["rates"][v] = series({n: q[1] for n, q in qs.items()})
+            entry["rates_lo"][v] = series({n: q[0] for n, q in qs.items()})
+            entry["rates_hi"][v] = series({n: q[2] for n, q in qs.items()})
+            shares = {n: wait_share(waits, f"{case}/{v}/{n}") for n in clients}
+            entry["waited"][v] = [[n, spin if case == "spinlock" else lw]
+                                  for n, (lw, spin) in shares.items()]
+        for name, v in (("rust_c", "rust"), ("fast_c", "rust_fast")):
+            r = {n: pairs(rates(case, v, n), rates(case, "c", n)) for n in clients}
+            for i, suffix in enumerate(("", "_lo", "_hi")):
+                entry[name + suffix] = [[n, r[n][i]] for n in clients]
+        out["cases"].append(entry)
+    for n in clients:
+        base = times.get(f"baseline/{n}", [])
+        cells = [quartiles(ts)[1] for k, ts in times.items()
+                 if not k.startswith("baseline/") and k.endswith(f"/{n}") and ts]
+        if base and cells:
+            out["statement_share"].append([n, quartiles(base)[1] / min(cells)])
+    if "exclusive" in cycles:
         for n in clients:
             row = {"clients": n}
             for case in ("atomic", "spinlock"):
-                for lang in ("rust", "c"):
-                    row[f"{case}_{lang}"] = div(all_rates.get(case, {}).get(lang, {}).get(n),
-                                                all_rates["exclusive"].get(lang, {}).get(n))
+                for name, v in (("rust", "rust"), ("fast", "rust_fast"), ("c", "c")):
+                    if case in cycles:
+                        r = pairs(rates(case, v, n), rates("exclusive", v, n))
+                        row.update(ratio_cells(f"{case}_{name}", r))
             out["against_exclusive"].append(row)
+    counted = callgrind_counts(criterion, "lwlock_contention", record)
+    for case in CONTENTION_CASES:
+        per = {v: next((x for k, x in counted.items()
+                        if k.split("/")[1:3] == [case, v]), None) for v in CONTENTION_VARIANTS}
+        if any(x is not None for x in per.values()):
+            out["instructions"].append({"case": case, "per_cycle": per,
+                                        "rust_c": div(per["rust"], per["c"]),
+                                        "fast_c": div(per["rust_fast"], per["c"])})
     return out
 
 
 def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     p = data["params"]
     clients = p["clients"]
+    cycles = ", ".join(f"{c} {n:,}" for c, n in p["cycles"].items())
     text = [stamp(data["stamp"]), "\n",
-            f"Calls per second of all clients together ({p['rows_per_statement']:,} rows of "
-            f"{p['calls_per_row']} calls per client and statement, the baseline's time "
-            "subtracted), each client its own backend. *waited*: the share of the samples of "
-            f"`pg_stat_activity` (every {p['sample_every_ms']} ms) that found a client waiting "
-            "on an LWLock, or sleeping on a spinlock (`SpinDelay`).\n"]
+            "Millions of cycles per second of all clients together, each client its own backend "
+            "making one call of the case's `*_cycles` function, the cycles shared among the "
+            f"clients ({cycles}: about {p['target_ms']} ms of the C variant at one client); the "
+            f"median of {p['repetitions']} rounds, and in parentheses the quartiles. A ratio of "
+            "two variants is taken round by round (both measured in the same round, one after "
+            "the other), then its median and quartiles; its verdict is *not resolved* when "
+            f"they hold the target (fast/C ≥ {T['contention_fast_rate']:.2f}). *waited*: the "
+            "share of the samples of `pg_stat_activity` (every "
+            f"{p['sample_every_ms']} ms) that found a client waiting on an LWLock, or sleeping "
+            "on a spinlock (`SpinDelay`).\n"]
     for c in data["cases"]:
         rate, variants = c["rates"], list(c["rates"])
         header = ["clients"]
         for v in variants:
-            header += [f"{VARIANT_LABEL.get(v, v)} calls/s", "waited"]
-        header.append("Rust/C rate")
+            header += [f"{VARIANT_LABEL.get(v, v)} M/s", "waited"]
+        header += ["Rust/C", "fast/C", f"≥ {T['contention_fast_rate']:.2f}"]
         rows = []
         for n in clients:
             row = [str(n)]
             for v in variants:
-                row += [fmt(at(rate[v], n), 0), pct(at(c["waited"].get(v), n))]
-            row.append(fmt(at(c["rust_c"], n), 3))
+                m = at(rate[v], n)
+                row += [spread(m and m / 1e6, (at(c["rates_lo"][v], n) or 0) / 1e6 or None,
+                               (at(c["rates_hi"][v], n) or 0) / 1e6 or None, 1),
+                        pct(at(c["waited"].get(v), n))]
+            row += [spread(at(c["rust_c"], n), at(c["rust_c_lo"], n), at(c["rust_c_hi"], n)),
+                    spread(at(c["fast_c"], n), at(c["fast_c_lo"], n), at(c["fast_c_hi"], n)),
+                    verdict("lwlock_contention", data, f"cases/{c['case']}/fast_c/{n}",
+                            at(c["fast_c"], n))]
             rows.append(row)
         text.append(f"\n#### `{c['case']}`: {CONTENTION_CASES[c['case']]}\n\n")
         text.append(table(header, rows))
+    if data["statement_share"]:
+        text.append("\nThe statement around the loop (a call of no cycle, from every client at "
+                    "once) took " + ", ".join(f"{pct(x)} at {n}" for n, x in
+                                              data["statement_share"])
+                    + " of the shortest cell's time at as many clients.\n")
+    if data["instructions"]:
+        rows = []
+        for r in data["instructions"]:
+            i = r["per_cycle"]
+            rows.append([f"`{r['case']}`", *(fmt(i.get(v), 1) for v in CONTENTION_VARIANTS),
+                         fmt(r["rust_c"], 3), fmt(r["fast_c"], 3),
+                         verdict("lwlock_contention", data, f"instructions/{r['case']}/fast_c",
+                                 r["fast_c"])])
+        text.append("\n#### Instructions per cycle, one client\n\n"
+                    "Callgrind's count of a call of 100,000 cycles less a call of none, over "
+                    "100,000, each alone in a single-user backend (`just bench-callgrind`); target "
+                    f"fast/C ≤ {T['contention_fast_instructions']:.2f}.\n\n")
+        text.append(table(["case", *(VARIANT_LABEL[v] for v in CONTENTION_VARIANTS), "Rust/C",
+                           "fast/C", f"≤ {T['contention_fast_instructions']:.2f}"], rows))
     plots = []
     if data["against_exclusive"]:
         rows = []
         for r in data["against_exclusive"]:
-            beats = [verdict("lwlock_contention", data,
-                             f"against_exclusive/{r['clients']}/{k}", r[k])
-                     for k in ("atomic_rust", "atomic_c")]
-            rows.append([str(r["clients"])]
-                        + [fmt(r[k], 2) for k in ("atomic_rust", "atomic_c",
-                                                  "spinlock_rust", "spinlock_c")]
-                        + [" / ".join(beats) if all(beats) else ""])
-        text.append("\n#### Atomic and spinlock against the exclusive LWLock\n\n")
-        text.append(table(["clients", "Rust atomic / LWLock", "C atomic / LWLock",
-                           "Rust spinlock / LWLock", "C spinlock / LWLock",
-                           "atomic > LWLock above 1 client"], rows))
+            cells = []
+            for k in ("atomic_rust", "atomic_fast", "atomic_c", "spinlock_rust",
+                      "spinlock_fast", "spinlock_c"):
+                cells.append(spread(r.get(k), r.get(f"{k}_lo"), r.get(f"{k}_hi")))
+            beats = [verdict("lwlock_contention", data, f"against_exclusive/{r['clients']}/{k}",
+                             r.get(k)) for k in ("atomic_rust", "atomic_fast", "atomic_c")]
+            rows.append([str(r["clients"]), *cells, " / ".join(beats) if all(beats) else ""])
+        text.append("\n#### Atomic and spinlock against the exclusive LWLock\n\n"
+                    "Rate over the exclusive LWLock's rate in the same build and round.\n\n")
+        text.append(table(["clients", "atomic: Rust", "fast", "C", "spinlock: Rust", "fast", "C",
+                           "atomic > LWLock above 1 client (Rust / fast / C)"], rows))
         by_case = {c["case"]: c["rates"] for c in data["cases"]}
         lines = [(f"{case}/{lang}", by_case[case][lang])
                  for case in ("exclusive", "shared", "atomic", "spinlock")
-                 for lang in ("rust", "c") if by_case.get(case, {}).get(lang)]
+                 for lang in ("rust_fast", "c") if by_case.get(case, {}).get(lang)]
         plot = Plot("lwlock_contention-clients.svg",
-                    "one shared counter: calls per second against clients", lines,
-                    "concurrent clients", "thousand calls/s", y_unit=1e3)
+                    "one shared counter: cycles per second against clients", lines,
+                    "concurrent clients", "million cycles/s", y_unit=1e6)
         plots.append(plot)
         text.append("\n" + plot.markdown())
     if not data["cases"]:
@@ -657,7 +843,7 @@ def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     return "".join(text), plots
 
 
-MEASURES = {"varlena": measure_varlena, "shared_log": measure_shared_log,
+MEASURES = {"per_call": measure_per_call, "varlena": measure_varlena,
             "lwlock_contention": measure_lwlock_contention}
 REPORTS = {"per_call": report_per_call, "varlena": report_varlena,
            "shared_log": report_shared_log, "lwlock_contention": report_lwlock_contention}
@@ -668,10 +854,10 @@ REPORTS = {"per_call": report_per_call, "varlena": report_varlena,
 def measure(bench: str, criterion: Path, record: dict) -> dict:
     """The numbers of one run of a bench, as the JSON keeps them."""
     results = load_results(criterion, record)
-    if bench == "per_call":
-        numbers = measure_per_call(record, results, criterion)
+    if bench == "shared_log":
+        numbers = measure_shared_log(record, results)
     else:
-        numbers = MEASURES[bench](record, results)
+        numbers = MEASURES[bench](record, results, criterion)
     return {"bench": bench, "stamp": run_stamp(record, load_record(criterion, record)),
             "skipped": record["skipped"], **numbers}
 
