@@ -95,22 +95,39 @@ def calls_of(out_file: Path, names: tuple[str, ...]) -> dict[str, int]:
     return total
 
 
-def profile(out_file: Path, key: str, calls: int, shown: re.Pattern,
-            counted: tuple[str, ...]) -> list[str]:
-    """The inclusive instruction counts per call of the functions `shown`, from one profile, and
-    how often per call the functions `counted` were called."""
+def inclusive(out_file: Path, shown: re.Pattern) -> dict[tuple[str, str], int]:
+    """(function, library) -> its inclusive instruction count in one profile, for the functions
+    `shown`. A function's code inlined from another file (a header's inline function, such as
+    the C build's atomics, or Rust's core) is a line of its own, under that file: summed here."""
     text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
                            str(out_file)], capture_output=True, text=True, check=True).stdout
-    lines = [f"{key} ({calls:,} calls)"]
-    floor = 1.0  # then 1 % of the largest shown: less is the backend's start-up, spread thin
+    totals: dict[tuple[str, str], int] = {}
     for line in text.splitlines():
         m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:(.*?) \[(.*)\]$", line)
         if m and shown.search(line):
-            per_call = int(m.group(1).replace(",", "")) / calls
-            if per_call >= floor:
-                floor = max(floor, per_call / 100)
-                lines.append(f"  {per_call:8.1f}  {m.group(2)}  [{Path(m.group(3)).name}]")
-    per_call = ", ".join(f"{name} {n / calls:.1f}" for name, n in calls_of(out_file, counted).items())
+            name = (m.group(2), Path(m.group(3)).name)
+            totals[name] = totals.get(name, 0) + int(m.group(1).replace(",", ""))
+    return totals
+
+
+def profile(out_file: Path, base_file: Path, key: str, calls: int, shown: re.Pattern,
+            counted: tuple[str, ...]) -> list[str]:
+    """The inclusive instruction counts per call of the functions `shown`, and how often per
+    call the functions `counted` were called: the statement's profile less its baseline's, as
+    the counts are (what the backend's start-up and the statement's own work cost cancels
+    out), over its calls."""
+    totals, base = inclusive(out_file, shown), inclusive(base_file, shown)
+    net = {name: n - base.get(name, 0) for name, n in totals.items()}
+    lines = [f"{key} ({calls:,} calls)"]
+    floor = 1.0  # then 1 % of the largest shown
+    for (name, library), n in sorted(net.items(), key=lambda item: (-item[1], item[0])):
+        per_call = n / calls
+        if per_call >= floor:
+            floor = max(floor, per_call / 100)
+            lines.append(f"  {per_call:8.1f}  {name}  [{library}]")
+    made, made_base = calls_of(out_file, counted), calls_of(base_file, counted)
+    per_call = ", ".join(f"{name} {(n - made_base[name]) / calls:.1f}"
+                         for name, n in made.items())
     return lines + [f"  calls per call: {per_call}"]
 
 
@@ -198,21 +215,26 @@ def main() -> int:
         say("stopping the cluster (a single-user backend needs the data directory to itself)")
         cluster("stop")
     profiles: dict[str, list[str]] = {}
+    outs: dict[str, Path] = {}  # key -> its profile, kept while the later statements run
     workdir = tempfile.mkdtemp(prefix="xfunc-callgrind-")
     os.chmod(workdir, 0o777)
     try:
-        for key, st in sorted(statements.items()):
+        # Each baseline first (a statement without one), so that its profile is there to subtract.
+        for key, st in sorted(statements.items(), key=lambda item: ("baseline" in item[1],
+                                                                    item[0])):
             n = count(workdir, st["sql"])
+            outs[key] = last_profile(workdir)
             counts[key] = {"instructions": n, "calls": st["calls"],
                            **({"baseline": st["baseline"]} if "baseline" in st else {})}
             say(f"{key}: {n:,} instructions")
             bench, case, variant = key.split("/")[:3]
             profiled = PROFILED.get((bench, case))
-            if (profiled and variant in ("rust", "rust_fast", "c") and "baseline" in st):
+            if (profiled and variant in ("rust", "rust_fast", "c")
+                    and st.get("baseline") in outs):
                 name, shown, counted = profiled
                 profiles.setdefault(name, []).extend(
-                    profile(last_profile(workdir), f"{bench}/{case}/{variant}", st["calls"],
-                            shown, counted) + [""])
+                    profile(outs[key], outs[st["baseline"]], f"{bench}/{case}/{variant}",
+                            st["calls"], shown, counted) + [""])
         if "varlena" in records:
             sizes = sorted({int(s) for s in records["varlena"]["params"].get("sizes", {})})
             memcpy = memcpy_per_byte(workdir, sizes)
