@@ -106,8 +106,8 @@ test:
 # cargo fmt --check, clippy with warnings denied, and the calls into PostgreSQL without pgrx's guard
 [group('test')]
 lint:
-    cargo fmt --check
-    cargo clippy --all-targets -- -D warnings
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy --test differential --test cluster -- -D warnings
     @{{just_executable()}} unguarded-check
 

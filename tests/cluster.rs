@@ -21,7 +21,7 @@
 //! Prints one `ok` line per check. Not a `cargo test` default target (Cargo.toml: `test =
 //! false`, and `harness = false`: this `main` runs the cases in order and reads the names).
 
-mod support;
+use xfunc_test_support as support;
 
 use postgres::types::{FromSql, Type};
 use postgres::{Client, SimpleQueryMessage};

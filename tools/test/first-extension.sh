@@ -109,8 +109,10 @@ cp "$XFUNC_ROOT/Cargo.lock" hello/Cargo.lock   # the checkout's versions: reused
 # the scratch crate's test build is the very build `just pgrx-test` made (pgrx, pgrx-tests and
 # what they depend on, compiled with the same features), and is not compiled a second time. A
 # crate of your own needs none of them; the chapter shows the Cargo.toml `cargo pgrx new` wrote.
+# Not the checkout's own crates, given by a path (the tests' support crate): the scratch crate
+# cannot reach them, and what they depend on is among the other lines.
 extra_dev=$(sed -n '/^\[dev-dependencies\]/,/^$/p' "$XFUNC_ROOT/Cargo.toml" \
-  | grep -v -e '^\[' -e '^pgrx-tests' -e '^$')
+  | grep -v -e '^\[' -e '^pgrx-tests' -e '^$' -e 'path *=')
 awk -v extra="$extra_dev" '{ print } $0 == "[dev-dependencies]" { print extra }' hello/Cargo.toml \
   > hello/Cargo.toml.new && mv hello/Cargo.toml.new hello/Cargo.toml
 export CARGO_TARGET_DIR=$XFUNC_ROOT/target
