@@ -92,7 +92,8 @@ as_server() {
 # ANCHOR: crash_check
 # A backend that dies by a signal is a failed test, whatever the test's own checks said: the
 # postmaster logs "server process (PID n) was terminated by signal s" (or an exit code other
-# than 0 and 1) and restarts every backend. tools/test/regress.sh calls these functions.
+# than 0 and 1) and restarts every backend. This is the one check of it: tools/test/regress.sh
+# calls these functions, the Rust tests too (tests/support/src/crash_check.rs).
 # A run of tests starts with crash_check_start, which empties the list of PIDs killed on purpose
 # and prints a mark of the server log; a test that kills a backend on purpose lists its PID
 # (crash_check_expect_kill PID); the run ends with check_no_crash MARK. Each listed PID excuses

@@ -1,10 +1,15 @@
 //! What the tests and benchmarks that are clients of the local cluster share
-//! (tests/differential.rs, tests/cluster.rs, benches/): the cluster's environment as
+//! (tests/differential.rs, tests/cluster/, benches/): the cluster's environment as
 //! `tools/cluster/cluster.sh env` prints it, a connection to one of its databases, a failed
-//! statement's SQLSTATE and message (here); and what every benchmark needs (`bench`).
-//! A library of the workspace, a dev-dependency of xfunc.
+//! statement's SQLSTATE and message (here); the crash check (`crash_check`); the check of a
+//! file `xfunc_log` wrote (`log_file`); and what every benchmark needs (`bench`).
+//!
+//! A library of the workspace, a dev-dependency of xfunc; tests/checkers.rs (`just
+//! checker-tests`) tests its checkers.
 
 pub mod bench;
+pub mod crash_check;
+pub mod log_file;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
