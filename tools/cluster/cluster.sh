@@ -70,7 +70,7 @@ XFUNC_PSQL_CONNECT=(-h "$XFUNC_PGHOST" -p "$XFUNC_PGPORT" -U postgres)
 
 running() { [ -f "$XFUNC_PGDATA/postmaster.pid" ] && as_server "$PG_BINDIR/pg_ctl" -D "$XFUNC_PGDATA" status >/dev/null 2>&1; }
 psql_line() {
-  if $default_cluster; then echo "psql ${XFUNC_PSQL_CONNECT[*]} ${1:-xfunc}"; else echo "psql ${XFUNC_PSQL_CONNECT[*]}"; fi
+  if $default_cluster; then echo "psql ${XFUNC_PSQL_CONNECT[*]} xfunc"; else echo "psql ${XFUNC_PSQL_CONNECT[*]}"; fi
 }
 
 create() {
@@ -111,6 +111,7 @@ start() {
     # A cluster created before the settings were given at start has them at the end of its
     # postgresql.conf: removed, so that a setting dropped from SETTINGS does not stay behind.
     if grep -q '^# --- xfunc: written by tools/cluster/cluster.sh' "$XFUNC_PGDATA/postgresql.conf"; then
+      # shellcheck disable=SC2016 # sed's address range ends at $, the last line: no expansion meant
       as_server sed -i '/^# --- xfunc: written by tools\/cluster\/cluster.sh/,$d' "$XFUNC_PGDATA/postgresql.conf"
     fi
     as_server mkdir -p "$XFUNC_PGHOST"

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # sourced: the scripts that source it use the values it sets
 # Sourced by the tools/ scripts: where this checkout keeps its PostgreSQL 15 and its cluster.
 #
 # The checkout gets a private copy of the system's PostgreSQL 15 installation (Debian's build is

@@ -106,7 +106,7 @@ in_scratch just psql -X -A -t -d xfunc_c -c 'SELECT my_add_one(41)' | grep -qx 4
 # --- what the reader's change touched ------------------------------------------------------------
 allowed='^(src/dynamic_loading\.rs|c/dynamic_loading\.c|c/dynamic_loading\.sql|sql/.*|expected/.*)$'
 touched=$(python3 tools/test/exercise_tree.py "$scratch" --touched)
-step "the exercise changed: $(echo $touched)"
+step "the exercise changed: $(paste -s -d ' ' <<<"$touched")"
 others=$(grep -v -E "$allowed" <<<"$touched" || true)
 [ -z "$others" ] || fail "the exercise made the reader change files beyond the chapter's: $others"
 for f in src/dynamic_loading.rs c/dynamic_loading.c c/dynamic_loading.sql sql/dynamic_loading.sql \
