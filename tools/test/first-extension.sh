@@ -18,7 +18,7 @@
 # of the system PostgreSQL 15 (pg15-first, see tools/lib/env.sh) that both extensions are installed
 # into, with a cluster of its own (port: this checkout's port + 1), stopped at the end.
 # cargo pgrx test installs into the copy `just pgrx-test` uses (pg15-test), as it does for
-# xfunc, and starts its own temporary cluster on pgrx's test port (32215).
+# xfunc, and starts its own temporary cluster on a free port pgrx reserves for the run.
 #
 # Speed: the new crate builds in this checkout's target directory (CARGO_TARGET_DIR) with this
 # checkout's Cargo.lock, so pgrx and every other dependency is the build `just lint` and
