@@ -30,7 +30,7 @@
 //! from the statements the record gives it. `cargo bench --bench lwlock_contention -- --quick`
 //! makes fewer rounds; a further argument runs only the cases whose name contains it.
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,10 +6,10 @@ Takes the statements of the last measured run of each bench that has some (per_c
 case's statements at a smaller row count; varlena: each copy at each size, through the
 executor; lwlock_contention: each counter's *_cycles call, of 0 cycles and of 100,000), from
 its run record (target/criterion/xfunc/<bench>.json), stops the cluster, runs each statement
-alone in a single-user backend (`postgres --single`) on the bench database under
-`valgrind --tool=callgrind`, and starts the cluster again. For varlena it also counts memcpy's
-own instructions per byte at the same sizes, in a small C program (tools/bench/memcpy_count.c)
-under callgrind. Writes the counts to target/criterion/xfunc/callgrind.json, where
+alone in a single-user backend (`postgres --single`, as `tools/cluster/cluster.sh single`
+starts it) on the bench database under `valgrind --tool=callgrind`, and starts the cluster
+again. For varlena it also counts memcpy's own instructions per byte at the same sizes, in a
+small C program (tools/bench/memcpy_count.c) under callgrind. Writes the counts to target/criterion/xfunc/callgrind.json, where
 tools/bench/bench_report.py finds them: instructions per call = (count(statement) -
 count(its baseline)) / calls, the backend's start-up and the statement's own work cancelling
 out as in the timed run (per cycle, for the contention bench: the baseline is the call of no
@@ -132,13 +132,10 @@ def profile(out_file: Path, base_file: Path, key: str, calls: int, shown: re.Pat
 
 
 def count(workdir: str, sql: str) -> int:
-    e = xfunc.env()
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/callgrind.%p",
-           f"{e['PG_BINDIR']}/postgres", "--single", "-D", e["XFUNC_PGDATA"], "-c", "jit=off",
-           BENCH_DB]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", e["XFUNC_RUNAS"], "--"] + cmd
-    r = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True, cwd=workdir)
+    # The single-user backend with the cluster's own settings (tools/cluster/cluster.sh single),
+    # run under callgrind.
+    r = xfunc.cluster("single", BENCH_DB, "valgrind", "--tool=callgrind",
+                      f"--callgrind-out-file={workdir}/callgrind.%p", input=sql + ";\n")
     if "ERROR:" in r.stdout + r.stderr:
         err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR:" in l]
         raise SystemExit(f"bench-callgrind: {sql[:80]}...: {err[0].strip()}")
