@@ -173,9 +173,14 @@ pub unsafe extern "C" fn fast_add_points(fcinfo: FunctionCallInfo) -> Datum {
 #[inline(always)]
 unsafe fn float8_pl(val1: f64, val2: f64) -> f64 {
     let result = val1 + val2;
-    if result.is_infinite() && !val1.is_infinite() && !val2.is_infinite() {
-        // SAFETY: the caller's contract.
-        unsafe { raise_error(&FLOAT8_OVERFLOW) }
+    if result.is_infinite() {
+        // C's `unlikely(isinf(result))`: the arguments are looked at only on this rare path.
+        // Without the hint the compiler tests all three values on every call.
+        std::hint::cold_path();
+        if !val1.is_infinite() && !val2.is_infinite() {
+            // SAFETY: the caller's contract.
+            unsafe { raise_error(&FLOAT8_OVERFLOW) }
+        }
     }
     result
 }
