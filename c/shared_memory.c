@@ -334,6 +334,7 @@ read_value(SharedCounter *c)
 	return value;
 }
 
+/* ANCHOR: add_cycles */
 /* shared_counter_add_cycles(cycles bigint) RETURNS bigint: shared_counter_add(1), cycles times. */
 PG_FUNCTION_INFO_V1(shared_counter_add_cycles);
 
@@ -354,6 +355,7 @@ shared_counter_add_cycles(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_INT64(result);
 }
+/* ANCHOR_END: add_cycles */
 
 /* shared_counter_value_cycles(cycles bigint) RETURNS bigint: shared_counter_value(), cycles times. */
 PG_FUNCTION_INFO_V1(shared_counter_value_cycles);

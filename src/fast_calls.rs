@@ -678,6 +678,7 @@ unsafe fn cycles_arg(fcinfo: FunctionCallInfo) -> i64 {
     cycles
 }
 
+// ANCHOR: add_cycles
 pg_function_info_v1!(fast_shared_counter_add_cycles);
 
 /// `xfunc_fast.shared_counter_add_cycles(cycles bigint)`: [`add_locked`] with 1, `cycles`
@@ -703,6 +704,7 @@ pub unsafe extern "C" fn fast_shared_counter_add_cycles(fcinfo: FunctionCallInfo
         result.to_datum()
     }
 }
+// ANCHOR_END: add_cycles
 
 pg_function_info_v1!(fast_shared_counter_value_cycles);
 
