@@ -246,8 +246,10 @@ def main() -> int:
     out_path.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     for name, lines in profiles.items():
         path = PROFILE_DIR / f"callgrind-{name}.txt"
-        path.write_text(f"Instructions per call of the SQL function, in each function and all it "
-                        f"calls ({version};\nwritten by tools/bench/bench_callgrind.py)\n\n"
+        what = "per cycle of the counter" if name.startswith("lwlock_") else \
+            "per call of the SQL function"
+        path.write_text(f"Instructions {what}, in each function and all it calls ({version};\n"
+                        f"written by tools/bench/bench_callgrind.py)\n\n"
                         + "\n".join(lines))
         say(f"wrote {path.relative_to(ROOT)}")
     say(f"wrote {out_path.relative_to(ROOT)}; `just bench-report` shows it")
