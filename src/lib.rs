@@ -23,6 +23,9 @@ pub mod polymorphic;
 pub mod shared_memory;
 pub mod shared_log;
 pub mod fast_calls;
+pub mod user_types;
+pub mod operators;
+pub mod index_support;
 
 // ANCHOR: pg_init
 /// Runs once per process that loads the library: in the postmaster when the library is in
