@@ -92,3 +92,11 @@ INSERT INTO complex_unique VALUES ('(-5,0)');  -- expect: ERROR 23505 duplicate 
 
 DROP TABLE complex_index, complex_unique;
 DROP EXTENSION amcheck;
+
+-- The declarations both builds must agree on.
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel
+  FROM pg_proc p
+ WHERE p.proname IN ('complex_abs_cmp')
+ ORDER BY p.proname, args;

@@ -135,3 +135,12 @@ DROP TABLE grid, few;
 SET client_min_messages = warning;
 DROP SCHEMA bare CASCADE;
 RESET client_min_messages;
+
+-- The declarations both builds must agree on.
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel
+  FROM pg_proc p
+ WHERE p.proname IN ('complex_add', 'complex_abs_lt', 'complex_abs_le', 'complex_abs_eq',
+                     'complex_abs_ge', 'complex_abs_gt')
+ ORDER BY p.proname, args;

@@ -132,3 +132,11 @@ SELECT id, c, complex_send(c) FROM complex_copy;
 -- ANCHOR_END: copy_bad_length
 
 DROP TABLE complex_values, complex_copy, raw_fields;
+
+-- The declarations both builds must agree on.
+SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
+       pg_get_function_result(p.oid) AS result,
+       p.provolatile, p.proisstrict, p.proparallel
+  FROM pg_proc p
+ WHERE p.proname IN ('complex_in', 'complex_out', 'complex_recv', 'complex_send')
+ ORDER BY p.proname, args;

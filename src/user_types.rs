@@ -276,11 +276,14 @@ fn without_trailing_zeros(number: &str) -> &str {
 /// binary)`, a parameter sent in binary); the function reads what it needs and moves the
 /// buffer's cursor, and the caller fails the value if bytes are left over (SQLSTATE 22P03).
 /// `pq_getmsgfloat8` raises SQLSTATE 08P01 when fewer than 8 bytes are left. The argument's
-/// type is `internal`: pgrx cannot know that it is a `StringInfo`, so we say so, unsafely.
-#[pg_extern(immutable, parallel_safe)]
+/// type is `internal`: pgrx cannot know that it is a `StringInfo`, so we say so, unsafely. And
+/// pgrx counts an `Internal` argument as one that may be NULL (as an `Option`), so it would
+/// leave the function without `STRICT`, where the C twin has it: `strict` says it.
+#[pg_extern(immutable, parallel_safe, strict)]
 pub fn complex_recv(mut buf: pgrx::datum::Internal) -> Complex {
-    // SAFETY: PostgreSQL calls a type's receive function with a StringInfo (ReceiveFunctionCall
-    // in fmgr.c), and SQL cannot call it with anything but a NULL, which STRICT keeps out.
+    // SAFETY: PostgreSQL calls a type's receive function with a StringInfo, or, for a NULL
+    // field, not at all, since it is STRICT (ReceiveFunctionCall in fmgr.c); SQL cannot call
+    // it, having no value of type internal to pass.
     let Some(buf) = (unsafe { buf.get_mut::<pg_sys::StringInfoData>() }) else {
         ereport!(
             ERROR,

@@ -24,6 +24,9 @@
 //! the functions; a function stops early when its share is spent), `XFUNC_DIFFTEST_ONLY`
 //! (comma-separated function names).
 //!
+//! A second test, `complex_values_cross_between_builds`, moves values of the type `complex`
+//! (chapter 17) from one build's database to the other's with a binary `COPY`, both ways.
+//!
 //! Not a `cargo test` default target (Cargo.toml: `test = false`): `cargo pgrx test` runs the
 //! crate's tests without a local cluster; the recipe names it with `--test differential`.
 
@@ -162,6 +165,23 @@ CREATE DOMAIN emp_d AS emp;
 INSERT INTO emp VALUES ('Bill', 1000, 30, '(1,1)'), ('Sam', 2000, 40, '(1,2)'),
                        ('Ginger', NULL, 25, '(2,1)'), (NULL, -2147483648, NULL, NULL),
                        ('', 2147483647, 0, '(NaN,Infinity)');
+-- complex_recv takes an internal, which SQL cannot pass: it runs when a binary COPY reads a
+-- complex field. This writes the bytes given as one such field (a bytea column has the same
+-- framing) into a file in the data directory and COPYs it into a complex column.
+CREATE FUNCTION complex_via_copy(bytes bytea) RETURNS complex LANGUAGE plpgsql AS $$
+DECLARE
+    file text := current_setting('data_directory') || '/difftest_recv_' || current_database();
+    result complex;
+BEGIN
+    CREATE TEMP TABLE recv_in (b bytea) ON COMMIT DROP;
+    CREATE TEMP TABLE recv_out (c complex) ON COMMIT DROP;
+    INSERT INTO recv_in VALUES (bytes);
+    EXECUTE format('COPY recv_in TO %L (FORMAT binary)', file);
+    EXECUTE format('COPY recv_out FROM %L (FORMAT binary)', file);
+    SELECT c INTO result FROM recv_out;
+    DROP TABLE recv_in, recv_out;
+    RETURN result;
+END $$;
 ";
 
 struct Db {
@@ -371,6 +391,15 @@ const KNOWN: &[Known] = &[
         matches: |_, rust, _| pgrx_str_panic(rust),
     },
     Known {
+        function: "complex_in",
+        why: "complex_in (src/user_types.rs) raises its syntax error with ereport!, whose message \
+              is a Rust String, and float8in_internal's ERRORs come back through pgrx's guard \
+              converted to UTF-8 lossily: in a LATIN1 or SQL_ASCII database, an input with \
+              non-ASCII bytes gets a message with U+FFFD where the C twin has the bytes, same \
+              SQLSTATE",
+        matches: |_, rust, c| lossy_message(rust, c),
+    },
+    Known {
         function: "split_pair",
         why: "an ERROR that PostgreSQL raises inside a pgrx-guarded call (here a column's input \
               function in BuildTupleFromCStrings) comes back with its message converted to UTF-8 \
@@ -520,6 +549,163 @@ fn point(rng: &mut Rng) -> String {
         0 => format!("'({},{})'::point", float8_literal(rng), float8_literal(rng)),
         _ => format!("point({}, {})", float8(rng), float8(rng)),
     }
+}
+
+/// A `complex` in its text form: two float8 literals (NaN and the infinities too), with blanks
+/// of every kind C's `isspace` knows around the parts now and then.
+fn complex_text(rng: &mut Rng) -> String {
+    let blank = |rng: &mut Rng| -> &'static str {
+        if rng.one_in(3) {
+            rng.pick(&[" ", "  ", "\t", "\n", "\u{b}", "\u{c}", "\r"])
+        } else {
+            ""
+        }
+    };
+    let x = float8_literal(rng);
+    let y = float8_literal(rng);
+    format!(
+        "{}({}{x}{},{}{y}{}){}",
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng)
+    )
+}
+
+/// An input for `complex_in`: mostly well-formed, often broken (a part missing, one too many,
+/// something after it), numbers out of float8's range or spelled as strtod spells them, random
+/// characters, empty.
+fn complex_input(rng: &mut Rng, enc: Encoding) -> String {
+    let text = match rng.below(12) {
+        0..=4 => complex_text(rng),
+        5 => {
+            // one edit of a well-formed input: a byte removed, doubled or replaced
+            let mut t: Vec<char> = complex_text(rng).chars().collect();
+            let at = rng.below(t.len() as u64) as usize;
+            match rng.below(3) {
+                0 => {
+                    t.remove(at);
+                }
+                1 => t.insert(at, t[at]),
+                _ => t[at] = rng.pick(&['(', ')', ',', ' ', 'x', '.', 'e', '-', '+', '0', '\0']),
+            }
+            t.into_iter().filter(|&c| c != '\0').collect()
+        }
+        6 => {
+            let number = |rng: &mut Rng| {
+                rng.pick(&[
+                    "1e400",
+                    "-1e400",
+                    "1e-400",
+                    "-1e-400",
+                    "1e-320",
+                    "nan",
+                    "NAN",
+                    "inf",
+                    "-inf",
+                    "+inf",
+                    "Infinity",
+                    "-Infinity",
+                    "+Infinity",
+                    "infinity",
+                    "0x1p3",
+                    "+1",
+                    "1.",
+                    ".5",
+                    "1e",
+                    "e1",
+                    "--1",
+                    "1e+",
+                    "00",
+                    "1_0",
+                    "0.0e0",
+                    "4.9e-324",
+                    "1.7976931348623157e308",
+                    "1.7976931348623159e308",
+                ])
+            };
+            format!("({},{})", number(rng), number(rng))
+        }
+        7 => format!(
+            "{}{}",
+            complex_text(rng),
+            rng.pick(&["x", ")", ",", "(1,2)", " ;"])
+        ),
+        8 => rng
+            .pick(&[
+                "", " ", "(", ")", "()", "(,)", "(1)", "(1,2,3)", "1,2", "(1 2)",
+            ])
+            .into(),
+        _ => short_string(rng, enc),
+    };
+    if rng.one_in(15) {
+        "NULL::cstring".into()
+    } else {
+        format!("{}::cstring", quote(&text))
+    }
+}
+
+/// A `complex` value: from its text form, or one of the values the comparisons must order
+/// (NaN, the infinities, magnitudes past the largest float8, minus zero), or NULL.
+fn complex(rng: &mut Rng) -> String {
+    let text = match rng.below(10) {
+        0 => rng
+            .pick(&[
+                "(NaN,0)",
+                "(0,NaN)",
+                "(Infinity,0)",
+                "(-Infinity,NaN)",
+                "(1e200,1e200)",
+                "(-1e300,0)",
+                "(-0,0)",
+                "(0,0)",
+                "(3,4)",
+                "(-5,0)",
+                "(1e308,-1e308)",
+            ])
+            .to_owned(),
+        1 => format!(
+            "({},{})",
+            rng.below(21) as i64 - 10,
+            rng.below(21) as i64 - 10
+        ),
+        _ => format!("({},{})", float8_literal(rng), float8_literal(rng)),
+    };
+    if rng.one_in(12) {
+        "NULL::complex".into()
+    } else {
+        format!("{}::complex", quote(&text))
+    }
+}
+
+/// The bytes of one binary `complex` field for complex_recv: mostly 16 (two float8 in network
+/// byte order, special values included), now and then shorter or longer.
+fn complex_field(rng: &mut Rng) -> String {
+    let float8_bytes = |rng: &mut Rng| -> [u8; 8] {
+        let v: f64 = match float8_literal(rng).as_str() {
+            "NaN" => f64::from_bits(0x7ff8_0000_0000_0000 | rng.below(1 << 51)),
+            "Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            other => other.parse().unwrap_or(0.0),
+        };
+        v.to_be_bytes()
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    bytes.extend(float8_bytes(rng));
+    bytes.extend(float8_bytes(rng));
+    match rng.below(8) {
+        0 => bytes.truncate(rng.below(16) as usize),
+        1 => bytes.extend((0..rng.below(9) + 1).map(|_| rng.below(256) as u8)),
+        2 => bytes.iter_mut().for_each(|b| *b = rng.below(256) as u8),
+        _ => {}
+    }
+    let mut hex = String::new();
+    for b in bytes {
+        write!(hex, "{b:02x}").unwrap();
+    }
+    format!("complex_via_copy('\\x{hex}'::bytea)")
 }
 
 /// A short string of characters that matter: quotes, backslashes, '=', control characters,
@@ -1097,6 +1283,29 @@ fn generate(signature: &str, cx: &mut Ctx<'_>) -> Option<Call> {
         // Messages of up to 100,000 characters: xfunc_log_tail reads the lines back, and each
         // call would read megabytes.
         "xfunc_log(text)" => call_with("xfunc_log", vec![text_up_to(rng, enc, 100_000)]),
+        "complex_in(cstring)" => call_with("complex_in", vec![plain(complex_input(rng, enc))]),
+        "complex_out(complex)" | "complex_send(complex)" => {
+            let name = signature.split('(').next().unwrap();
+            call_with(name, vec![plain(complex(rng))])
+        }
+        // Not callable from SQL (its argument is an internal): reached through a binary COPY.
+        "complex_recv(internal)" => Call::expr(complex_field(rng)),
+        "complex_add(complex,complex)"
+        | "complex_abs_lt(complex,complex)"
+        | "complex_abs_le(complex,complex)"
+        | "complex_abs_eq(complex,complex)"
+        | "complex_abs_ge(complex,complex)"
+        | "complex_abs_gt(complex,complex)"
+        | "complex_abs_cmp(complex,complex)" => {
+            let name = signature.split('(').next().unwrap();
+            let a = complex(rng);
+            let b = if rng.one_in(4) {
+                a.clone()
+            } else {
+                complex(rng)
+            };
+            call_with(name, vec![plain(a), plain(b)])
+        }
         "xfunc_log_lines()" => Call::expr("xfunc_log_lines()".into()),
         "xfunc_log_tail(integer)" => {
             let args = match rng.below(6) {
@@ -1524,6 +1733,153 @@ fn rust_and_c_builds_agree() {
         print_failures(&failures, s.seed);
         panic!("{} differences; seed {}", failures.len(), s.seed);
     }
+}
+
+/// Values of `complex` written by one build are read by the other: a table of random values
+/// (those of the generator above, NULLs, NaN, infinities, minus zero, subnormals, and any 16
+/// bytes at all) goes out of
+/// one build's database with `COPY ... TO STDOUT (FORMAT binary)` and into the other's with
+/// `COPY ... FROM STDIN (FORMAT binary)`, in both directions. The two builds must then hold the
+/// same 16 bytes for every value (`complex_send`), print them the same, sort them the same
+/// (their B-tree operator classes), and write the very same COPY stream.
+#[test]
+fn complex_values_cross_between_builds() {
+    use std::io::Write;
+    let seed = settings().seed;
+    let mut rng = Rng(seed ^ fnv("complex_values_cross_between_builds"));
+    let mut admin = support::connect_to("postgres");
+    let mut dbs = Vec::new();
+    for ext in ["xfunc", "xfunc_c"] {
+        let name = format!("difftest_copy_{ext}");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"),
+        ] {
+            admin
+                .batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {}", support::db_error(&e)));
+        }
+        let mut client = support::connect_to(&name);
+        client
+            .batch_execute(&format!(
+                "CREATE EXTENSION {ext}; \
+                 CREATE TABLE written (id integer, c complex); \
+                 CREATE TABLE read (id integer, c complex)"
+            ))
+            .unwrap_or_else(|e| panic!("{name}: {}", support::db_error(&e)));
+        dbs.push((ext, name, client));
+    }
+    // Each build writes its own set of values into written: 2000 from their text form, and 500
+    // of any 16 bytes at all (NaNs with payloads, subnormals), through a binary COPY stream
+    // made here, so that complex_recv makes them.
+    for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
+        let values: Vec<String> = (0..2000)
+            .map(|id| format!("({}, {})", id * 2 + i, complex(&mut rng)))
+            .collect();
+        let sql = format!("INSERT INTO written VALUES {}", values.join(", "));
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{name}: {}", support::db_error(&e)));
+        let mut stream = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
+        for id in 0..500u32 {
+            stream.extend(2i16.to_be_bytes());
+            stream.extend(4i32.to_be_bytes());
+            stream.extend((4000 + id * 2 + i as u32).to_be_bytes());
+            stream.extend(16i32.to_be_bytes());
+            stream.extend(rng.next().to_be_bytes());
+            stream.extend(rng.next().to_be_bytes());
+        }
+        stream.extend((-1i16).to_be_bytes());
+        let mut writer = client
+            .copy_in("COPY written FROM STDIN (FORMAT binary)")
+            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+        writer.write_all(&stream).unwrap();
+        writer
+            .finish()
+            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+    }
+    // Binary COPY out of each, into the other's table read.
+    let mut streams = Vec::new();
+    for (_, name, client) in dbs.iter_mut() {
+        let sql = "COPY (SELECT * FROM written ORDER BY id) TO STDOUT (FORMAT binary)";
+        streams.push(copy_out(client, name, sql));
+    }
+    for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
+        let mut writer = client
+            .copy_in("COPY read FROM STDIN (FORMAT binary)")
+            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+        writer.write_all(&streams[1 - i]).unwrap();
+        writer
+            .finish()
+            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+    }
+    // Every value, as each database holds it after the exchange: bytes, text, and the order of
+    // the ids by value (ties by id).
+    let query = "SELECT coalesce(encode(complex_send(c), 'hex'), 'NULL') || ' ' || \
+                        coalesce(c::text, 'NULL') \
+                   FROM (SELECT * FROM written UNION ALL SELECT * FROM read) AS v ORDER BY id";
+    let order = "SELECT string_agg(id::text, ',' ORDER BY c, id) \
+                   FROM (SELECT * FROM written UNION ALL SELECT * FROM read) AS v";
+    let mut seen: Vec<(Vec<String>, String)> = Vec::new();
+    for (_, name, client) in dbs.iter_mut() {
+        let rows: Vec<String> = client
+            .query(query, &[])
+            .unwrap_or_else(|e| panic!("{name}: {}", support::db_error(&e)))
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let ids: String = client
+            .query_one(order, &[])
+            .unwrap_or_else(|e| panic!("{name}: {}", support::db_error(&e)))
+            .get(0);
+        seen.push((rows, ids));
+    }
+    assert_eq!(seen[0].0.len(), 5000, "every value crossed over");
+    for (a, b) in seen[0].0.iter().zip(&seen[1].0) {
+        assert_eq!(a, b, "seed {seed}: xfunc and xfunc_c hold different values");
+    }
+    assert_eq!(
+        seen[0].1, seen[1].1,
+        "seed {seed}: the builds sort the values differently"
+    );
+    // The same values, written again by the other build: the very same COPY stream.
+    let mut again = Vec::new();
+    for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
+        let sql = "COPY (SELECT * FROM read ORDER BY id) TO STDOUT (FORMAT binary)";
+        again.push((i, copy_out(client, name, sql)));
+    }
+    for ((i, written_again), (ext, _, _)) in again.iter().zip(&dbs) {
+        // (Not assert_eq!: a failure would print two streams of 50 kB.)
+        assert!(
+            *written_again == streams[1 - i],
+            "seed {seed}: {ext} writes back other bytes than the other build wrote"
+        );
+    }
+    for (ext, name, client) in dbs {
+        drop(client);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap_or_else(|e| {
+                panic!("dropping the database of {ext}: {}", support::db_error(&e))
+            });
+    }
+    println!(
+        "complex values crossed between the builds both ways: 2 x 2500 values, seed {seed}: same \
+         bytes, text, order and COPY streams"
+    );
+}
+
+/// The bytes a `COPY ... TO STDOUT` sends.
+fn copy_out(client: &mut Client, db: &str, sql: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut reader = client
+        .copy_out(sql)
+        .unwrap_or_else(|e| panic!("{db}: {sql}: {}", support::db_error(&e)));
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("{db}: {sql}: {e}"));
+    bytes
 }
 
 fn print_failures(failures: &[Failure], seed: u64) {
