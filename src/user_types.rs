@@ -339,14 +339,14 @@ CREATE TYPE complex (
 mod tests {
     use pgrx::prelude::*;
 
-    fn text(query: &str) -> Option<String> {
+    fn text_of(query: &str) -> Option<String> {
         Spi::get_one::<String>(query).unwrap()
     }
 
     #[pg_test]
     fn the_catalog_agrees_with_the_struct() {
         assert_eq!(
-            text(
+            text_of(
                 "SELECT format('%s %s %s %s', typlen, typbyval, typalign, typstorage) \
                    FROM pg_type WHERE typname = 'complex'"
             ),
@@ -364,19 +364,19 @@ mod tests {
     #[pg_test]
     fn input_and_output() {
         assert_eq!(
-            text("SELECT ' ( 1.5 , -2e3 ) '::complex::text"),
+            text_of("SELECT ' ( 1.5 , -2e3 ) '::complex::text"),
             Some("(1.5,-2000)".into())
         );
         assert_eq!(
-            text("SELECT '(1.23456789,1e-5)'::complex::text"),
+            text_of("SELECT '(1.23456789,1e-5)'::complex::text"),
             Some("(1.23457,1e-05)".into())
         );
         assert_eq!(
-            text("SELECT '(NaN,-Infinity)'::complex::text"),
+            text_of("SELECT '(NaN,-Infinity)'::complex::text"),
             Some("(NaN,-Infinity)".into())
         );
         assert_eq!(
-            text("SELECT '(-0,1e20)'::complex::text"),
+            text_of("SELECT '(-0,1e20)'::complex::text"),
             Some("(-0,1e+20)".into())
         );
     }
