@@ -149,15 +149,16 @@ pub fn complex_in(input: &CStr) -> Complex {
 /// `float8in_internal` ask the same function. (Rust's `u8::is_ascii_whitespace` differs: it
 /// knows no locale, and leaves out `\v`.)
 fn skip_blanks(text: &[u8], mut at: usize) -> usize {
-    // SAFETY: isspace is defined for every value of an unsigned char; it only reads the
-    // locale's character table.
-    while text
-        .get(at)
-        .is_some_and(|&b| unsafe { libc::isspace(c_int::from(b)) } != 0)
-    {
+    while text.get(at).copied().is_some_and(is_c_space) {
         at += 1;
     }
     at
+}
+
+fn is_c_space(byte: u8) -> bool {
+    // SAFETY: isspace is defined for every value of an unsigned char; it only reads the
+    // locale's character table.
+    unsafe { libc::isspace(c_int::from(byte)) != 0 }
 }
 
 /// The byte `wanted` at `at` (after blanks), or the syntax error.
@@ -246,7 +247,7 @@ pub fn write_g(out: &mut String, value: f64) {
         let scientific = format!("{:.*e}", (PRECISION - 1) as usize, value);
         let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
         let exponent: i32 = exponent.parse().unwrap_or(0);
-        if exponent < -4 || exponent >= PRECISION {
+        if !(-4..PRECISION).contains(&exponent) {
             out.push_str(without_trailing_zeros(mantissa));
             let sign = if exponent < 0 { '-' } else { '+' };
             let _ = write!(out, "e{sign}{:02}", exponent.abs());
