@@ -167,7 +167,7 @@ INSERT INTO emp VALUES ('Bill', 1000, 30, '(1,1)'), ('Sam', 2000, 40, '(1,2)'),
                        ('', 2147483647, 0, '(NaN,Infinity)');
 -- complex_recv takes an internal, which SQL cannot pass: it runs when a binary COPY reads a
 -- complex field. This writes the bytes given as one such field (a bytea column has the same
--- framing) into a file in the data directory and COPYs it into a complex column.
+-- framing) into a file in the data directory and copies it into a complex column.
 CREATE FUNCTION complex_via_copy(bytes bytea) RETURNS complex LANGUAGE plpgsql AS $$
 DECLARE
     file text := current_setting('data_directory') || '/difftest_recv_' || current_database();
