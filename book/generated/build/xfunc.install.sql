@@ -196,6 +196,207 @@ CREATE FUNCTION xfunc_fast.shared_counter_add("delta" bigint) RETURNS bigint
     AS 'MODULE_PATHNAME', 'fast_shared_counter_add' LANGUAGE C VOLATILE STRICT;
 /* </end connected objects> */
 
+-- ANCHOR: index_support-complex_abs_cmp
+/* <begin connected objects> */
+-- src/index_support.rs:20
+-- xfunc::index_support::complex_abs_cmp
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_cmp"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_cmp_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: index_support-complex_abs_cmp
+
+/* <begin connected objects> */
+-- src/index_support.rs:27
+-- requires:
+--   operators::complex_abs_lt
+--   operators::complex_abs_le
+--   operators::complex_abs_eq
+--   operators::complex_abs_ge
+--   operators::complex_abs_gt
+--   complex_abs_cmp
+
+
+CREATE OPERATOR CLASS complex_abs_ops
+    DEFAULT FOR TYPE complex USING btree AS
+        OPERATOR        1       < ,
+        OPERATOR        2       <= ,
+        OPERATOR        3       = ,
+        OPERATOR        4       >= ,
+        OPERATOR        5       > ,
+        FUNCTION        1       complex_abs_cmp(complex, complex);
+/* </end connected objects> */
+
+-- ANCHOR: operators-complex_add
+/* <begin connected objects> */
+-- src/operators.rs:24
+-- xfunc::operators::complex_add
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_add"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS complex /* Complex */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_add_wrapper';
+
+-- src/operators.rs:24
+-- xfunc::operators::complex_add
+CREATE OPERATOR + (
+	PROCEDURE="complex_add",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = +
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_add
+
+-- ANCHOR: operators-complex_abs_lt
+/* <begin connected objects> */
+-- src/operators.rs:62
+-- xfunc::operators::complex_abs_lt
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_lt"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS bool /* bool */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_lt_wrapper';
+
+-- src/operators.rs:62
+-- xfunc::operators::complex_abs_lt
+CREATE OPERATOR < (
+	PROCEDURE="complex_abs_lt",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = >,
+	NEGATOR = >=,
+	RESTRICT = scalarltsel,
+	JOIN = scalarltjoinsel
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_abs_lt
+
+-- ANCHOR: operators-complex_abs_le
+/* <begin connected objects> */
+-- src/operators.rs:75
+-- xfunc::operators::complex_abs_le
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_le"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS bool /* bool */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_le_wrapper';
+
+-- src/operators.rs:75
+-- xfunc::operators::complex_abs_le
+CREATE OPERATOR <= (
+	PROCEDURE="complex_abs_le",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = >=,
+	NEGATOR = >,
+	RESTRICT = scalarlesel,
+	JOIN = scalarlejoinsel
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_abs_le
+
+-- ANCHOR: operators-complex_abs_eq
+/* <begin connected objects> */
+-- src/operators.rs:87
+-- xfunc::operators::complex_abs_eq
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_eq"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS bool /* bool */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_eq_wrapper';
+
+-- src/operators.rs:87
+-- xfunc::operators::complex_abs_eq
+CREATE OPERATOR = (
+	PROCEDURE="complex_abs_eq",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = =,
+	RESTRICT = eqsel,
+	JOIN = eqjoinsel
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_abs_eq
+
+-- ANCHOR: operators-complex_abs_ge
+/* <begin connected objects> */
+-- src/operators.rs:97
+-- xfunc::operators::complex_abs_ge
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_ge"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS bool /* bool */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_ge_wrapper';
+
+-- src/operators.rs:97
+-- xfunc::operators::complex_abs_ge
+CREATE OPERATOR >= (
+	PROCEDURE="complex_abs_ge",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = <=,
+	NEGATOR = <,
+	RESTRICT = scalargesel,
+	JOIN = scalargejoinsel
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_abs_ge
+
+-- ANCHOR: operators-complex_abs_gt
+/* <begin connected objects> */
+-- src/operators.rs:108
+-- xfunc::operators::complex_abs_gt
+-- requires:
+--   complex_type
+CREATE  FUNCTION "complex_abs_gt"(
+	"a" complex, /* & Complex */
+	"b" complex /* & Complex */
+) RETURNS bool /* bool */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_abs_gt_wrapper';
+
+-- src/operators.rs:108
+-- xfunc::operators::complex_abs_gt
+CREATE OPERATOR > (
+	PROCEDURE="complex_abs_gt",
+	LEFTARG=complex, /* & Complex */
+	RIGHTARG=complex, /* & Complex */
+	COMMUTATOR = <,
+	NEGATOR = <=,
+	RESTRICT = scalargtsel,
+	JOIN = scalargtjoinsel
+);
+/* </end connected objects> */
+-- ANCHOR_END: operators-complex_abs_gt
+
 -- ANCHOR: polymorphic-make_array
 /* <begin connected objects> */
 -- src/polymorphic.rs:94
@@ -475,6 +676,85 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rust_counter_add_by_hand_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_memory-rust_counter_add_by_hand
+
+/* <begin connected objects> */
+-- src/user_types.rs:47
+-- creates:
+--   Type(xfunc::user_types::Complex)
+
+CREATE TYPE complex;
+/* </end connected objects> */
+
+-- ANCHOR: user_types-complex_in
+/* <begin connected objects> */
+-- src/user_types.rs:132
+-- xfunc::user_types::complex_in
+CREATE  FUNCTION "complex_in"(
+	"input" cstring /* & CStr */
+) RETURNS complex /* Complex */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_in_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: user_types-complex_in
+
+-- ANCHOR: user_types-complex_out
+/* <begin connected objects> */
+-- src/user_types.rs:215
+-- xfunc::user_types::complex_out
+CREATE  FUNCTION "complex_out"(
+	"complex" complex /* & Complex */
+) RETURNS cstring /* CString */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_out_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: user_types-complex_out
+
+-- ANCHOR: user_types-complex_recv
+/* <begin connected objects> */
+-- src/user_types.rs:283
+-- xfunc::user_types::complex_recv
+CREATE  FUNCTION "complex_recv"(
+	"buf" internal /* pgrx :: datum :: Internal */
+) RETURNS complex /* Complex */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_recv_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: user_types-complex_recv
+
+-- ANCHOR: user_types-complex_send
+/* <begin connected objects> */
+-- src/user_types.rs:312
+-- xfunc::user_types::complex_send
+CREATE  FUNCTION "complex_send"(
+	"complex" complex /* & Complex */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'complex_send_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: user_types-complex_send
+
+/* <begin connected objects> */
+-- src/user_types.rs:322
+-- requires:
+--   complex_in
+--   complex_out
+--   complex_recv
+--   complex_send
+
+
+CREATE TYPE complex (
+    internallength = 16,
+    input = complex_in,
+    output = complex_out,
+    receive = complex_recv,
+    send = complex_send,
+    alignment = double
+);
+/* </end connected objects> */
 
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
