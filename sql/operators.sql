@@ -131,6 +131,12 @@ SELECT count(*) AS without_negator FROM grid WHERE NOT (a OPERATOR(bare.<) '(99,
 
 RESET enable_seqscan;
 RESET enable_bitmapscan;
+
+-- No HASHES, no MERGES: a join on = can only be a nested loop.
+-- ANCHOR: join
+EXPLAIN (COSTS OFF) SELECT * FROM grid JOIN few ON a = b;
+-- ANCHOR_END: join
+
 DROP TABLE grid, few;
 SET client_min_messages = warning;
 DROP SCHEMA bare CASCADE;
