@@ -351,10 +351,7 @@ mod tests {
                 "SELECT format('%s %s %s %s', typlen, typbyval, typalign, typstorage) \
                    FROM pg_type WHERE typname = 'complex'"
             ),
-            Some(format!(
-                "{} false d p",
-                std::mem::size_of::<super::Complex>()
-            ))
+            Some(format!("{} f d p", std::mem::size_of::<super::Complex>()))
         );
         assert_eq!(
             Spi::get_one::<i32>("SELECT pg_column_size('(1,2)'::complex)"),
@@ -429,9 +426,15 @@ mod tests {
                 [1.0f64.to_be_bytes(), (-2.0f64).to_be_bytes()].concat()
             ))
         );
-        // SQL can give complex_recv nothing but a NULL, and it is STRICT.
+        // SQL cannot call complex_recv: no value, not even a NULL, is an internal.
         assert_eq!(
-            Spi::get_one::<bool>("SELECT complex_recv(NULL) IS NULL"),
+            crate::testing::sqlstate_of("SELECT complex_recv(NULL)"),
+            Some("42883".into())
+        );
+        assert_eq!(
+            Spi::get_one::<bool>(
+                "SELECT proisstrict FROM pg_proc WHERE oid = 'complex_recv(internal)'::regprocedure"
+            ),
             Ok(Some(true))
         );
     }
