@@ -166,7 +166,7 @@ book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
-# build the book and fail on pasted code, dangling anchors, missing files, broken links
+# build the book and fail on pasted code, dangling anchors, missing files, broken links, pages over 900 lines
 [group('book')]
 book-check:
     python3 tools/book/book_check.py

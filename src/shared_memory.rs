@@ -6,7 +6,7 @@
 //! "xfunc"; the tranche name is what `pg_stat_activity.wait_event` shows while a backend waits.
 //!
 //! Locking: readers take the lock `LW_SHARED`, writers `LW_EXCLUSIVE`, always through
-//! [`LwLockGuard`], which releases it when dropped, on every path out of the critical section.
+//! [`LwLockGuard`], which releases it when dropped, on every path out of the locked section.
 //! The lock is never taken together with another lock.
 //!
 //! Set-up: only when the library is loaded by `shared_preload_libraries`. `_PG_init` asks for
