@@ -20,6 +20,9 @@ Fails (exit 1, one line per problem) on:
   - a page of the built book longer than MAX_RENDERED_LINES rendered lines (as `just
     book-lines` counts them), but the generated API appendix;
   - a table or profile of book/generated/benchmarks/ included by more than one page, or twice;
+  - a measured figure typed by hand in the prose, a {{#fig}} or {{#check}} the committed numbers
+    do not support, a missed cell of a benchmark table that the text beside it does not explain
+    (tools/book/figures.py, the preprocessor that renders the figures, says what each means);
   - an entry of book/claims.toml (the claims the book cites rather than executes) whose chapter
     does not exist or does not name the cited function, or whose source is not in a known form:
     `postgresql:src/...`, `postgresql:doc/src/sgml/...` (PostgreSQL 15; a header under
@@ -37,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figures  # noqa: E402  the book's {{#fig}} preprocessor: figures from the numbers
 import twins  # noqa: E402  the book's {{#twins}} preprocessor
 import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 
@@ -74,7 +78,8 @@ def check_include(page: Path, lineno: int, target: str) -> None:
     path_part, _, anchor = target.partition(":")
     path = (page.parent / path_part).resolve()
     if not path.is_file():
-        problems.append(f"{where}: includes a missing file {path_part}")
+        hint = " (just install writes it)" if "generated/installed/" in path_part else ""
+        problems.append(f"{where}: includes a missing file {path_part}{hint}")
         return
     if not anchor:
         return
@@ -290,6 +295,8 @@ def main() -> int:
     check_summary()
     check_openings()
     check_benchmark_includes()
+    figure_problems = figures.check(figures.book_pages(SRC), figures.Data())[1]
+    problems.extend(f"figures: {p}" for p in figure_problems)
     claims = check_claims()
     if "--no-build" not in sys.argv:
         check_mdbook_build()
@@ -300,7 +307,7 @@ def main() -> int:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
     print(f"book-check: {len(pages)} pages, every code block included by anchor (Rust/C pairs by "
-          "{{#twins}}), links resolve; "
+          "{{#twins}}), links resolve, measured figures rendered from the numbers; "
           f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form; "
           "every chapter opens with what it teaches; each benchmark table printed once"
           + ("" if "--no-build" in sys.argv else
