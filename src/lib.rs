@@ -23,6 +23,8 @@ pub mod polymorphic;
 pub mod shared_memory;
 pub mod shared_log;
 pub mod fast_calls;
+// Part II: extending SQL.
+pub mod support_functions;
 
 // ANCHOR: pg_init
 /// Runs once per process that loads the library: in the postmaster when the library is in
