@@ -25,6 +25,7 @@ pub mod shared_log;
 pub mod fast_calls;
 // Part II: extending SQL.
 pub mod support_functions;
+pub mod aggregates;
 pub mod triggers;
 
 // ANCHOR: pg_init
