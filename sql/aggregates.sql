@@ -18,7 +18,7 @@ SELECT a.aggfnoid::regprocedure AS aggregate, a.aggtransfn, a.aggfinalfn, a.aggc
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result, p.provolatile, p.proisstrict, p.proparallel
   FROM pg_proc p
- WHERE p.proname LIKE 'float\_mean\_%'
+ WHERE p.proname LIKE 'float\_mean\_%' AND pg_function_is_visible(p.oid)
  ORDER BY p.proname;
 -- ANCHOR_END: declarations
 

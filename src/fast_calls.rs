@@ -40,7 +40,7 @@ use pgrx::prelude::*;
 /// Same names and C signatures as in pgrx's bindings (`errstart` and friends pgrx keeps out of
 /// them and declares in `panic.rs`, `do_ereport`). Every call of one of these carries a
 /// `// SAFETY:` that says which rule makes it sound.
-mod unguarded {
+pub(crate) mod unguarded {
     use super::*;
 
     unsafe extern "C-unwind" {
@@ -76,6 +76,10 @@ mod unguarded {
         pub fn errmsg(fmt: *const c_char, ...) -> c_int;
         pub fn errdetail(fmt: *const c_char, ...) -> c_int;
         pub fn errfinish(filename: *const c_char, lineno: c_int, funcname: *const c_char);
+        pub fn AggCheckCallContext(
+            fcinfo: FunctionCallInfo,
+            aggcontext: *mut pg_sys::MemoryContext,
+        ) -> c_int;
     }
 }
 // ANCHOR_END: unguarded
@@ -256,6 +260,9 @@ pub unsafe extern "C" fn raise_error(error: &Error) -> ! {
     std::process::abort()
 }
 // ANCHOR_END: layer
+
+// `pg_function_info_v1!` for the fast twins of other chapters (chapter 20, `src/aggregates.rs`).
+pub(crate) use pg_function_info_v1;
 
 // ANCHOR: try_palloc
 /// `MaxAllocHugeSize` (`SIZE_MAX / 2`): the largest request with `MCXT_ALLOC_HUGE`.
