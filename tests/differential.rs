@@ -154,6 +154,32 @@ CREATE TABLE stored (id integer PRIMARY KEY,
                      b_plain bytea, b_ext bytea, b_main bytea);
 ALTER TABLE stored ALTER t_ext SET STORAGE EXTERNAL, ALTER t_main SET STORAGE MAIN,
                    ALTER b_ext SET STORAGE EXTERNAL, ALTER b_main SET STORAGE MAIN;
+-- The aggregate's parallel calls (chapter 20) scan this: whole numbers, some NULLs, whose sums
+-- are exact in any order, so that both builds' parallel answers are the same bits.
+CREATE TABLE agg_input (id integer, x double precision);
+INSERT INTO agg_input
+SELECT i, CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919 % 2001) - 1000 END
+  FROM generate_series(1, 20000) i;
+ANALYZE agg_input;
+-- The planner's estimates of a query, for the support function (chapter 16): rows, startup
+-- and total cost of the top plan node.
+CREATE FUNCTION plan_estimate(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+    RETURN concat_ws(' ', plan->0->'Plan'->>'Node Type', plan->0->'Plan'->>'Plan Rows',
+                     plan->0->'Plan'->>'Startup Cost', plan->0->'Plan'->>'Total Cost');
+END $$;
+-- Statements run one after the other, the rows of the last returned: DML for the trigger
+-- functions (chapter 21), which a query cannot nest in a subquery.
+CREATE FUNCTION run_dml(VARIADIC statements text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. array_length(statements, 1) - 1 LOOP
+        EXECUTE statements[i];
+    END LOOP;
+    RETURN QUERY EXECUTE statements[array_length(statements, 1)];
+END $$;
 ";
 
 const EXT_OBJECTS: &str = "
@@ -162,6 +188,19 @@ CREATE DOMAIN emp_d AS emp;
 INSERT INTO emp VALUES ('Bill', 1000, 30, '(1,1)'), ('Sam', 2000, 40, '(1,2)'),
                        ('Ginger', NULL, 25, '(2,1)'), (NULL, -2147483648, NULL, NULL),
                        ('', 2147483647, 0, '(NaN,Infinity)');
+-- The tables the trigger functions fire on (chapter 21), afresh with the extension, which
+-- takes their triggers with it when it is dropped.
+DROP TABLE IF EXISTS trig_t, version_t;
+CREATE TABLE trig_t (x integer, y text);
+CREATE TRIGGER tb BEFORE INSERT OR UPDATE OR DELETE ON trig_t
+    FOR EACH ROW EXECUTE FUNCTION trigf();
+CREATE TRIGGER ta AFTER INSERT OR UPDATE OR DELETE ON trig_t
+    FOR EACH ROW EXECUTE FUNCTION trigf();
+CREATE TRIGGER ts BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON trig_t
+    FOR EACH STATEMENT EXECUTE FUNCTION trigf();
+CREATE TABLE version_t (id integer PRIMARY KEY, body text, v integer);
+CREATE TRIGGER tv BEFORE INSERT OR UPDATE ON version_t
+    FOR EACH ROW EXECUTE FUNCTION row_version('v');
 ";
 
 struct Db {
@@ -357,6 +396,19 @@ const STATEFUL_FAST: &[&str] = &["shared_counter_add"];
 
 const KNOWN: &[Known] = &[
     Known {
+        function: "trigf",
+        why: "a trigger function called outside a trigger: XX000 in both builds, the C \
+              function's message (\"trigf: not called by trigger manager\") against the panic \
+              of #[pg_trigger]'s wrapper (pgrx-sql-entity-graph 0.18.1, pg_trigger/mod.rs)",
+        matches: |_, rust, c| not_trigger(rust, c),
+    },
+    Known {
+        function: "row_version",
+        why: "a trigger function called outside a trigger: XX000 in both builds, each with its \
+              own message (see trigf)",
+        matches: |_, rust, c| not_trigger(rust, c),
+    },
+    Known {
         function: "copytext",
         why: "copytext (src/base_types.rs) takes its text as &str: in a SQL_ASCII or LATIN1 \
               database, non-ASCII text is an ERROR XX000 from pgrx (\"datums converted to &str \
@@ -398,6 +450,14 @@ fn lossy_message(rust: &Outcome, c: &Outcome) -> bool {
     matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, cm))
         if c_unsendable(cc, cm)
             || (rc == cc && (rm.contains('\u{fffd}') || rm.contains("\u{ef}\u{bf}\u{bd}"))))
+}
+
+/// The ERROR of a trigger function called outside a trigger, in each build's words.
+fn not_trigger(rust: &Outcome, c: &Outcome) -> bool {
+    matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, cm))
+        if rc == "XX000" && cc == "XX000"
+            && rm == "PgTrigger::from_fcinfo failed: NotTrigger"
+            && cm.ends_with(": not called by trigger manager"))
 }
 
 /// The ERROR pgrx raises when a `&str` or `String` argument is not valid UTF-8.
@@ -1110,10 +1170,189 @@ fn generate(signature: &str, cx: &mut Ctx<'_>) -> Option<Call> {
                 from: Some(format!("xfunc_log_tail({args}) AS l")),
             }
         }
+        // Chapter 16's support function: only the planner calls it (no SQL expression has type
+        // internal), so it is called through EXPLAIN of a call of multiples, and the estimates
+        // are compared: constant, folded, NULL, negative and non-constant counts.
+        "multiples_support(internal)" => {
+            let count = match rng.below(8) {
+                0 => "NULL".to_owned(),
+                1 => format!("{} + {}", rng.below(100), rng.below(100)),
+                2 => "(random() * 10)::integer".to_owned(),
+                3 => format!("length({})", quote(&"x".repeat(rng.below(40) as usize))),
+                4 => format!("'{}'::integer", rng.pick(&[0, -1, i32::MIN, i32::MAX, 1])),
+                _ => rng.below(100_000).to_string(),
+            };
+            let base = nullable(rng, "integer", int4);
+            let query = match rng.below(4) {
+                0 => format!("SELECT multiples({count}, {base})"),
+                1 => format!(
+                    "SELECT * FROM multiples({count}, {base}) a JOIN multiples(1000, 1) b USING (n)"
+                ),
+                2 => {
+                    format!("SELECT * FROM generate_series(1, 3) g, multiples(g + {count}, {base})")
+                }
+                _ => format!("SELECT * FROM multiples({count}, {base})"),
+            };
+            Call::expr(format!("plan_estimate({})", quote(&query)))
+        }
+        // Chapter 20's aggregate. Its support functions take internal, so only the executor
+        // calls them: the transition and final functions in every call of mean; combine, serial
+        // and deserial in a parallel plan, which the loop sets up for their signatures
+        // (PARALLEL).
+        "mean(double precision)"
+        | "float_mean_state(internal,double precision)"
+        | "float_mean_finalize(internal)" => {
+            let values: Vec<String> = (0..rng.below(8))
+                .map(|_| {
+                    if rng.one_in(5) {
+                        "(NULL::float8)".to_owned()
+                    } else {
+                        format!("({})", float8(rng))
+                    }
+                })
+                .collect();
+            let from = if values.is_empty() {
+                "(SELECT 1.0::float8 WHERE false) AS v(x)".to_owned()
+            } else {
+                format!("(VALUES {}) AS v(x)", values.join(", "))
+            };
+            if rng.one_in(4) {
+                // as a window aggregate: the final function on a growing state, once per row
+                Call {
+                    select: "mean(x) OVER (ROWS UNBOUNDED PRECEDING)".into(),
+                    from: Some(from),
+                }
+            } else {
+                Call {
+                    select: "mean(x)".into(),
+                    from: Some(from),
+                }
+            }
+        }
+        "float_mean_combine(internal,internal)"
+        | "float_mean_serial(internal)"
+        | "float_mean_deserial(bytea,internal)" => {
+            let factor = rng.below(1_000_001) as i64 - 500_000;
+            let modulus = 1 + rng.below(50);
+            let filter = if rng.one_in(8) {
+                "x IS NULL".to_owned() // every worker's state is NULL
+            } else {
+                format!("id % {modulus} = {}", rng.below(modulus))
+            };
+            Call {
+                select: format!("mean(x * {factor})"),
+                from: Some(format!("agg_input WHERE {filter}")),
+            }
+        }
+        // Chapter 21's trigger functions: through DML on the tables of EXT_OBJECTS, whose
+        // triggers call them, or now and then called outside a trigger.
+        "trigf()" | "row_version()" if rng.one_in(15) => Call::expr(signature.to_owned()),
+        "trigf()" => {
+            let x = |rng: &mut Rng| {
+                if rng.one_in(3) {
+                    "NULL".to_owned()
+                } else {
+                    (rng.below(2001) as i64 - 1000).to_string()
+                }
+            };
+            let statement = match rng.below(10) {
+                0..=4 => {
+                    let rows: Vec<String> = (0..1 + rng.below(3))
+                        .map(|_| format!("({}, 'r')", x(rng)))
+                        .collect();
+                    format!(
+                        "WITH d AS (INSERT INTO trig_t VALUES {} RETURNING x) \
+                         SELECT coalesce(x::text, '<null>') FROM d",
+                        rows.join(", ")
+                    )
+                }
+                5..=6 => format!(
+                    "WITH d AS (UPDATE trig_t SET x = {} WHERE x % {} = 0 RETURNING x) \
+                     SELECT count(*)::text FROM d",
+                    x(rng),
+                    1 + rng.below(5)
+                ),
+                7..=8 => format!(
+                    "WITH d AS (DELETE FROM trig_t WHERE x % {} = 0 RETURNING x) \
+                     SELECT count(*)::text FROM d",
+                    1 + rng.below(5)
+                ),
+                _ => "TRUNCATE trig_t".to_owned(),
+            };
+            // The rows the statement returned; after a TRUNCATE, what is left of the table.
+            let statements = if statement.starts_with("TRUNCATE") {
+                vec![statement, "SELECT count(*)::text FROM trig_t".to_owned()]
+            } else {
+                vec![statement]
+            };
+            Call {
+                select: "r".into(),
+                from: Some(format!(
+                    "run_dml({}) AS r",
+                    statements
+                        .iter()
+                        .map(|s| quote(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        }
+        "row_version()" => {
+            let id = 1 + rng.below(20);
+            let v = rng.pick(&["NULL", "0", "1", "2147483646", "2147483647", "-2147483648"]);
+            let mut statements = Vec::new();
+            match rng.below(6) {
+                0..=2 => statements.push(format!(
+                    "WITH d AS (INSERT INTO version_t VALUES ({id}, 'b', {v}) \
+                     ON CONFLICT (id) DO UPDATE SET body = excluded.body RETURNING id, v) \
+                     SELECT id || ' ' || coalesce(v::text, '<null>') FROM d"
+                )),
+                3..=4 => statements.push(format!(
+                    "WITH d AS (UPDATE version_t SET body = 'u', v = {v} WHERE id % {} = 0 \
+                     RETURNING id, v) SELECT string_agg(id || ' ' || v, ',' ORDER BY id) FROM d",
+                    1 + rng.below(4)
+                )),
+                _ => {
+                    // a counter from before the trigger: NULL, or at the largest integer
+                    statements.push("ALTER TABLE version_t DISABLE TRIGGER tv".to_owned());
+                    statements.push(format!("UPDATE version_t SET v = {v} WHERE id = {id}"));
+                    statements.push("ALTER TABLE version_t ENABLE TRIGGER tv".to_owned());
+                    statements.push(format!(
+                        "WITH d AS (UPDATE version_t SET body = 'w' WHERE id = {id} \
+                         RETURNING v) SELECT coalesce(v::text, '<null>') FROM d"
+                    ));
+                }
+            }
+            Call {
+                select: "r".into(),
+                from: Some(format!(
+                    "run_dml({}) AS r",
+                    statements
+                        .iter()
+                        .map(|s| quote(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        }
         _ => return None,
     };
     Some(call)
 }
+
+/// The functions that only a parallel plan calls: their calls run with settings that make a
+/// parallel plan the cheapest (the sessions otherwise have max_parallel_workers_per_gather = 0).
+const PARALLEL: &[&str] = &[
+    "float_mean_combine(internal,internal)",
+    "float_mean_serial(internal)",
+    "float_mean_deserial(bytea,internal)",
+];
+
+/// `SET LOCAL` lasts for the implicit transaction of the query string that holds it: the one
+/// call.
+const PARALLEL_SETTINGS: &str = "SET LOCAL parallel_setup_cost = 0; \
+    SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0; \
+    SET LOCAL max_parallel_workers_per_gather = 2;";
 
 // --- the run ------------------------------------------------------------------------------------
 
@@ -1420,7 +1659,11 @@ fn rust_and_c_builds_agree() {
                 )));
                 break;
             };
-            let sql = call_spec.wrapped();
+            let sql = if PARALLEL.contains(&signature.as_str()) {
+                format!("{PARALLEL_SETTINGS} {}", call_spec.wrapped())
+            } else {
+                call_spec.wrapped()
+            };
             let pair = &mut pairs[p];
             let rust = call(&mut pair.rust, &sql);
             let mut c = call(&mut pair.c, &sql);
