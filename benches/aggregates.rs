@@ -55,9 +55,9 @@ fn make_table(client: &mut postgres::Client, table: &str, rows: u64) {
         ),
         format!("VACUUM (FREEZE, ANALYZE) {table}"),
     ] {
-        client.batch_execute(&sql).unwrap_or_else(|e| {
-            common::stop(&format!("making {table}: {}", common::db_error(&e)))
-        });
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| common::stop(&format!("making {table}: {}", common::db_error(&e))));
     }
 }
 
