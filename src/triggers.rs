@@ -208,3 +208,50 @@ fn row_version<'a>(
     Ok(Some(new))
 }
 // ANCHOR_END: row_version
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn trigf_skips_a_row_with_a_null_first_column() {
+        Spi::run(
+            "CREATE TABLE ttest (x integer); \
+             CREATE TRIGGER tbefore BEFORE INSERT ON ttest FOR EACH ROW EXECUTE FUNCTION trigf(); \
+             INSERT INTO ttest VALUES (NULL), (1), (NULL), (2)",
+        )
+        .unwrap();
+        assert_eq!(
+            Spi::get_one::<i64>("SELECT count(*) FROM ttest"),
+            Ok(Some(2))
+        );
+    }
+
+    #[pg_test]
+    fn row_version_counts_updates_and_refuses_misuse() {
+        Spi::run(
+            "CREATE TABLE doc (id integer, v integer); \
+             CREATE TRIGGER t BEFORE INSERT OR UPDATE ON doc \
+                 FOR EACH ROW EXECUTE FUNCTION row_version('v'); \
+             INSERT INTO doc VALUES (1, 42); UPDATE doc SET id = 2; UPDATE doc SET v = 7",
+        )
+        .unwrap();
+        assert_eq!(Spi::get_one::<i32>("SELECT v FROM doc"), Ok(Some(2)));
+        Spi::run(
+            "CREATE TABLE other (id integer); \
+             CREATE TRIGGER t AFTER UPDATE ON other \
+                 FOR EACH ROW EXECUTE FUNCTION row_version('id'); \
+             INSERT INTO other VALUES (1)",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::testing::sqlstate_of("UPDATE other SET id = 2"),
+            Some("39P01".into())
+        );
+        assert_eq!(
+            crate::testing::sqlstate_of("SELECT trigf()"),
+            Some("XX000".into())
+        );
+    }
+}
