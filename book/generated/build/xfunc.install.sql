@@ -6,6 +6,118 @@ The ordering of items is not stable, it is driven by a dependency graph.
 */
 /* </end connected objects> */
 
+-- ANCHOR: aggregates-float_mean_combine
+/* <begin connected objects> */
+-- src/aggregates.rs:151
+-- xfunc::aggregates::float_mean_combine
+CREATE  FUNCTION "float_mean_combine"(
+	"this" internal, /* Internal */
+	"v" internal /* Internal */
+) RETURNS internal /* Internal */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'float_mean_combine_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: aggregates-float_mean_combine
+
+-- ANCHOR: aggregates-float_mean_finalize
+/* <begin connected objects> */
+-- src/aggregates.rs:151
+-- xfunc::aggregates::float_mean_finalize
+CREATE  FUNCTION "float_mean_finalize"(
+	"this" internal /* Internal */
+) RETURNS double precision /* Option < f64 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'float_mean_finalize_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: aggregates-float_mean_finalize
+
+-- ANCHOR: aggregates-float_mean_serial
+/* <begin connected objects> */
+-- src/aggregates.rs:151
+-- xfunc::aggregates::float_mean_serial
+CREATE  FUNCTION "float_mean_serial"(
+	"this" internal /* Internal */
+) RETURNS bytea /* Vec < u8 > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'float_mean_serial_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: aggregates-float_mean_serial
+
+-- ANCHOR: aggregates-float_mean_state
+/* <begin connected objects> */
+-- src/aggregates.rs:151
+-- xfunc::aggregates::float_mean_state
+CREATE  FUNCTION "float_mean_state"(
+	"this" internal, /* Internal */
+	"value" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'float_mean_state_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: aggregates-float_mean_state
+
+/* <begin connected objects> */
+-- src/aggregates.rs:151
+-- xfunc::aggregates::Float
+
+CREATE AGGREGATE mean(value double precision) (
+    SFUNC = float_mean_state,
+    STYPE = internal,
+    FINALFUNC = float_mean_finalize,
+    COMBINEFUNC = float_mean_combine,
+    SERIALFUNC = float_mean_serial,
+    DESERIALFUNC = float_mean_deserial,
+    PARALLEL = SAFE
+);
+/* </end connected objects> */
+
+-- ANCHOR: aggregates-float_mean_deserial
+/* <begin connected objects> */
+-- src/aggregates.rs:241
+-- xfunc::aggregates::float_mean_deserial
+CREATE  FUNCTION "float_mean_deserial"(
+	"bytes" bytea, /* & [u8] */
+	"_internal" internal /* Internal */
+) RETURNS internal /* Internal */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'float_mean_deserial_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: aggregates-float_mean_deserial
+
+/* <begin connected objects> */
+-- src/aggregates.rs:506
+-- requires:
+--   xfunc_fast_schema
+
+
+CREATE FUNCTION xfunc_fast.float_mean_state("this" internal, "value" double precision)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'fast_float_mean_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.float_mean_combine("this" internal, "v" internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'fast_float_mean_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.float_mean_finalize("this" internal) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'fast_float_mean_finalize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.float_mean_serial("this" internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'fast_float_mean_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION xfunc_fast.float_mean_deserial("bytes" bytea, "_internal" internal)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'fast_float_mean_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE xfunc_fast.mean(value double precision) (
+    SFUNC = xfunc_fast.float_mean_state,
+    STYPE = internal,
+    FINALFUNC = xfunc_fast.float_mean_finalize,
+    COMBINEFUNC = xfunc_fast.float_mean_combine,
+    SERIALFUNC = xfunc_fast.float_mean_serial,
+    DESERIALFUNC = xfunc_fast.float_mean_deserial,
+    PARALLEL = SAFE
+);
+/* </end connected objects> */
+
 -- ANCHOR: base_types-add_one
 /* <begin connected objects> */
 -- src/base_types.rs:20
@@ -168,14 +280,14 @@ AS 'MODULE_PATHNAME', 'init_inherited_wrapper';
 -- ANCHOR_END: dynamic_loading-init_inherited
 
 /* <begin connected objects> */
--- src/fast_calls.rs:399
+-- src/fast_calls.rs:406
 
 -- The fast variants of the chapter "Rust at the Speed of C", under the ordinary names.
 CREATE SCHEMA xfunc_fast;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/fast_calls.rs:647
+-- src/fast_calls.rs:654
 -- requires:
 --   xfunc_fast_schema
 
@@ -296,8 +408,10 @@ CREATE FUNCTION retcomposite_out("count" integer, "base" integer,
 
 -- ANCHOR: returning_sets-multiples
 /* <begin connected objects> */
--- src/returning_sets.rs:109
+-- src/returning_sets.rs:113
 -- xfunc::returning_sets::multiples
+-- requires:
+--   multiples_support
 CREATE  FUNCTION "multiples"(
 	"count" INT, /* i32 */
 	"base" INT /* i32 */
@@ -305,7 +419,7 @@ CREATE  FUNCTION "multiples"(
 	"n" INT,  /* i32 */
 	"product" INT  /* i32 */
 )
-IMMUTABLE STRICT PARALLEL SAFE
+IMMUTABLE STRICT PARALLEL SAFE SUPPORT "multiples_support"
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'multiples_wrapper';
 /* </end connected objects> */
@@ -475,6 +589,37 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rust_counter_add_by_hand_wrapper';
 /* </end connected objects> */
 -- ANCHOR_END: shared_memory-rust_counter_add_by_hand
+
+-- ANCHOR: support_functions-multiples_support
+/* <begin connected objects> */
+-- src/support_functions.rs:94
+-- xfunc::support_functions::multiples_support
+CREATE  FUNCTION "multiples_support"(
+	"request" internal /* Internal */
+) RETURNS internal /* Internal */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'multiples_support_wrapper';
+/* </end connected objects> */
+-- ANCHOR_END: support_functions-multiples_support
+
+/* <begin connected objects> */
+-- src/triggers.rs:69
+-- xfunc::triggers::trigf
+CREATE FUNCTION "trigf"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'trigf_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:136
+-- xfunc::triggers::row_version
+CREATE FUNCTION "row_version"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'row_version_wrapper';
+/* </end connected objects> */
 
 -- ANCHOR: v1_calling-add_nullable
 /* <begin connected objects> */
