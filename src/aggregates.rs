@@ -261,7 +261,6 @@ fn float_mean_deserial(
 }
 // ANCHOR_END: mean_deserial
 
-// ANCHOR: fast
 // The fast twin (the style of chapter 14, "Rust at the Speed of C"): the same five functions as
 // raw version-1 functions in schema xfunc_fast, each `Datum f(FunctionCallInfo)` as the C twin
 // writes it, with no pgrx wrapper, no memory-context switch per row and no `sigsetjmp` guard.
@@ -282,6 +281,7 @@ const FLOAT_OVERFLOW: Error = Error {
     detail: None,
 };
 
+// ANCHOR: fast_context
 /// The aggregate memory context of this call, or the C twin's `ERROR` when the call does not
 /// come from an aggregate (`elog` gives XX000).
 ///
@@ -301,6 +301,7 @@ unsafe fn fast_aggregate_context(
     }
     aggcontext
 }
+// ANCHOR_END: fast_context
 
 /// The message of each function's non-aggregate call, as the C twin's `elog` words it.
 const fn not_aggregate(message: &'static std::ffi::CStr) -> Error {
@@ -373,6 +374,7 @@ unsafe fn state_arg(fcinfo: FunctionCallInfo, n: usize) -> *mut MeanState {
     }
 }
 
+// ANCHOR: fast_state
 pg_function_info_v1!(fast_float_mean_state);
 
 /// `xfunc_fast.float_mean_state(internal, double precision)`: the transition function, as the
@@ -403,6 +405,8 @@ pub unsafe extern "C" fn fast_float_mean_state(fcinfo: FunctionCallInfo) -> Datu
         }
     }
 }
+
+// ANCHOR_END: fast_state
 
 pg_function_info_v1!(fast_float_mean_combine);
 
@@ -530,7 +534,6 @@ CREATE AGGREGATE xfunc_fast.mean(value double precision) (
     name = "xfunc_fast_mean",
     requires = ["xfunc_fast_schema"]
 );
-// ANCHOR_END: fast
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -674,12 +674,9 @@ def report_aggregates(data: dict) -> tuple[str, list[Plot]]:
                      fmt(div(instr.get(v), instr.get("c")), 3) if instr else "–"])
     p = data["params"]
     text = [stamp(data["stamp"]), "\n",
-            f"`mean(double precision)` over a table of {p['rows']:,} rows, one backend (no "
-            "parallel workers): nanoseconds per row, the median statement time minus that of "
-            "`count(*)` over the same table, divided by the rows; instructions per row, the same "
-            "subtraction on callgrind's counts (`just bench-callgrind`, on a smaller table). "
-            "*Rust* is the `#[pg_aggregate]` version, *fast* its raw version-1 twin (schema "
-            "`xfunc_fast`).\n\n",
+            f"`mean(x)` over {p['rows']:,} rows in one backend: per row, less `count(*)`'s cost; "
+            "nanoseconds from the median statement times, instructions from callgrind's counts. "
+            "*Rust* is the `#[pg_aggregate]` version, *fast* its raw version-1 twin.\n\n",
             table(["variant", "ns per row", "instructions per row", "time / C",
                    "instructions / C"], rows)]
     if not instr:
