@@ -291,7 +291,7 @@ srf-memory:
 bench *args:
     cargo bench "$@"
 
-# count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
+# count the instructions of each per_call and aggregates statement with callgrind (stops the cluster meanwhile)
 [group('measure')]
 [positional-arguments]
 bench-callgrind *cases:
