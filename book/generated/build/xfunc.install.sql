@@ -90,7 +90,7 @@ AS 'MODULE_PATHNAME', 'float_mean_deserial_wrapper';
 -- ANCHOR_END: aggregates-float_mean_deserial
 
 /* <begin connected objects> */
--- src/aggregates.rs:506
+-- src/aggregates.rs:510
 -- requires:
 --   xfunc_fast_schema
 
