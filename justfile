@@ -18,7 +18,7 @@ book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 # installed build, so after `just install`). Measurements are not: see the `measure` group.
 # book/generated/first-extension/ is derived deterministically too, from a run of the chapter's
 # steps, but that run is a test of its own (first-extension-check, in `just test`): left out.
-generated := "book-artifacts expand api-map diagrams bench-tables readme-recipes"
+generated := "book-artifacts expand api-map unguarded-table diagrams bench-tables readme-recipes"
 
 [private]
 default:
@@ -82,17 +82,40 @@ psql *args:
 
 # --- tests --------------------------------------------------------------------------------------
 
-# every test, in the order a newcomer would run them (README's second command)
-[group('test')]
-test: lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check browser-test bench-smoke
-    @echo "just test: every check passed"
+# The steps of `just test`, in the order a newcomer would run them.
+test_steps := "lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check exercise-check browser-test bench-smoke"
 
-# cargo fmt --check and clippy with warnings denied
+# every test, in the order a newcomer would run them, then each step's time (README's second command)
+[group('test')]
+test:
+    #!/usr/bin/env bash
+    set -uo pipefail
+    rows=() failed=""
+    for step in {{test_steps}}; do
+      started=$SECONDS
+      {{just_executable()}} "$step" || failed=$step
+      rows+=("$step $((SECONDS - started)) ${failed:+FAILED}")
+      [ -z "$failed" ] || break
+    done
+    printf '\njust test: time of each step (wall clock)\n'
+    printf '%s\n' "${rows[@]}" | awk '{ t += $2; printf "  %-24s %3d:%02d %s\n", $1, $2 / 60, $2 % 60, $3 }
+      END { printf "  %-24s %3d:%02d\n", "total", t / 60, t % 60 }'
+    if [ -n "$failed" ]; then echo "just test: $failed FAILED (its output is above)"; exit 1; fi
+    echo "just test: every check passed"
+
+# cargo fmt --check, clippy with warnings denied, and the calls into PostgreSQL without pgrx's guard
 [group('test')]
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
     cargo clippy --test differential --test cluster -- -D warnings
+    @{{just_executable()}} unguarded-check
+
+# every call into PostgreSQL without pgrx's guard is in src/pg_support/unguarded.toml, from plain old frames (MIR); then the check's self-test
+[group('test')]
+unguarded-check:
+    python3 tools/test/unguarded_check.py
+    python3 tools/test/unguarded_check.py --self-test
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 [group('test')]
@@ -141,12 +164,17 @@ cluster-tests *cases:
 spelling:
     codespell --ignore-words tools/book/spelling-words.txt --skip '*.o,*.so,*.bc,*.svg' \
         README.md justfile book/src book/diagrams book/api-map.toml src c sql benches tests tools \
-        first_extension
+        first_extension exercises
 
 # run the chapter "Your First Extension" step by step in target/; fail when a step prints other than the book shows
 [group('test')]
 first-extension-check:
     tools/test/first-extension.sh
+
+# do chapter 1's exercise as the book shows it, in a scratch copy (target/exercise): it must pass
+[group('test')]
+exercise-check:
+    tools/test/exercise.sh
 
 # run every benchmark once, quickly, against the running cluster, so that they cannot rot
 [group('test')]
@@ -166,9 +194,10 @@ book-serve:
     @echo "book: http://127.0.0.1:{{book_port}}/"
     mdbook serve book -n 127.0.0.1 -p {{book_port}}
 
-# build the book and fail on pasted code, dangling anchors, missing files, broken links
+# build the book and fail on pasted code, dangling anchors, missing files, broken links, pages over 900 lines, figures not from the numbers
 [group('book')]
 book-check:
+    python3 tools/book/figures.py --self-test
     python3 tools/book/book_check.py
 
 # open every page of the built book in headless Chromium (Selenium): titles, code, links, images, search
@@ -204,7 +233,7 @@ gen-check:
     fi
     echo "gen-check: up to date: {{generated}}"
 
-# rewrite book/generated/build/ (compile lines, symbol tables, generated SQL) from the installed build
+# rewrite book/generated/build/ (command lines, what PGXS installs and runs) and installed/ (per-function listings)
 [group('generate')]
 book-artifacts:
     tools/book/artifacts.sh
@@ -223,6 +252,16 @@ expand:
 [group('generate')]
 expand-check:
     python3 tools/book/expand.py --check
+
+# rewrite book/generated/unguarded.md, chapter 14's tables, from src/pg_support/unguarded.toml
+[group('generate')]
+unguarded-table:
+    python3 tools/book/unguarded_table.py
+
+# fail when book/generated/unguarded.md is not what src/pg_support/unguarded.toml gives
+[group('generate')]
+unguarded-table-check:
+    python3 tools/book/unguarded_table.py --check
 
 # rewrite the C-to-Rust appendix, book/src/appendix-api-map.md, from book/api-map.toml and c/
 [group('generate')]
@@ -276,20 +315,33 @@ bench-tables-check:
 # committed. bench-tables is the exception: it redraws the tables and plots from the data a
 # reviewed run committed, deterministically, and belongs to `generated`.
 
-# measure everything the book reports: srf-memory, bench, bench-callgrind, then bench-report (takes long)
+# The committed run: from a clean tree (a run of uncommitted code is refused), each bench file
+# started once the load average has fallen (tools/bench/bench_report.py --run --settle), the
+# benches first, before anything rewrites a committed file.
+# measure everything the book reports, from a committed tree: bench, bench-callgrind, srf-memory, varlena-faults, then bench-report (takes long)
 [group('measure')]
-measure: srf-memory bench bench-callgrind bench-report
+measure:
+    python3 tools/bench/bench_report.py --run --clean --settle
+    {{just_executable()}} bench-callgrind
+    {{just_executable()}} srf-memory
+    {{just_executable()}} varlena-faults
+    {{just_executable()}} bench-report
 
 # the backend's peak memory while consuming 1M and 10M rows of retcomposite, for both builds (book/generated/srf-memory.txt)
 [group('measure')]
 srf-memory:
     tools/bench/srf-memory.sh
 
-# run the criterion benchmarks against the local cluster (arguments go to cargo bench)
+# the page faults per 1 MiB copytext result, through the executor and in a PL/pgSQL loop, for both builds (book/generated/varlena-faults.txt)
+[group('measure')]
+varlena-faults:
+    tools/bench/varlena-faults.sh
+
+# run the criterion benchmarks against the local cluster, a file at a time, noting the load before and after (arguments go to cargo bench)
 [group('measure')]
 [positional-arguments]
 bench *args:
-    cargo bench "$@"
+    python3 tools/bench/bench_report.py --run -- "$@"
 
 # count the instructions of each per_call and aggregates statement with callgrind (stops the cluster meanwhile)
 [group('measure')]

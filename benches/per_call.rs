@@ -62,6 +62,7 @@ struct Case {
 }
 
 // ANCHOR: cases
+// ANCHOR: cases_head
 const CASES: &[Case] = &[
     Case {
         name: "add_one_int4",
@@ -87,6 +88,7 @@ const CASES: &[Case] = &[
             ("builtin", "({} + float8 '1')"),
         ],
     },
+    // ANCHOR_END: cases_head
     Case {
         name: "makepoint",
         function: ("makepoint", &["point", "point"]),

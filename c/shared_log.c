@@ -15,11 +15,11 @@
  * the truth; the struct is a cache of it.
  *
  * Locking: a writer holds the lock LW_EXCLUSIVE from before it looks at the file until its
- * line is written: checking the cache, numbering the line and writing it are one critical
- * section, so lines never interleave, the file is in sequence-number order, and the number a
- * line gets is the number of lines before it plus one. xfunc_log_tail and xfunc_log_lines
- * hold it LW_SHARED while they read, so they never see half a line nor a file a writer is
- * cutting short. Nothing else is locked while the lock is held.
+ * line is written: checking the cache, numbering the line and writing it are one locked section
+ * (no START_CRIT_SECTION: an ERROR stays an ERROR), so lines never interleave, the file is in
+ * sequence-number order, and a line's number is the number of lines before it plus one.
+ * xfunc_log_tail and xfunc_log_lines hold it LW_SHARED while they read, so they never see half
+ * a line nor a file a writer is cutting short. Nothing else is locked while the lock is held.
  *
  * Errors: an ERROR raised while the lock is held (a failed fstat, write or read) releases it
  * through the transaction abort (AbortTransaction calls LWLockReleaseAll) and closes the file
@@ -565,7 +565,7 @@ write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* ANCHOR: critical_section */
+/* ANCHOR: locked_section */
 /*
  * Under the lock held exclusively: makes the cache describe the file open as fd. When the
  * file is not the one the cache describes (another setting, a file rotated away or deleted, a
@@ -616,7 +616,7 @@ append_line(SharedLog *log, int fd, LineBuf *line)
 	log->size += line->len - line->start;
 	return true;
 }
-/* ANCHOR_END: critical_section */
+/* ANCHOR_END: locked_section */
 
 static void append_open_per_line(SharedLog *log, LineBuf *line);
 static void append_kept_open(SharedLog *log, LineBuf *line);
@@ -626,7 +626,7 @@ static void append_kept_open(SharedLog *log, LineBuf *line);
  * xfunc_log(message text) RETURNS void
  *
  * Appends one line to the log file. xfunc_c.log_design says how the file is reached; the
- * critical section is the same.
+ * locked section is the same.
  */
 PG_FUNCTION_INFO_V1(xfunc_log);
 
@@ -726,7 +726,7 @@ names_kept_file(const char *path)
  * file?). Under the lock: when the cache describes another file, ours has been replaced
  * (another backend found out first): reopen. At a check, or with a file just opened, the
  * cache is compared with fstat, as the first design does for every line. Then the same
- * critical section. An ERROR anywhere closes the kept file: the next line opens it again.
+ * locked section. An ERROR anywhere closes the kept file: the next line opens it again.
  */
 static void
 append_kept_open(SharedLog *log, LineBuf *line)

@@ -28,12 +28,15 @@ SELECT add_one(4000000000);   -- expect: ERROR 42883 no int8 variant
 \echo :LAST_ERROR_SQLSTATE
 
 -- add_one(double precision): float8, by value. float8_pl semantics, side by side with the
--- built-in +: NaN and infinities propagate; 1 added to the largest float8 rounds back to it.
+-- built-in +: NaN and infinities propagate; 1 added to the largest float8 rounds back to it;
+-- from 2^53 to 2^54, where float8 values are 2 apart, x + 1 is a tie rounded to even: 2^53
+-- stays, 2^53 + 2 becomes 2^53 + 4.
 -- ANCHOR: add_one_float8
 SELECT add_one(41.5::float8), add_one(-1.5::float8), add_one(0.1::float8) = 0.1::float8 + 1;
 SELECT x, add_one(x) AS add_one, x + 1 AS builtin
   FROM (VALUES ('NaN'::float8), ('Infinity'), ('-Infinity'),
-               ('1.7976931348623157e308'), ('-0'), ('4.9e-324')) AS v(x);
+               ('1.7976931348623157e308'), ('-0'), ('4.9e-324'),
+               ('9007199254740992'), ('9007199254740994')) AS v(x);
 SELECT add_one(NULL::float8) IS NULL AS strict_null;
 -- ANCHOR_END: add_one_float8
 

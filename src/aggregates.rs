@@ -268,10 +268,12 @@ fn float_mean_deserial(
 // catch_unwind), nothing can panic, and every call into PostgreSQL without the guard says in
 // its SAFETY comment why an ERROR it raises skips nothing.
 
-use crate::fast_calls::{
-    arg, arg_bytes, arg_datum, arg_is_null, out_of_memory, pg_function_info_v1, raise_error,
-    unguarded, ByValue, Error, PallocText,
+use crate::pg_support::elog::{raise_error, Error};
+use crate::pg_support::fmgr::{
+    arg, arg_bytes, arg_datum, arg_is_null, pg_function_info_v1, ByValue,
 };
+use crate::pg_support::palloc::{out_of_memory, PallocText};
+use crate::pg_support::unguarded;
 use pgrx::pg_sys::{Datum, FunctionCallInfo, MemoryContext};
 use std::ffi::c_int;
 
@@ -295,7 +297,9 @@ unsafe fn fast_aggregate_context(
     let mut aggcontext: MemoryContext = std::ptr::null_mut();
     // SAFETY: AggCheckCallContext (nodeAgg.c) only reads fcinfo->context and the AggState it
     // may point to; it raises no ERROR.
-    if unsafe { unguarded::AggCheckCallContext(fcinfo, &mut aggcontext) } == 0 {
+    #[expect(ffi_unwind_calls, reason = "unguarded, listed in unguarded.toml")]
+    let called_as = unsafe { unguarded::AggCheckCallContext(fcinfo, &mut aggcontext) };
+    if called_as == 0 {
         // SAFETY: plain old frames (our caller's contract).
         unsafe { raise_error(caller) }
     }
@@ -330,9 +334,13 @@ const DESERIAL_NOT_AGGREGATE: Error =
 unsafe fn fast_new_state(context: MemoryContext) -> *mut MeanState {
     let size = std::mem::size_of::<MeanState>();
     // SAFETY: with MCXT_ALLOC_NO_OOM, MemoryContextAllocExtended (mcxt.c) returns NULL instead
-    // of raising an ERROR when the memory is not there, and 24 bytes is a valid request; the
-    // memory is zeroed (MCXT_ALLOC_ZERO), a valid MeanState, and palloc's alignment (MAXALIGN)
-    // is enough for f64.
+    // of raising an ERROR when the memory is not there, and 24 bytes is a valid request. The
+    // context is an AllocSet, whose allocator raises nothing: the aggregate context (an
+    // ExprContext's per-tuple memory, AllocSetContextCreate in execUtils.c; a window
+    // aggregate's, in nodeWindowAgg.c) or the current one, never a slab context (see
+    // try_palloc). The memory is zeroed (MCXT_ALLOC_ZERO), a valid MeanState, and palloc's
+    // alignment (MAXALIGN) is enough for f64.
+    #[expect(ffi_unwind_calls, reason = "unguarded, listed in unguarded.toml")]
     let p = unsafe {
         unguarded::MemoryContextAllocExtended(
             context,

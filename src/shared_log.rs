@@ -13,13 +13,13 @@
 //! truth; the struct is a cache of it.
 //!
 //! Locking: a writer holds the lock `LW_EXCLUSIVE` from before it looks at the file until its
-//! line is written: checking the cache, numbering the line and writing it are one critical
-//! section, so lines never interleave, the file is in sequence-number order, and the number a
-//! line gets is the number of lines before it plus one. `xfunc_log_tail` and
-//! `xfunc_log_lines` hold it `LW_SHARED` while they read, so they never see half a line nor a
-//! file a writer is cutting short. Nothing else is locked while it is held.
+//! line is written: checking the cache, numbering the line and writing it are one locked section
+//! (no START_CRIT_SECTION: an ERROR stays an ERROR), so lines never interleave, the file is in
+//! sequence-number order, and a line's number is the number of lines before it plus one.
+//! `xfunc_log_tail` and `xfunc_log_lines` hold it `LW_SHARED` while they read, so they never see
+//! half a line nor a file a writer is cutting short. Nothing else is locked while it is held.
 //!
-//! Errors: every way out of the critical section, an `ereport!(ERROR)` included, drops the
+//! Errors: every way out of the locked section, an `ereport!(ERROR)` included, drops the
 //! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). On success, the writer
 //! releases the lock and then closes the file itself, to report a failed `close()` as the C
 //! twin does. A write that fails part-way is cut off again with `set_len` (ftruncate) before
@@ -580,7 +580,7 @@ fn metadata(file: &File, path: &CStr) -> std::fs::Metadata {
 /// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
 /// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx does it
 /// for a [`DbText`], which hands us the bytes in the database encoding, as C has them.
-/// `xfunc.log_design` says how the file is reached; the critical section is the same.
+/// `xfunc.log_design` says how the file is reached; the locked section is the same.
 #[pg_extern(volatile)]
 pub fn xfunc_log(message: DbText<'_>) {
     let log = SHARED_LOG.get();
@@ -617,7 +617,7 @@ fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
 }
 // ANCHOR_END: xfunc_log
 
-// ANCHOR: critical_section
+// ANCHOR: locked_section
 /// Under the lock held exclusively: makes the cache describe `file`. When the file is not the
 /// one the cache describes (another setting, a file rotated away or deleted, a new segment
 /// after a crash: `next_seq` is 0) or has another size (somebody else wrote to it), its last
@@ -656,7 +656,7 @@ fn append_line(shared: &mut LogCache, file: &File, line: &mut LineBuf) -> io::Re
     shared.size += line.bytes().len() as u64;
     Ok(())
 }
-// ANCHOR_END: critical_section
+// ANCHOR_END: locked_section
 
 // ANCHOR: kept_open
 /// The file a backend keeps open in the `kept_open` design, and what it knows of it.
@@ -686,7 +686,7 @@ const RECHECK_USECS: i64 = 100_000;
 /// our file?). Under the lock: when the cache describes another file, ours has been replaced
 /// (another backend found out first): reopen. At a check, or with a file just opened, the
 /// cache is compared with `fstat`, as the first design does for every line. Then the same
-/// critical section. An ERROR anywhere closes the kept file: the next line opens it again.
+/// locked section. An ERROR anywhere closes the kept file: the next line opens it again.
 fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
     // Taken out, and put back only after a line went in: an ERROR drops (closes) it.
     let mut kept = KEPT.with(|k| k.borrow_mut().take());

@@ -4,7 +4,7 @@ use pgrx::pg_sys;
 
 // ANCHOR: guard
 /// An LWLock held by this backend, released when the guard is dropped: at the end of the
-/// critical section, or while a Rust panic (which is how pgrx raises `ereport!(ERROR)`)
+/// locked section, or while a Rust panic (which is how pgrx raises `ereport!(ERROR)`)
 /// unwinds through it.
 pub struct LwLockGuard(*mut pg_sys::LWLock);
 

@@ -41,25 +41,62 @@ def cluster(*args: str) -> str:
     return xfunc.cluster(*args).stdout
 
 
-# The cases whose profile the book shows function by function (chapters 14 and 15: where the
-# cost of a call goes), and the functions of a profile worth showing: ours, pgrx's guard, palloc.
-PROFILED = ("per_call/makepoint/rust", "per_call/makepoint/rust_fast", "per_call/makepoint/c")
-SHOWN = re.compile(r"xfunc(_c)?\.so\]|MemoryContextAlloc|palloc")
-PROFILE = ROOT / "book" / "generated" / "benchmarks" / "callgrind-makepoint.txt"
+# The cases whose profile the book shows function by function (chapter 15: where the cost of a
+# call goes), each written to book/generated/benchmarks/callgrind-<case>.txt: the functions of
+# its profile worth showing (ours and pgrx's, and what PostgreSQL does for us), and the functions
+# whose calls it counts (__sigsetjmp: one per guarded call into PostgreSQL, pgrx's guard).
+PROFILED = {
+    "makepoint": (re.compile(r"xfunc(_c)?\.so\]|MemoryContextAlloc|palloc"), ("__sigsetjmp",)),
+    "c_overpaid": (re.compile(r"xfunc(_c)?\.so\]|GetAttributeByName|lookup_rowtype_tupdesc"
+                              r"|DecrTupleDescRefCount|nocachegetattr|getBaseType\b|palloc"
+                              r"|MemoryContextAlloc|pfree"),
+                   ("__sigsetjmp", "lookup_rowtype_tupdesc")),
+    "retcomposite": (re.compile(r"xfunc(_c)?\.so\]|heap_form_tuple|HeapTupleHeaderGetDatum"),
+                     ("__sigsetjmp",)),
+    "copytext": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc|MemoryContextAlloc"),
+                 ("__sigsetjmp",)),
+    "concat_text": (re.compile(r"xfunc(_c)?\.so\]|pg_detoast_datum_packed|palloc"
+                               r"|MemoryContextAlloc"), ("__sigsetjmp",)),
+}
+PROFILE_DIR = ROOT / "book" / "generated" / "benchmarks"
 
 
-def profile(out_file: Path, key: str, calls: int) -> list[str]:
-    """The inclusive instruction counts per call of the functions SHOWN, from one profile."""
+def calls_of(out_file: Path, names: tuple[str, ...]) -> dict[str, int]:
+    """How often the profile's functions `names` were called, from its call records: a
+    `cfn=(id) name` line (later `cfn=(id)` alone) names the callee of the `calls=N ...` lines
+    that follow it."""
+    named, callee, total = {}, None, dict.fromkeys(names, 0)
+    for line in out_file.read_text(errors="replace").splitlines():
+        m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?", line)
+        if m:
+            if m.group(3):
+                named[m.group(2)] = m.group(3).strip()
+            if m.group(1) == "cfn":
+                callee = named.get(m.group(2))
+            continue
+        m = re.match(r"calls=(\d+)", line)
+        if m and callee in total:
+            total[callee] += int(m.group(1))
+    return total
+
+
+def profile(out_file: Path, key: str, calls: int, shown: re.Pattern,
+            counted: tuple[str, ...]) -> list[str]:
+    """The inclusive instruction counts per call of the functions `shown`, from one profile, and
+    how often per call the functions `counted` were called."""
     text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
                            str(out_file)], capture_output=True, text=True, check=True).stdout
-    lines = [f"{key} ({calls:,} calls): instructions per call, inclusive"]
+    lines = [f"{key} ({calls:,} calls)"]
+    floor = 1.0  # then 1 % of the largest shown: less is the backend's start-up, spread thin
     for line in text.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+\([\d.]+%\)\s+\S*?:(.*?) \[(.*)\]$", line)
-        if m and SHOWN.search(line):
+        m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:(.*?) \[(.*)\]$", line)
+        if m and shown.search(line):
             per_call = int(m.group(1).replace(",", "")) / calls
-            if per_call >= 1:
+            if per_call >= floor:
+                floor = max(floor, per_call / 100)
                 lines.append(f"  {per_call:8.1f}  {m.group(2)}  [{Path(m.group(3)).name}]")
-    return lines
+    per_call = ", ".join(f"{name} {n / calls:.1f}" for name, n in calls_of(out_file, counted).items())
+    return lines + [f"  calls per call: {per_call}"]
 
 
 def count(workdir: str, sql: str) -> int:
@@ -108,7 +145,7 @@ def main() -> int:
         say("stopping the cluster (a single-user backend needs the data directory to itself)")
         cluster("stop")
     counts = {}
-    profiles = []
+    profiles: dict[str, list[str]] = {}
     workdir = tempfile.mkdtemp(prefix="xfunc-callgrind-")
     os.chmod(workdir, 0o777)
     try:
@@ -116,8 +153,10 @@ def main() -> int:
             n = count(workdir, st["sql"])
             counts[key] = {"instructions": n, "calls": st["calls"]}
             say(f"{key}: {n:,} instructions")
-            if key in PROFILED:
-                profiles += profile(last_profile(workdir), key, st["calls"]) + [""]
+            case = key.split("/")[1]
+            if case in PROFILED and key.split("/")[2] in ("rust", "rust_fast", "c"):
+                profiles.setdefault(case, []).extend(
+                    profile(last_profile(workdir), key, st["calls"], *PROFILED[case]) + [""])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if was_running:
@@ -128,12 +167,12 @@ def main() -> int:
     out = {**{f"{bench}_started": r["started"] for bench, r in records.items()},
            "valgrind": version, "counts": counts}
     (RECORDS / "callgrind.json").write_text(json.dumps(out, indent=2) + "\n")
-    if profiles:
-        PROFILE.write_text(f"Generated by tools/bench/bench_callgrind.py ({version}); do not edit.\n"
-                           "Each line: the instructions run in that function and in all it\n"
-                           "calls, divided by the number of calls of the SQL function.\n\n"
-                           + "\n".join(profiles))
-        say(f"wrote {PROFILE.relative_to(ROOT)}")
+    for case, lines in profiles.items():
+        path = PROFILE_DIR / f"callgrind-{case}.txt"
+        path.write_text(f"Instructions per call of the SQL function, in each function and all it "
+                        f"calls ({version};\nwritten by tools/bench/bench_callgrind.py)\n\n"
+                        + "\n".join(lines))
+        say(f"wrote {path.relative_to(ROOT)}")
     say(f"wrote {(RECORDS / 'callgrind.json').relative_to(ROOT)}; `just bench-report` shows it")
     return 0
 

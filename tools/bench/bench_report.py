@@ -14,13 +14,26 @@ benchmark.json and estimates.json; results older than the run are ignored). Writ
                                            plots, included by the benchmarks chapter
   book/src/benchmarks/<bench>-<what>.svg   the plots (matplotlib), which the fragment shows
 
+The stamp of a run says when and where it was measured, from which commit (and whether the tree
+had uncommitted changes: then the run measured code no commit holds, and this script refuses to
+write it into the book unless given --dirty, which marks it so in every table), and the load
+average of the machine when the bench started and when it ended. The start is known when the
+bench was run by --run (`just bench`, `just measure`), which writes the load beside the bench's
+own record (target/criterion/xfunc/<bench>.load.json); a bench run by `cargo bench` directly has
+only the end's.
+
 The fragments and plots are a function of the JSON alone: --from-data rewrites them from the
 committed JSON without a run (just bench-tables), and --check (just bench-tables-check) fails
 when they are not what the JSON gives (the SVGs are deterministic: fixed hash salt, no date,
 one font). A bench with no run record keeps its committed files (from the last reviewed run,
 which carries its own stamp). Nothing in them is typed by hand.
 
-    python3 tools/bench/bench_report.py [--criterion DIR] [--out DIR] [--plots DIR]
+    python3 tools/bench/bench_report.py --run [--clean] [--settle] [-- CARGO_BENCH_ARGS...]
+                         (run the benches, one bench file at a time, recording the load
+                         average before and after each; --clean: refuse a tree with uncommitted
+                         changes; --settle: first wait, up to SETTLE_MAX_S, for the 1-minute
+                         load average to fall below SETTLE_LOAD)
+    python3 tools/bench/bench_report.py [--dirty] [--criterion DIR] [--out DIR] [--plots DIR]
     python3 tools/bench/bench_report.py --from-data [--check] [--out DIR] [--plots DIR]
     python3 tools/bench/bench_report.py --print BENCH     (that bench's tables, no plots)
 """
@@ -31,6 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_data  # noqa: E402  (the numbers' keys, the targets and the verdicts)
+
 # python3-matplotlib, for the plots (--print needs none).
 matplotlib = __import__("matplotlib") if xfunc.debian_python_for("matplotlib") else None
 
@@ -38,6 +54,7 @@ import argparse
 import io
 import json
 import re
+import subprocess
 import time
 
 ROOT = xfunc.ROOT
@@ -47,21 +64,9 @@ PLOT_DIR = ROOT / "book" / "src" / "benchmarks"
 # Where the chapter that includes the fragments (book/src/15-benchmarks.md) finds the plots.
 PLOT_URL = "benchmarks"
 
-# The targets of the benchmarks (a variant's time over C's, or a share of a limit).
-# Ordinary Rust (#[pg_extern]) per call, where chapter 15 sets one:
-PER_CALL_TARGETS = {
-    "c_overpaid": 1.20,
-    "retcomposite": 1.20,
-}
-# The fast variants of the chapter "Rust at the Speed of C" (schema xfunc_fast): time and instructions per call over C's.
-FAST_TIME_TARGET = 1.10
-FAST_INSTR_TARGET = 1.05
-VARLENA_RATIO_TARGET = 1.30  # ordinary Rust over C, at every size
-VARLENA_FAST_TARGET = 1.10  # the fast variant over C, at every size
-MEMCPY_SHARE_TARGET = 0.80  # of memcpy's bandwidth, at the largest size
-LOG_RAW_SHARE_TARGET = 0.50  # of the raw write loop, at 1 client
-LOG_SCALING_TARGET = 1.0  # of the logger's own 1-client rate, at 2 clients and more
-LOG_RUST_C_TARGET = 0.90  # Rust's rate over C's, at least
+# The targets of the benchmarks (a variant's time over C's, or a share of a limit), and which
+# cells each one judges: tools/bench/bench_data.py, which the book's prose figures share.
+T = {t.name: t.value for t in bench_data.TARGETS}
 
 PER_CALL_VARIANTS = ("rust", "rust_fast", "c", "builtin")
 VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "fast": "Rust, fast", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
@@ -103,16 +108,39 @@ def load_results(criterion: Path, record: dict) -> dict:
     return out
 
 
-def run_stamp(record: dict) -> dict:
-    """When and where the run was measured, as the bench recorded it."""
+DIRTY = " (with uncommitted changes)"  # what benches/common/mod.rs appends to the commit
+
+
+def load_1min(loadavg: str | None) -> float | None:
+    """The 1-minute load average of a /proc/loadavg line."""
+    fields = (loadavg or "").split()
+    return float(fields[0]) if fields else None
+
+
+def load_record(criterion: Path, record: dict) -> dict | None:
+    """What --run wrote around the bench's run (the load before and after), if it ran it."""
+    path = criterion / "xfunc" / f"{record['bench']}.load.json"
+    if not path.is_file():
+        return None
+    load = json.loads(path.read_text())
+    # The bench's record is written inside the window --run timed (whole seconds).
+    inside = load["started"] - 1 <= record["started"] <= record["finished"] <= load["finished"] + 1
+    return load if inside else None
+
+
+def run_stamp(record: dict, load: dict | None) -> dict:
+    """When and where the run was measured, as the bench (and --run) recorded it."""
+    commit = record.get("commit") or ""
     return {
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(record["finished"])),
         "cpu": record.get("cpu"),
         "cpus": record.get("cpus"),
-        "load": (record.get("loadavg_at_end", "").split() or [None])[0],
+        "load_before": load_1min(load["loadavg_before"]) if load else None,
+        "load_after": load_1min(record.get("loadavg_at_end")),
         "postgres": record.get("postgres", "").split(" on ")[0] or None,
         "rustc": record.get("rustc"),
-        "commit": record.get("commit"),
+        "commit": commit.removesuffix(DIRTY) or None,
+        "clean": bool(commit) and not commit.endswith(DIRTY),
     }
 
 
@@ -138,12 +166,18 @@ def at(pairs: list | None, x: float) -> float | None:
 # --- the fragments: formatting ----------------------------------------------------------------
 
 def stamp(s: dict) -> str:
-    load_text = f", load average {s['load']} at the end" if s.get("load") else ""
+    before = s.get("load_before")
+    after = s.get("load_after")
+    load_text = (f"; load average {fmt(before) if before is not None else 'not recorded'} at "
+                 f"the start, {fmt(after) if after is not None else 'not recorded'} at the end")
+    dirty = "" if s.get("clean") else " **with uncommitted changes**"
+    # The versions' first two words ("PostgreSQL 15.20", "rustc 1.95.0"); the JSON has them all.
+    short = lambda v, unknown: " ".join((v or unknown).split()[:2])
     return (f"*Measured {s['measured']} on {s.get('cpu') or 'an unknown CPU'} "
             f"({s.get('cpus') or '?'} CPUs{load_text}); "
-            f"{s.get('postgres') or 'PostgreSQL (unknown version)'}; "
-            f"{s.get('rustc') or 'rustc (unknown version)'}; "
-            f"commit `{s.get('commit') or 'unknown'}`.*\n")
+            f"{short(s.get('postgres'), 'PostgreSQL (unknown)')}; "
+            f"{short(s.get('rustc'), 'rustc (unknown)')}; "
+            f"commit `{s.get('commit') or 'unknown'}`{dirty}.*\n")
 
 
 def skipped(data: dict) -> str:
@@ -170,11 +204,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verdict(value: float | None, target: float, at_most: bool) -> str:
-    if value is None:
-        return "–"
-    ok = value <= target if at_most else value >= target
-    return "met" if ok else "**missed**"
+def verdict(bench: str, data: dict, key: str, value: float | None, none: str = "") -> str:
+    """A cell's verdict on its target (bench_data.TARGETS), or `none` when it has none."""
+    return bench_data.verdict(bench, key, value, data) or none
 
 
 def size_label(n: float) -> str:
@@ -297,37 +329,37 @@ def measure_per_call(record: dict, results: dict, criterion: Path) -> dict:
 def report_per_call(data: dict) -> tuple[str, list[Plot]]:
     rows, instr_rows = [], []
     for c in data["time"]:
-        ns, target = c["ns"], PER_CALL_TARGETS.get(c["case"])
+        ns, cell = c["ns"], f"time/{c['case']}"
         rows.append([f"`{c['case']}`", *(fmt(ns.get(v)) for v in PER_CALL_VARIANTS),
                      fmt(c["rust_c"], 3),
-                     verdict(c["rust_c"], target, True) if target else "–",
-                     fmt(c["fast_c"], 3), verdict(c["fast_c"], FAST_TIME_TARGET, True)])
+                     verdict("per_call", data, f"{cell}/rust_c", c["rust_c"], "–"),
+                     fmt(c["fast_c"], 3), verdict("per_call", data, f"{cell}/fast_c", c["fast_c"])])
     for c in data["instructions"]:
         i = c["per_call"]
         instr_rows.append([f"`{c['case']}`", *(fmt(i.get(v), 1) for v in PER_CALL_VARIANTS),
                            fmt(c["rust_c"], 3), fmt(c["fast_c"], 3),
-                           verdict(c["fast_c"], FAST_INSTR_TARGET, True)])
+                           verdict("per_call", data, f"instructions/{c['case']}/fast_c",
+                                   c["fast_c"])])
     p = data["params"]
     text = [stamp(data["stamp"]), "\n",
-            f"Nanoseconds per call: the median statement time minus the baseline's, divided by "
-            f"the calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; "
-            f"one call per row for a set-returning function). *Rust* is the ordinary "
-            f"`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C* (schema `xfunc_fast`); the "
-            f"targets: fast/C ≤ {FAST_TIME_TARGET:.2f}, and Rust/C ≤ "
-            f"{max(PER_CALL_TARGETS.values()):.2f} for the cases that have no fast twin.\n\n"]
+            f"Nanoseconds per call: the median statement time minus the baseline's, over the "
+            f"calls in the statement ({p['rows']:,} rows, {p['calls_per_row']} calls per row; one "
+            f"per row for a set-returning function). *Rust*: the ordinary `#[pg_extern]` "
+            f"function; *fast*: its twin of *Rust at the Speed of C*; targets: fast/C ≤ "
+            f"{T['fast_time']:.2f}, Rust/C ≤ {T['rust_rows']:.2f} for the cases with no fast "
+            f"twin.\n\n"]
     header = ["case", "Rust ns", "fast ns", "C ns", "built-in ns", "Rust/C", "verdict",
-              "fast/C", f"≤ {FAST_TIME_TARGET:.2f}"]
+              "fast/C", f"≤ {T['fast_time']:.2f}"]
     if rows:
         text.append(table(header, rows))
     else:
         text.append("No case was measured.\n")
     if instr_rows:
-        text.append("\nInstructions per call: the same subtraction on callgrind's instruction "
-                    "counts of the same statements (at fewer rows), each run alone in a "
-                    "single-user backend (`just bench-callgrind`); target fast/C ≤ "
-                    f"{FAST_INSTR_TARGET:.2f}.\n\n")
+        text.append("\nInstructions per call: the same subtraction on callgrind's counts of the "
+                    "same statements (fewer rows), each alone in a single-user backend (`just "
+                    f"bench-callgrind`); target fast/C ≤ {T['fast_instructions']:.2f}.\n\n")
         text.append(table(["case", "Rust", "fast", "C", "built-in", "Rust/C", "fast/C",
-                           f"≤ {FAST_INSTR_TARGET:.2f}"], instr_rows))
+                           f"≤ {T['fast_instructions']:.2f}"], instr_rows))
     text.append(skipped(data))
     return "".join(text), []
 
@@ -381,33 +413,32 @@ def measure_varlena(record: dict, results: dict) -> dict:
 def report_varlena(data: dict) -> tuple[str, list[Plot]]:
     memcpy = data["memcpy_gbps"]
     text = [stamp(data["stamp"]), "\n",
-            "Throughput in GB/s (10⁹ bytes per second) of the bytes the copies produce, the "
-            "baseline's time subtracted (– where it was lost in the noise); *Rust* is the ordinary "
-            "`#[pg_extern]` function, *fast* its twin of the chapter *Rust at the Speed of C*; Rust/C and fast/C are ratios "
-            "of the times (lower is better for Rust); memcpy is a plain copy in the bench "
-            "process, into a buffer allocated once.\n"]
+            "GB/s (10⁹ bytes per second) of the copies' results, the baseline's time subtracted "
+            "(– where the noise swallowed it); *Rust* and *fast* as above; Rust/C and fast/C "
+            "are ratios of times (lower is better for Rust); memcpy copies in the bench process "
+            "into a buffer allocated once.\n"]
     plots = []
     for c in data["cases"]:
         gbps = c["gbps"]
         how = dict((p, h) for _, p, h in VARLENA_PATHS)[c["path"]]
         rows = []
-        last = c["rows"][-1]["size"] if c["rows"] else None
         for r in c["rows"]:
             s, share = r["size"], r["fast_memcpy"]
+            cell = f"cases/{c['case']}/{c['path']}/rows/{s}"
             rows.append([size_label(s), *(fmt(at(gbps.get(v), s))
                                           for v in ("rust", "rust_fast", "c", "builtin")),
                          fmt(at(memcpy, s)),
                          fmt(r["rust_c_time"], 3),
-                         verdict(r["rust_c_time"], VARLENA_RATIO_TARGET, True),
+                         verdict("varlena", data, f"{cell}/rust_c_time", r["rust_c_time"]),
                          fmt(r["fast_c_time"], 3),
-                         verdict(r["fast_c_time"], VARLENA_FAST_TARGET, True),
+                         verdict("varlena", data, f"{cell}/fast_c_time", r["fast_c_time"]),
                          (fmt(share * 100, 0) + " %") if share else "–",
-                         verdict(share, MEMCPY_SHARE_TARGET, False) if s == last else ""])
+                         verdict("varlena", data, f"{cell}/fast_memcpy", share)])
         text.append(f"\n#### `{c['case']}`, {how}\n\n")
         text.append(table(["size", "Rust GB/s", "fast GB/s", "C GB/s", "built-in GB/s",
-                           "memcpy GB/s", "Rust/C time", f"≤ {VARLENA_RATIO_TARGET:.2f}",
-                           "fast/C time", f"≤ {VARLENA_FAST_TARGET:.2f}",
-                           "fast / memcpy", f"≥ {MEMCPY_SHARE_TARGET:.0%} at largest"], rows))
+                           "memcpy GB/s", "Rust/C time", f"≤ {T['varlena_rust']:.2f}",
+                           "fast/C time", f"≤ {T['varlena_fast']:.2f}",
+                           "fast / memcpy", f"≥ {T['memcpy_share']:.0%} at largest"], rows))
         lines = list(gbps.items()) + ([("memcpy", memcpy)] if memcpy else [])
         plot = Plot(f"varlena-{c['case']}-{c['path']}.svg", f"{c['case']}, {how}", lines,
                     "value size", "GB/s", x_tick_label=size_label)
@@ -415,7 +446,7 @@ def report_varlena(data: dict) -> tuple[str, list[Plot]]:
         text.append("\n" + plot.markdown())
     if not data["cases"]:
         text.append("\nNo copying function was measured.\n")
-    if memcpy:
+    if memcpy and not data["cases"]:  # otherwise each table has its memcpy column
         text.append("\n#### The limit: memcpy in the bench process\n\n")
         text.append(table(["size", "memcpy GB/s"], [[size_label(s), fmt(b)] for s, b in memcpy]))
     text.append(skipped(data))
@@ -482,17 +513,18 @@ def report_shared_log(data: dict) -> tuple[str, list[Plot]]:
         rows = []
         for r in d["rows"]:
             n, share, scale = r["clients"], r["rust_write_loop"], r["rust_own_1_client"]
+            cell = f"designs/{design}/rows/{n}"
             rows.append([str(n), fmt(at(rust, n), 0), fmt(at(c, n), 0), fmt(r["rust_c"], 3),
-                         verdict(r["rust_c"], LOG_RUST_C_TARGET, False),
+                         verdict("shared_log", data, f"{cell}/rust_c", r["rust_c"]),
                          (fmt(share * 100, 0) + " %") if share else "–",
-                         verdict(share, LOG_RAW_SHARE_TARGET, False) if n == 1 else "",
+                         verdict("shared_log", data, f"{cell}/rust_write_loop", share),
                          (fmt(scale * 100, 0) + " %") if scale else "–",
-                         verdict(scale, LOG_SCALING_TARGET, False) if n > 1 else ""])
+                         verdict("shared_log", data, f"{cell}/rust_own_1_client", scale)])
         text.append(f"\n#### `{design}`\n\n")
         text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
-                           f"≥ {LOG_RUST_C_TARGET:.2f}", "Rust / write() loop",
-                           f"≥ {LOG_RAW_SHARE_TARGET:.0%} at 1", "Rust / own 1-client rate",
-                           f"≥ {LOG_SCALING_TARGET:.0%} at 2+"], rows))
+                           f"≥ {T['log_rust_c']:.2f}", "Rust / write() loop",
+                           f"≥ {T['log_write_loop']:.0%} at 1 (kept_open)", "Rust / own 1-client rate",
+                           f"≥ {T['log_scaling']:.0%} at 2+"], rows))
     if data["second_over_first"]:
         a, b = p["designs"]
         rows = [[str(r["clients"]), fmt(r["rust"], 2), fmt(r["c"], 2)]
@@ -577,13 +609,11 @@ def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     p = data["params"]
     clients = p["clients"]
     text = [stamp(data["stamp"]), "\n",
-            f"Calls per second, all clients together ({p['rows_per_statement']:,} rows of "
-            f"{p['calls_per_row']} calls per client per statement, the baseline's time "
-            "subtracted), each client its own "
-            "backend. *waited*: the share of the samples of `pg_stat_activity` (one every "
-            f"{p['sample_every_ms']} ms) in which a client running its statement was waiting "
-            "on an LWLock (`wait_event_type = 'LWLock'`), or sleeping on a spinlock "
-            "(`SpinDelay`).\n"]
+            f"Calls per second of all clients together ({p['rows_per_statement']:,} rows of "
+            f"{p['calls_per_row']} calls per client and statement, the baseline's time "
+            "subtracted), each client its own backend. *waited*: the share of the samples of "
+            f"`pg_stat_activity` (every {p['sample_every_ms']} ms) that found a client waiting "
+            "on an LWLock, or sleeping on a spinlock (`SpinDelay`).\n"]
     for c in data["cases"]:
         rate, variants = c["rates"], list(c["rates"])
         header = ["clients"]
@@ -603,12 +633,13 @@ def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     if data["against_exclusive"]:
         rows = []
         for r in data["against_exclusive"]:
-            beats = [r["atomic_rust"], r["atomic_c"]]
+            beats = [verdict("lwlock_contention", data,
+                             f"against_exclusive/{r['clients']}/{k}", r[k])
+                     for k in ("atomic_rust", "atomic_c")]
             rows.append([str(r["clients"])]
                         + [fmt(r[k], 2) for k in ("atomic_rust", "atomic_c",
                                                   "spinlock_rust", "spinlock_c")]
-                        + [" / ".join(verdict(b, 1.0, False) for b in beats)
-                           if r["clients"] > 1 else ""])
+                        + [" / ".join(beats) if all(beats) else ""])
         text.append("\n#### Atomic and spinlock against the exclusive LWLock\n\n")
         text.append(table(["clients", "Rust atomic / LWLock", "C atomic / LWLock",
                            "Rust spinlock / LWLock", "C spinlock / LWLock",
@@ -704,7 +735,88 @@ def measure(bench: str, criterion: Path, record: dict) -> dict:
         numbers = measure_aggregates(record, results, criterion)
     else:
         numbers = MEASURES[bench](record, results)
-    return {"bench": bench, "stamp": run_stamp(record), "skipped": record["skipped"], **numbers}
+    return {"bench": bench, "stamp": run_stamp(record, load_record(criterion, record)),
+            "skipped": record["skipped"], **numbers}
+
+
+# --- --run: the benches, with the load before and after each --------------------------------
+
+SETTLE_LOAD = 0.5  # the 1-minute load average --settle waits for
+SETTLE_MAX_S = 300  # and for at most this long
+SETTLE_POLL_S = 5  # the kernel updates the load average every 5 s
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def settle() -> bool:
+    """Waits until the 1-minute load average is below SETTLE_LOAD, or SETTLE_MAX_S have passed:
+    the load a previous bench (or a build) left behind decays over a minute or two."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    said = False
+    while (load := load_1min(loadavg())) >= SETTLE_LOAD:
+        if time.monotonic() >= deadline:
+            print(f"bench-report: the load average is still {load:.2f} after {SETTLE_MAX_S} s: "
+                  "measuring anyway (the stamp records it)", flush=True)
+            return False
+        if not said:
+            print(f"bench-report: load average {load:.2f}; waiting for it to fall below "
+                  f"{SETTLE_LOAD} (at most {SETTLE_MAX_S} s)", flush=True)
+            said = True
+        time.sleep(SETTLE_POLL_S)
+    return True
+
+
+def run(cargo_args: list[str], clean: bool, settle_first: bool, criterion: Path) -> int:
+    """`cargo bench CARGO_ARGS`, one bench file at a time, each between two readings of
+    /proc/loadavg, written to target/criterion/xfunc/<bench>.load.json for the report."""
+    dirty = xfunc.run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout
+    if dirty.strip():
+        changed = ", ".join(l[3:] for l in dirty.splitlines() if l.strip())
+        if clean:
+            print(f"bench-report: the tree has uncommitted changes ({changed}): a run of it "
+                  "measures code that no commit holds. Commit them first (just measure makes "
+                  "the book's committed run and refuses this).")
+            return 1
+        print(f"bench-report: NOTE: uncommitted changes ({changed}); the tables will say so, "
+              "and `just bench-report` writes them only with --dirty", flush=True)
+    benches, rest, i = [], [], 0
+    while i < len(cargo_args):
+        a = cargo_args[i]
+        if a == "--bench" and i + 1 < len(cargo_args):
+            benches.append(cargo_args[i + 1])
+            i += 2
+            continue
+        if a.startswith("--bench="):
+            benches.append(a.split("=", 1)[1])
+        elif a == "--":
+            rest += cargo_args[i:]
+            break
+        else:
+            rest.append(a)
+        i += 1
+    benches = benches or list(BENCHES)
+    # Compile first, so that the build's load is not in a bench's window.
+    build = ["cargo", "bench", "--no-run", *[f"--bench={b}" for b in benches],
+             *[a for a in rest[:rest.index("--") if "--" in rest else len(rest)]]]
+    if subprocess.run(build, cwd=ROOT).returncode != 0:
+        return 1
+    (criterion / "xfunc").mkdir(parents=True, exist_ok=True)
+    for bench in benches:
+        settled = settle() if settle_first else None
+        before, started = loadavg(), time.time()
+        print(f"bench-report: {bench}: load average {before.split()[0]} at the start", flush=True)
+        code = subprocess.run(["cargo", "bench", f"--bench={bench}", *rest], cwd=ROOT).returncode
+        after, finished = loadavg(), time.time()
+        print(f"bench-report: {bench}: load average {after.split()[0]} at the end", flush=True)
+        if code != 0:
+            return code
+        if bench in BENCHES:
+            (criterion / "xfunc" / f"{bench}.load.json").write_text(json.dumps({
+                "bench": bench, "started": started, "finished": finished, "settled": settled,
+                "loadavg_before": before, "loadavg_after": after}, indent=1) + "\n")
+    return 0
 
 
 def render(bench: str, data: dict) -> dict[str, str]:
@@ -727,8 +839,17 @@ def data_json(data: dict) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if sys.argv[1:2] == ["--run"]:
+        opts = sys.argv[2:]
+        cargo_args = opts[opts.index("--") + 1:] if "--" in opts else []
+        opts = opts[:opts.index("--")] if "--" in opts else opts
+        unknown = set(opts) - {"--clean", "--settle"}
+        if unknown:
+            sys.exit(f"bench-report: --run: unknown {sorted(unknown)} (options: --clean, "
+                     "--settle; cargo bench's arguments after --)")
+        return run(cargo_args, "--clean" in opts, "--settle" in opts, target / "criterion")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--criterion", type=Path, default=target / "criterion")
     ap.add_argument("--out", type=Path, default=DATA_DIR,
                     help="where the fragments and their JSON are (default %(default)s)")
@@ -738,6 +859,8 @@ def main() -> int:
                     help="rewrite the fragments and plots from the JSON in --out, without a run")
     ap.add_argument("--check", action="store_true",
                     help="with --from-data: write nothing, fail when a fragment or plot differs")
+    ap.add_argument("--dirty", action="store_true",
+                    help="write a run made with uncommitted changes too (its stamp says so)")
     ap.add_argument("--print", dest="show", choices=BENCHES,
                     help="print that bench's tables (no plots) instead of writing the book's files")
     args = ap.parse_args()
@@ -761,6 +884,12 @@ def main() -> int:
                       f"keeping book/generated/benchmarks/{bench}.md")
                 continue
             data = measure(bench, args.criterion, json.loads(record_path.read_text()))
+            if not data["stamp"]["clean"] and not args.dirty and not args.show:
+                print(f"bench-report: the run of {bench} was made with uncommitted changes "
+                      f"(commit {data['stamp']['commit']}): it measured code that no commit "
+                      "holds. Commit, run again, or pass --dirty to write it marked so.")
+                stale.append(bench)
+                continue
         if args.show:
             text, _ = REPORTS[bench](data)
             print("\n".join(l for l in text.splitlines() if not l.startswith("[![")))
@@ -793,7 +922,7 @@ def main() -> int:
         print(f"bench-report: the fragments and plots of {', '.join(BENCHES)} are what their "
               "JSON gives")
         return 0
-    if not written:
+    if not written and not stale:
         print("bench-report: nothing to report: " + (f"no JSON in {rel(args.out)}" if args.from_data
                                                      else "run `just bench` first"))
         return 1

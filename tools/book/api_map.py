@@ -29,12 +29,12 @@ It also checks what each row *says* (each `code span` of its `rust` text) agains
   - a span of code (`const BLOCK: u64 = 8192`, `element_type == pg_sys::InvalidOid`,
     `fn float8_pl`, ...): it is in src/ as written, comments aside, `...` standing for anything;
   - `pgrx::...`, `Type::item`, `macro!`: the last name is defined in pgrx 0.18.1 or in src/;
-  - an item of ours (`format_prefix`, `xfunc_log_tail`, `ExternalFile`), named in the row or the
-    Rust twin (same name in src/) of a C function that uses the row's name: its code, in src/
-    and in c/, is what it was when the row was last reviewed. The code's
+  - an item of ours that the row names (`format_prefix`, `xfunc_log_tail`, `ExternalFile`): its
+    code, in src/ and in c/, is what it was when the row was last reviewed. The code's
     fingerprint is kept in book/api-map.reviewed; when the code changes, the row fails until
     someone re-reads it against the code, fixes it, and records it again with
-    `python3 tools/book/api_map.py --reviewed NAME...`;
+    `python3 tools/book/api_map.py --reviewed NAME...`. Only what a row names counts: a new
+    function that uses a name (a reader's own, say) changes nothing the row says;
   - `code = ["src/file.rs: snippet", ...]` in an entry: each snippet is in that file as written.
     A row pins with it what it states about a signature or a behaviour.
 """
@@ -246,26 +246,23 @@ def render(apis: dict[str, Api], entries: dict[str, dict]) -> str:
         "Every PostgreSQL macro, function and global variable that the C twins in `c/` use,",
         "grouped by the server header that defines it, with what the Rust side uses instead and",
         "the chapters that show it in C. The table is generated from the C sources and",
-        "`book/api-map.toml`, and `just api-map-check` (part of the tests) fails when a C file starts",
-        "or stops using a name, so the table lists exactly what the C code uses. It also checks",
-        "what each row says: the `pg_sys` names and the code it quotes must be in the Rust",
-        "sources or in pgrx 0.18.1, and a row fails when the code it is about (the Rust items it",
-        "names, and the Rust twins of the C functions that use its name) has changed since the row",
-        "was last reviewed against it (`book/api-map.reviewed`).",
+        "`book/api-map.toml`, and `just api-map-check` (part of the tests) fails when the C code",
+        "starts or stops using a name, so the table lists exactly what the C code uses. It also",
+        "checks what each row says: the `pg_sys` names and the code it quotes must be in the Rust",
+        "sources or in pgrx 0.18.1, and a row fails when the code of a Rust item it names has",
+        "changed since the row was last reviewed against it (`book/api-map.reviewed`).",
         "Functions are shown with `()`, macros and global variables without.",
         "",
     ]
     for header in sorted(by_header, key=lambda h: (h.count("/"), h)):
-        out += [f"## `{header}`", "", "| C | Rust (pgrx) | used in | shown in chapter |",
-                "|---|---|---|---|"]
+        out += [f"## `{header}`", "", "| C | Rust (pgrx) | shown in chapter |",
+                "|---|---|---|"]
         for api in sorted(by_header[header], key=lambda a: a.name.lstrip("_").lower()):
-            files = sorted({f for f, _ in api.uses})
             pages = sorted({p for use in api.uses for p in shown.get(use, [])},
                            key=lambda p: order.get(p, 1 << 30))
             c = f"`{api.name}()`" if api.kind == "function" else f"`{api.name}`"
-            used = ", ".join(f"`{f}`" for f in files)
             where = ", ".join(f"[{chapter(p)}]({p})" for p in pages) or "not shown"
-            out.append(f"| {c} | {rust_of(api.name).replace('|', '&#124;')} | {used} | {where} |")
+            out.append(f"| {c} | {rust_of(api.name).replace('|', '&#124;')} | {where} |")
         out.append("")
     return "\n".join(out)
 
@@ -384,34 +381,9 @@ def snippet_in(snippet: str, text: str) -> bool:
 CODE_LIKE = re.compile(r" = |==|\bfn |#\[|\w: |\.\w+\(|\(\*|\[\d+\]|^static |^const ")
 
 
-def enclosing_c_function(code: Code, file: str, line: int) -> str | None:
-    """The C function of c/`file` whose body holds `line` (its name starts a line: PostgreSQL style)."""
-    name = None
-    for i, text in enumerate(code.c[file].splitlines()[:line], 1):
-        m = re.match(r"^([A-Za-z_]\w*)\s*\(", text)
-        if m and m.group(1) not in C_KEYWORDS:
-            name = m.group(1)
-        elif re.match(r"^}", text) and i < line:
-            name = None
-    return name
-
-
-def twins(code: Code, key: str, apis: dict[str, "Api"]) -> list[str]:
-    """The Rust twins (same name in src/) of the C functions that use row `key`'s name."""
-    found = []
-    for name, api in apis.items():
-        if name == key or ("*" in key and fnmatch.fnmatchcase(name, key)):
-            for file, line in api.uses:
-                fn = enclosing_c_function(code, file, line)
-                if fn and fn in code.ours and fn not in found:
-                    found.append(fn)
-    return sorted(found)
-
-
-def named_items(code: Code, text: str, key: str = "", apis: dict | None = None) -> list[str]:
-    """Our items that row `key` is about: those its text names in a code span, and the Rust twins
-    of the C functions that use its name."""
-    found = twins(code, key, apis) if apis else []
+def named_items(code: Code, text: str) -> list[str]:
+    """Our items that a row's text is about: those it names in a code span."""
+    found: list[str] = []
     for span in re.findall(r"`([^`]+)`", text):
         for word in re.findall(r"(?<![\w:])([A-Za-z_]\w*)", span):
             if word in code.ours and word not in found and not word.isupper() and len(word) > 3:
@@ -419,8 +391,7 @@ def named_items(code: Code, text: str, key: str = "", apis: dict | None = None) 
     return found
 
 
-def check_row(code: Code, key: str, entry: dict, reviewed: dict[tuple[str, str], str],
-              apis: dict[str, "Api"]) -> list[str]:
+def check_row(code: Code, key: str, entry: dict, reviewed: dict[tuple[str, str], str]) -> list[str]:
     where = f"{MAP.relative_to(ROOT)}: [{toml_key(key)}]"
     problems = []
     all_rust = "\n".join(code.rust.values())
@@ -451,7 +422,7 @@ def check_row(code: Code, key: str, entry: dict, reviewed: dict[tuple[str, str],
                     r"(?:i|u)(?:8|16|32|64|size)|f32|f64|str|Vec|String|Option|CStr|CString", span.split("::")[0]):
                 problems.append(f"{where} names `{span}`: `{last}` is neither in pgrx {PGRX_VERSION} nor "
                                 "in src/")
-    items = named_items(code, text, key, apis)
+    items = named_items(code, text)
     for item in items:
         fp = fingerprint(code, item)
         old = reviewed.get((key, item))
@@ -466,8 +437,7 @@ def check_row(code: Code, key: str, entry: dict, reviewed: dict[tuple[str, str],
                             f"`python3 tools/book/api_map.py --reviewed {key}`")
     for (k, item) in reviewed:
         if k == key and item not in items:
-            problems.append(f"{where} was reviewed against `{item}`, which it no longer names and "
-                            "whose C twin no longer uses the name: run "
+            problems.append(f"{where} was reviewed against `{item}`, which it no longer names: run "
                             f"`python3 tools/book/api_map.py --reviewed {key}` once the row is right")
     pins = entry.get("code", [])
     if not isinstance(pins, list):
@@ -494,17 +464,16 @@ def read_reviewed() -> dict[tuple[str, str], str]:
     return out
 
 
-def write_reviewed(code: Code, entries: dict, keys: list[str], reviewed: dict,
-                   apis: dict[str, "Api"]) -> None:
+def write_reviewed(code: Code, entries: dict, keys: list[str], reviewed: dict) -> None:
     for key in keys:
         for k in [k for k in reviewed if k[0] == key]:
             del reviewed[k]
-        for item in named_items(code, str(entries[key].get("rust", "")), key, apis):
+        for item in named_items(code, str(entries[key].get("rust", ""))):
             reviewed[(key, item)] = fingerprint(code, item)
     lines = ["# Written by `python3 tools/book/api_map.py --reviewed KEY...` after a person re-read the",
-             "# row KEY of book/api-map.toml against the code: row, item of ours it is about (named",
-             "# in it, or the Rust twin of a C function that uses the name), fingerprint of that",
-             "# item's code in src/ and c/. `just api-map-check` fails when that code changes."]
+             "# row KEY of book/api-map.toml against the code: row, item of ours the row names,",
+             "# fingerprint of that item's code in src/ and c/. `just api-map-check` fails when that",
+             "# code changes."]
     lines += [f"{k}\t{i}\t{fp}" for (k, i), fp in sorted(reviewed.items())]
     REVIEWED.write_text("\n".join(lines) + "\n")
 
@@ -517,7 +486,7 @@ def main() -> int:
         if not keys:
             print("usage: python3 tools/book/api_map.py --reviewed KEY... (keys of book/api-map.toml)")
             return 2
-        write_reviewed(load_code(), entries, keys, read_reviewed(), scan_sources())
+        write_reviewed(load_code(), entries, keys, read_reviewed())
         print(f"api-map: recorded {len(keys)} row(s) as reviewed in {REVIEWED.relative_to(ROOT)}")
         return 0
     apis = scan_sources()
@@ -553,7 +522,7 @@ def main() -> int:
     code, reviewed = load_code(), read_reviewed()
     for key, entry in entries.items():
         if isinstance(entry, dict):
-            problems += check_row(code, key, entry, reviewed, apis)
+            problems += check_row(code, key, entry, reviewed)
     for (key, item) in sorted(reviewed):
         if key not in entries:
             problems.append(f"{REVIEWED.relative_to(ROOT)} names row [{toml_key(key)}], which "

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Writes book/generated/build/: what the build of both extensions actually produced, for the book's
-# chapters on compiling and linking (6) and on PGXS (7) to include instead of pasting it.
+# Writes what the build of both extensions actually produced, for the book's chapters on
+# compiling and linking (6) and on PGXS (7) to include instead of pasting it, in two places:
 #
-#   tools/book/artifacts.sh           rewrite book/generated/build/ from the installed build (just book-artifacts)
-#   tools/book/artifacts.sh --check   exit 1 and print the difference when book/generated/build/ is stale
+#   book/generated/build/      committed: command lines, what PGXS installs and runs, what the
+#                              libraries need from the server. The same for every function set,
+#                              so `--check` keeps the committed copy honest.
+#   book/generated/installed/  not committed (.gitignore): the listings with one entry per SQL
+#                              function (pg_proc rows, exported symbols, the .pgrxsc section, the
+#                              installed extension scripts). Written at every `just install`
+#                              (--installed), so a function a reader adds to a chapter shows up
+#                              there, and nothing committed goes stale because of it.
+#
+#   tools/book/artifacts.sh              rewrite both from the installed build (just book-artifacts)
+#   tools/book/artifacts.sh --check      rewrite book/generated/installed/, then exit 1 and print
+#                                        the difference when book/generated/build/ is stale
+#   tools/book/artifacts.sh --installed  rewrite book/generated/installed/ only (tools/cluster/install.sh)
 #
 # Reads the installed build (just install): xfunc.so and xfunc_c.so and their extension scripts
 # in the checkout's PostgreSQL copy, c/Makefile through `make -n`, and the running cluster, where
@@ -19,11 +30,15 @@ cd "$XFUNC_ROOT"
 case "${1:-}" in
   "") mode=write ;;
   --check) mode=check ;;
-  *) echo "usage: tools/book/artifacts.sh [--check]" >&2; exit 2 ;;
+  --installed) mode=installed ;;
+  *) echo "usage: tools/book/artifacts.sh [--check | --installed]" >&2; exit 2 ;;
 esac
 
 dest=book/generated/build
+dest_installed=book/generated/installed
 out=$(mktemp -d)
+# The per-function listings are written to $out/installed, the rest to $out.
+mkdir "$out/installed"
 trap 'rm -rf "$out"' EXIT
 fail() { say "$*"; exit 1; }
 
@@ -36,8 +51,10 @@ for f in "$pkglibdir/xfunc.so" "$pkglibdir/xfunc_c.so" \
          "$extdir/xfunc--$rust_version.sql" "$extdir/xfunc_c--$c_version.sql"; do
   [ -f "$f" ] || fail "${f#"$XFUNC_PG"/} is not installed: run just install"
 done
-make -s -q -C c PG_CONFIG="$PG_CONFIG" all 2>/dev/null \
-  || fail "c/ is not built from its current sources: run just install"
+if [ "$mode" != installed ]; then
+  make -s -q -C c PG_CONFIG="$PG_CONFIG" all 2>/dev/null \
+    || fail "c/ is not built from its current sources: run just install"
+fi
 cluster() { xfunc_psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 cluster -d postgres -c 'SELECT 1' >/dev/null 2>&1 || fail "the cluster is not running: just cluster-start"
 for db in xfunc xfunc_c; do
@@ -82,12 +99,7 @@ one_line() {
   printf '%s\n' "$found"
 }
 
-# --- chapter 6: what PGXS runs to compile and link xfunc_c.so --------------------------------
-# -B: every command, as for a build from scratch, whatever is already built.
-build=$(make -n -B --no-print-directory -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror all | normalise)
-one_line ' -c -o xfunc_c\.o xfunc_c\.c$' "$build" | wrap > "$out/xfunc_c.compile.txt"
-one_line ' -emit-llvm -c -o xfunc_c\.bc xfunc_c\.c$' "$build" | wrap > "$out/xfunc_c.bitcode.txt"
-one_line ' -shared -o xfunc_c\.so ' "$build" | wrap > "$out/xfunc_c.link.txt"
+# --- chapter 6: the per-function listings, into $out/installed -------------------------------
 
 # --- chapter 6: the dynamic symbol table of both libraries ------------------------------------
 # Reads the catalog of database $1, where just install created extension $1: writes
@@ -104,13 +116,49 @@ SELECT p.prosrc, p.oid::regprocedure
    AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
  ORDER BY 1, 2;
 SQL
-  # What CREATE EXTENSION stored: MODULE_PATHNAME replaced, $libdir kept for load time.
-  cluster -d "$db" -a >>"$out/pg_proc.txt" <<SQL
+  # What CREATE EXTENSION stored: MODULE_PATHNAME replaced, $libdir kept for load time; for
+  # the functions chapter 6 shows, so that the listing keeps its length whatever the other
+  # chapters (or a reader) add.
+  cluster -d "$db" -a >>"$out/installed/pg_proc.txt" <<SQL
 SELECT oid::regprocedure AS function, probin, prosrc
   FROM pg_proc
  WHERE probin = '\$libdir/$ext'
+   AND proname IN ($chapter2_sql)
  ORDER BY oid::regprocedure::text;
 SQL
+}
+
+# The SQL names of the functions chapter 6's listings show: chapter 2's (c/base_types.sql), and
+# chapter 4's two written by hand as raw version-1 functions in Rust too.
+chapter2_functions=$({ sed -n 's/^CREATE FUNCTION \([a-z_0-9]*\)(.*/\1/p' c/base_types.sql
+                       printf '%s\n' text_prefix bytes_prefix; } | LC_ALL=C sort -u)
+chapter2_sql=$(sed "s/.*/'&'/" <<<"$chapter2_functions" | paste -s -d ,)
+
+# excerpt FILE: the lines of an annotated symbol table (dynsym's output) that chapter 6 shows:
+# every symbol that is not one of an SQL function's pair, and the pairs of the functions above;
+# then one line saying how many pairs were left out.
+excerpt() {
+  awk -v keep="$(paste -s -d ' ' <<<"$chapter2_functions")" '
+    BEGIN { n = split(keep, k, " "); for (i = 1; i <= n; i++) wanted[k[i]] = 1 }
+    {
+      sql = ""
+      if (match($0, /called for SQL function [a-z_0-9.]+\(/)) sql = substr($0, RSTART + 24, RLENGTH - 25)
+      sub(/^[a-z_0-9]+\./, "", sql)
+      if (sql != "" && !(sql in wanted)) { left++; next }
+      if ($0 ~ /PG_FUNCTION_INFO_V1\(/) {
+        sym = $1; sub(/^pg_finfo_/, "", sym)
+        if (!(sym in shown)) { finfo[++nf] = $0; fsym[nf] = sym; next }
+      }
+      if (sql != "") shown[$1] = 1
+      lines[++nl] = $0
+    }
+    END {
+      for (i = 1; i <= nf; i++) if (fsym[i] in shown) lines[++nl] = finfo[i]; else leftf++
+      # the original order: sort by symbol name, as nm printed them
+      for (i = 1; i <= nl; i++) print lines[i] | "LC_ALL=C sort"
+      close("LC_ALL=C sort")
+      printf "... and %d more SQL functions, each a symbol and its pg_finfo_ record\n", left
+    }' "$1"
 }
 
 # Annotates the sorted names of the symbols a library exports (nm -D --defined-only) with what
@@ -140,46 +188,15 @@ dynsym() {
       }'
 }
 
-: >"$out/pg_proc.txt"
+: >"$out/installed/pg_proc.txt"
 for lib in xfunc xfunc_c; do
-  { echo "-- ANCHOR: $lib"; echo "-- in database $lib (just psql -d $lib)"; } >>"$out/pg_proc.txt"
+  { echo "-- ANCHOR: $lib"; echo "-- in database $lib (just psql -d $lib)"; } >>"$out/installed/pg_proc.txt"
   functions_of "$lib"
-  echo "-- ANCHOR_END: $lib" >>"$out/pg_proc.txt"
-  dynsym "$lib" "$out/$lib.functions" >"$out/$lib.dynsym.txt"
+  echo "-- ANCHOR_END: $lib" >>"$out/installed/pg_proc.txt"
+  dynsym "$lib" "$out/$lib.functions" >"$out/installed/$lib.dynsym.txt"
+  excerpt "$out/installed/$lib.dynsym.txt" >"$out/installed/$lib.dynsym-excerpt.txt"
   rm "$out/$lib.functions"
 done
-# Chapter 3: the exported symbols that have no pg_finfo_ record of their own, which CREATE
-# FUNCTION refuses to declare (fetch_finfo_record).
-for lib in xfunc xfunc_c; do
-  echo "# ANCHOR: $lib"
-  nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u |
-    awk '{ s[NR] = $1; e[$1] = 1 }
-         END { for (i = 1; i <= NR; i++) if (s[i] !~ /^pg_finfo_/ && !(("pg_finfo_" s[i]) in e)) print s[i] }'
-  echo "# ANCHOR_END: $lib"
-done >"$out/no-finfo.txt"
-
-# What the C library needs from its host: symbols it leaves undefined (PostgreSQL's, resolved
-# against the postgres executable when it is loaded), then the libraries it names as NEEDED.
-nm -D --undefined-only --format=posix "$pkglibdir/xfunc_c.so" | awk '{ print $2, $1 }' |
-  LC_ALL=C sort -k 2 >"$out/xfunc_c.undefined.txt"
-# Calls the dynamic linker binds at load time (PLT slots): the server's functions, but also the
-# library's own exported ones, which a symbol of the same name loaded earlier would interpose.
-readelf -r --wide "$pkglibdir/xfunc_c.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort \
-  >"$out/xfunc_c.plt.txt"
-# Chapter 6's exercise: the calls of each library that another library loaded earlier could
-# interpose, those whose PLT slot names a symbol the library itself exports.
-for lib in xfunc xfunc_c; do
-  echo "# ANCHOR: $lib"
-  found=$(comm -12 \
-    <(readelf -r --wide "$pkglibdir/$lib.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort) \
-    <(nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u))
-  printf '%s\n' "${found:-(nothing)}"
-  echo "# ANCHOR_END: $lib"
-done >"$out/interposable.txt"
-for lib in xfunc xfunc_c; do
-  needed=$(readelf -d "$pkglibdir/$lib.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | paste -s -d ' ')
-  printf '%-11s %s\n' "$lib.so" "${needed:-(none)}"
-done >"$out/needed.txt"
 
 # --- chapter 6: how cargo-pgrx knows which SQL to write --------------------------------------
 # Each #[pg_extern] function gets an anchor named after its Rust path without the crate
@@ -190,7 +207,7 @@ done >"$out/needed.txt"
 # strings it holds (each a u32 length and its bytes), sorted, because the linker may order the
 # entries differently in a dev and a release build.
 objcopy -O binary --only-section=.pgrxsc "$pkglibdir/xfunc.so" "$out/pgrxsc.bin"
-python3 - "$out/pgrxsc.bin" >"$out/xfunc.pgrxsc.txt" <<'PY'
+python3 - "$out/pgrxsc.bin" >"$out/installed/xfunc.pgrxsc.txt" <<'PY'
 import struct, sys
 KINDS = {0: "sentinel", 1: "schema", 2: "extension_sql", 3: "function", 4: "type", 5: "enum",
          6: "ord", 7: "hash", 8: "aggregate", 9: "trigger"}
@@ -252,7 +269,7 @@ awk '
 # Sorted by the source location each block names (file, then line), the file is the same for
 # every run, and still in dependency order: each of our types is declared above, in the same
 # file, the functions that use it.
-python3 - "$out/xfunc.install.unsorted.sql" >"$out/xfunc.install.sql" <<'PY'
+python3 - "$out/xfunc.install.unsorted.sql" >"$out/installed/xfunc.install.sql" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 blocks = re.findall(r"(?:-- ANCHOR: [^\n]*\n)*/\* <begin connected objects> \*/\n.*?"
@@ -266,7 +283,62 @@ sys.stdout.write(head + "".join(sorted(rest, key=where)))
 PY
 rm "$out/xfunc.install.unsorted.sql"
 awk 'NR == 1 { print "-- ANCHOR: header" } { print } NR == 2 { print "-- ANCHOR_END: header" }' \
-  "$extdir/xfunc_c--$c_version.sql" >"$out/xfunc_c.install.sql"
+  "$extdir/xfunc_c--$c_version.sql" >"$out/installed/xfunc_c.install.sql"
+
+cat >"$out/installed/README.md" <<'EOF'
+Written by `tools/book/artifacts.sh` at every `just install`, from the installed build: the
+listings with one entry per SQL function. Not committed (a function added to a chapter changes
+them); do not edit.
+EOF
+mkdir -p "$dest_installed"
+find "$dest_installed" -maxdepth 1 -type f -delete
+cp "$out"/installed/* "$dest_installed"/
+rm -r "$out/installed"
+if [ "$mode" = installed ]; then
+  say "wrote $(ls "$dest_installed" | wc -l) files in $dest_installed"
+  exit 0
+fi
+
+# --- chapter 6: what PGXS runs to compile and link xfunc_c.so --------------------------------
+# -B: every command, as for a build from scratch, whatever is already built.
+build=$(make -n -B --no-print-directory -C c PG_CONFIG="$PG_CONFIG" COPT=-Werror all | normalise)
+one_line ' -c -o xfunc_c\.o xfunc_c\.c$' "$build" | wrap > "$out/xfunc_c.compile.txt"
+one_line ' -emit-llvm -c -o xfunc_c\.bc xfunc_c\.c$' "$build" | wrap > "$out/xfunc_c.bitcode.txt"
+one_line ' -shared -o xfunc_c\.so ' "$build" | wrap > "$out/xfunc_c.link.txt"
+
+# --- chapter 6: what the libraries need from the server; exports without a record ------------
+# Chapter 3: the exported symbols that have no pg_finfo_ record of their own, which CREATE
+# FUNCTION refuses to declare (fetch_finfo_record).
+for lib in xfunc xfunc_c; do
+  echo "# ANCHOR: $lib"
+  nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u |
+    awk '{ s[NR] = $1; e[$1] = 1 }
+         END { for (i = 1; i <= NR; i++) if (s[i] !~ /^pg_finfo_/ && !(("pg_finfo_" s[i]) in e)) print s[i] }'
+  echo "# ANCHOR_END: $lib"
+done >"$out/no-finfo.txt"
+
+# What the C library needs from its host: symbols it leaves undefined (PostgreSQL's, resolved
+# against the postgres executable when it is loaded), then the libraries it names as NEEDED.
+nm -D --undefined-only --format=posix "$pkglibdir/xfunc_c.so" | awk '{ print $2, $1 }' |
+  LC_ALL=C sort -k 2 >"$out/xfunc_c.undefined.txt"
+# Calls the dynamic linker binds at load time (PLT slots): the server's functions, but also the
+# library's own exported ones, which a symbol of the same name loaded earlier would interpose.
+readelf -r --wide "$pkglibdir/xfunc_c.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort \
+  >"$out/xfunc_c.plt.txt"
+# Chapter 6's exercise: the calls of each library that another library loaded earlier could
+# interpose, those whose PLT slot names a symbol the library itself exports.
+for lib in xfunc xfunc_c; do
+  echo "# ANCHOR: $lib"
+  found=$(comm -12 \
+    <(readelf -r --wide "$pkglibdir/$lib.so" | awk '$3 ~ /JUMP_SLOT$/ { print $5 }' | LC_ALL=C sort) \
+    <(nm -D --defined-only --format=posix "$pkglibdir/$lib.so" | awk '{ print $1 }' | LC_ALL=C sort -u))
+  printf '%s\n' "${found:-(nothing)}"
+  echo "# ANCHOR_END: $lib"
+done >"$out/interposable.txt"
+for lib in xfunc xfunc_c; do
+  needed=$(readelf -d "$pkglibdir/$lib.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | paste -s -d ' ')
+  printf '%-11s %s\n' "$lib.so" "${needed:-(none)}"
+done >"$out/needed.txt"
 # cargo pgrx installs the control file with @CARGO_VERSION@ replaced; PGXS copies it as it is.
 cp "$extdir/xfunc.control" "$out/xfunc.control"
 
@@ -298,8 +370,9 @@ rm "$out/installcheck.log"
 
 cat >"$out/README.md" <<'EOF'
 Written by `tools/book/artifacts.sh` from the installed build; do not edit. After a change to the
-code, `just install && just book-artifacts` rewrites them; `tools/book/artifacts.sh --check` fails
-while they differ from what the build produces.
+build (the Makefile, the toolchain, what PGXS installs), `just install && just book-artifacts`
+rewrites them; `tools/book/artifacts.sh --check` fails while they differ from what the build
+produces. The listings with one entry per SQL function are in ../installed/, not committed.
 EOF
 
 if [ "$mode" = write ]; then

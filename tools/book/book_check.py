@@ -15,6 +15,14 @@ Fails (exit 1, one line per problem) on:
   - a link from one page to another page or heading that does not exist (inline links and
     reference-style link definitions);
   - any warning or error from `mdbook build` (a missing include is only a warning there);
+  - a chapter page (any page but the appendices and the glossary) that does not open with "What
+    you will learn", the first line after its title;
+  - a page of the built book longer than MAX_RENDERED_LINES rendered lines (as `just
+    book-lines` counts them), but the generated API appendix;
+  - a table or profile of book/generated/benchmarks/ included by more than one page, or twice;
+  - a measured figure typed by hand in the prose, a {{#fig}} or {{#check}} the committed numbers
+    do not support, a missed cell of a benchmark table that the text beside it does not explain
+    (tools/book/figures.py, the preprocessor that renders the figures, says what each means);
   - an entry of book/claims.toml (the claims the book cites rather than executes) whose chapter
     does not exist or does not name the cited function, or whose source is not in a known form:
     `postgresql:src/...`, `postgresql:doc/src/sgml/...` (PostgreSQL 15; a header under
@@ -32,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figures  # noqa: E402  the book's {{#fig}} preprocessor: figures from the numbers
 import twins  # noqa: E402  the book's {{#twins}} preprocessor
 import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 
@@ -69,7 +78,8 @@ def check_include(page: Path, lineno: int, target: str) -> None:
     path_part, _, anchor = target.partition(":")
     path = (page.parent / path_part).resolve()
     if not path.is_file():
-        problems.append(f"{where}: includes a missing file {path_part}")
+        hint = " (just install writes it)" if "generated/installed/" in path_part else ""
+        problems.append(f"{where}: includes a missing file {path_part}{hint}")
         return
     if not anchor:
         return
@@ -156,6 +166,59 @@ def check_summary() -> None:
             problems.append(f"{page.relative_to(ROOT)}: not listed in SUMMARY.md (orphan page)")
 
 
+# The pages that open with "What you will learn": all but the reference pages at the end.
+REFERENCE_PAGES = {"glossary.md"}
+# The longest page a newcomer is asked to hold, in rendered lines (tools/book/book_lines.py); the
+# API appendix is a generated table, looked up rather than read.
+MAX_RENDERED_LINES = 900
+LONG_PAGES_ALLOWED = {"appendix-api-map.md"}
+
+
+def summary_pages() -> list[Path]:
+    return [SRC / m.group(1) for m in LINK.finditer((SRC / "SUMMARY.md").read_text())]
+
+
+def check_openings() -> None:
+    """Each chapter page opens with "What you will learn": the first line after the title."""
+    for page in summary_pages():
+        if not page.is_file() or page.name in REFERENCE_PAGES or page.name.startswith("appendix-"):
+            continue
+        lines = [l.strip() for l in page.read_text().splitlines() if l.strip()]
+        if len(lines) < 2 or not lines[0].startswith("# ") or lines[1] != "## What you will learn":
+            problems.append(f"{page.relative_to(ROOT)}: the first line after the title must be "
+                            "'## What you will learn'")
+
+
+def check_benchmark_includes() -> None:
+    """A generated benchmark table (or profile) is printed by one page, once."""
+    seen: dict[str, list[str]] = {}
+    for page in summary_pages():
+        if not page.is_file():
+            continue
+        for lineno, line in enumerate(page.read_text().splitlines(), 1):
+            for m in INCLUDE.finditer(line):
+                target = m.group(2)
+                if "generated/benchmarks/" in target:
+                    seen.setdefault(target, []).append(f"{page.name}:{lineno}")
+    for target, where in sorted(seen.items()):
+        if len(where) > 1:
+            problems.append(f"{target} is printed {len(where)} times ({', '.join(where)}); "
+                            "print it once and link to it")
+
+
+def check_page_lengths() -> None:
+    """After the build: no page longer than MAX_RENDERED_LINES, but the API appendix."""
+    import book_lines  # noqa: E402  (tools/book/book_lines.py: the count `just book-lines` prints)
+    for page in summary_pages():
+        html_page = BOOK / "book" / f"{page.stem}.html"
+        if page.name in LONG_PAGES_ALLOWED or not html_page.is_file():
+            continue
+        n = book_lines.count(html_page)
+        if n > MAX_RENDERED_LINES:
+            problems.append(f"book/src/{page.name}: {n} rendered lines, over {MAX_RENDERED_LINES}; "
+                            "split it or move a section where it belongs")
+
+
 def check_mdbook_build() -> None:
     r = subprocess.run(["mdbook", "build", str(BOOK)], capture_output=True, text=True)
     for line in (r.stdout + r.stderr).splitlines():
@@ -230,17 +293,25 @@ def main() -> int:
     for page in pages:
         check_page(page)
     check_summary()
+    check_openings()
+    check_benchmark_includes()
+    figure_problems = figures.check(figures.book_pages(SRC), figures.Data())[1]
+    problems.extend(f"figures: {p}" for p in figure_problems)
     claims = check_claims()
     if "--no-build" not in sys.argv:
         check_mdbook_build()
+        check_page_lengths()
     for p in problems:
         print(f"book-check: {p}")
     if problems:
         print(f"book-check: {len(problems)} problem(s)")
         return 1
     print(f"book-check: {len(pages)} pages, every code block included by anchor (Rust/C pairs by "
-          "{{#twins}}), links resolve; "
-          f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form")
+          "{{#twins}}), links resolve, measured figures rendered from the numbers; "
+          f"{claims} cited claims in {CLAIMS.relative_to(ROOT)}, each source in a known form; "
+          "every chapter opens with what it teaches; each benchmark table printed once"
+          + ("" if "--no-build" in sys.argv else
+             f"; no page over {MAX_RENDERED_LINES} rendered lines but the API appendix"))
     return 0
 
 

@@ -155,7 +155,8 @@ def side_problems(side: Side, repo: Path) -> list[str]:
     """What is wrong with one side's file and anchor (nothing: [])."""
     f = repo / side.path
     if not f.is_file():
-        return [f"{side.path} does not exist"]
+        hint = " (just install writes it)" if "generated/installed/" in side.path else ""
+        return [f"{side.path} does not exist{hint}"]
     if side.anchor is None:
         return []
     try:

@@ -4,7 +4,8 @@
 # XFUNC_INSTALL_PROFILE=dev installs an unoptimized Rust build, quicker to compile while
 # iterating; benchmarks and the test command use the release build.
 # The cluster preloads both libraries, so it is stopped around the install and started again;
-# then databases xfunc and xfunc_c get the freshly installed extensions.
+# then databases xfunc and xfunc_c get the freshly installed extensions, and the book's listings
+# with one entry per SQL function (book/generated/installed/) are rewritten from the new build.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 cd "$XFUNC_ROOT"
@@ -22,3 +23,4 @@ make -s -C c PG_CONFIG="$PG_CONFIG" install
 # ANCHOR_END: build_and_install
 tools/cluster/cluster.sh start
 tools/cluster/cluster.sh reader-databases
+tools/book/artifacts.sh --installed

@@ -11,7 +11,7 @@
 #            just bench-report), valgrind (just bench-callgrind),
 #            graphviz (the book's diagrams: just diagrams, diagrams-check), gdb (debugging a
 #            backend, as the chapter "Your First Extension" shows)
-#   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml), mdbook
+#   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml; unoptimized, see below), mdbook
 #   pip:     just (the rust-just wheel), or cargo install just when pip is absent
 #   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/lib/env.sh says why),
 #            and cargo pgrx init against it, never a download
@@ -23,6 +23,11 @@ PGRX_VERSION=0.18.1
 say() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Each phase's wall time, printed as a table at the end: "name seconds" lines.
+phases=()
+phase_started=$SECONDS
+phase_done() { phases+=("$1 $((SECONDS - phase_started))"); phase_started=$SECONDS; }
+
 # --- mdbook, built in the background meanwhile ---------------------------------------------------
 # It needs nothing the rest installs, and its build overlaps with apt's downloads and with the
 # stretches of cargo-pgrx's build that keep one core alone busy. Waited for at the end.
@@ -31,8 +36,10 @@ if command -v mdbook >/dev/null 2>&1; then
   say "ok mdbook ($(mdbook --version))"
 else
   mdbook_log=$(mktemp)
+  mdbook_time=$(mktemp)
   say "installing mdbook 0.5.4 in the background (about 2 minutes on 2 cores; output: $mdbook_log)"
-  cargo install mdbook --version 0.5.4 --locked >"$mdbook_log" 2>&1 &
+  ( started=$SECONDS; cargo install mdbook --version 0.5.4 --locked >"$mdbook_log" 2>&1
+    status=$?; echo $((SECONDS - started)) >"$mdbook_time"; exit $status ) &
   mdbook_pid=$!
   # A step below that fails ends the script: the build in the background ends with it.
   trap 'kill "$mdbook_pid" 2>/dev/null || true' EXIT
@@ -62,14 +69,19 @@ if [ "$server" != "$headers" ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 fi
+phase_done "Debian packages"
 
 # --- cargo-pgrx --------------------------------------------------------------------------------
 if cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   say "ok cargo-pgrx $PGRX_VERSION"
 else
-  say "installing cargo-pgrx $PGRX_VERSION (about 4 to 6 minutes on 2 cores)"
-  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+  # Built without optimization (--debug): it compiles in about a third of the CPU time of a
+  # release build, and what it does at run time (run cargo, read the library's .pgrxsc section,
+  # copy files) takes the same fraction of a second either way.
+  say "installing cargo-pgrx $PGRX_VERSION (about 2 to 3 minutes on 2 cores)"
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --debug
 fi
+phase_done "cargo-pgrx"
 
 # --- this checkout's private copy of PostgreSQL 15 (see tools/lib/env.sh) ------------------------
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
@@ -77,6 +89,7 @@ ensure_pg_copy "$XFUNC_PG"
 
 # --- cargo pgrx init against that copy, never a download --------------------------------------
 ensure_pgrx_home "$PGRX_HOME" "$PG_CONFIG"
+phase_done "PostgreSQL copy, pgrx init"
 
 # --- just ---------------------------------------------------------------------------------------
 if command -v just >/dev/null 2>&1; then
@@ -91,6 +104,7 @@ else
   fi
   say "installed $(just --version)"
 fi
+phase_done "just"
 
 # --- mdbook (started at the top) ---------------------------------------------------------------
 if [ -n "$mdbook_pid" ]; then
@@ -102,4 +116,12 @@ if [ -n "$mdbook_pid" ]; then
   trap - EXIT
   rm -f "$mdbook_log"
   say "installed $(mdbook --version)"
+  phase_done "waiting for mdbook"
+  phases+=("(mdbook, in the background) $(cat "$mdbook_time")")
+  rm -f "$mdbook_time"
 fi
+
+total=$SECONDS
+printf 'setup: time of each phase (wall clock)\n'
+printf '%s\n' "${phases[@]}" | awk '{ t = $NF; $NF = ""; printf "  %-30s %3d:%02d\n", $0, t / 60, t % 60 }'
+printf '  %-30s %3d:%02d\n' "total" $((total / 60)) $((total % 60))
