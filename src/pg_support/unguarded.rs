@@ -85,5 +85,7 @@ plain_types!(
     std::convert::Infallible,
     crate::pg_support::elog::Error,
     crate::pg_support::palloc::PallocText,
+    crate::aggregates::MeanState,
+    crate::aggregates::Overflow,
 );
 // ANCHOR_END: plain_types
