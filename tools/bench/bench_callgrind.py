@@ -5,8 +5,9 @@ measured.
 
 Takes the statements of the last `cargo bench --bench per_call` and `cargo bench --bench
 aggregates` runs (their run records, target/criterion/xfunc/<bench>.json, hold each case's
-statements at a smaller row count; a bench not run is left out), stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
-the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
+statements at a smaller row count; a bench not run is left out), stops the cluster, runs each
+statement alone in a single-user backend (`postgres --single`) on the bench database under
+`valgrind --tool=callgrind`, and starts the cluster again. Writes the
 counts to target/criterion/xfunc/callgrind.json, where tools/bench/bench_report.py finds them:
 instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
 the statement's own work cancelling out as in the timed run (for an aggregate a call is a row:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Turns the last `cargo bench` run into the Markdown fragments of the book's benchmarks chapter.
 
-Reads, for each bench file (per_call, varlena, shared_log, lwlock_contention, aggregates), the run record
-the bench wrote (target/criterion/xfunc/<bench>.json: when it ran, which groups it measured,
-what it skipped) and criterion's results of that run (target/criterion/<group>/<id>/new/
+Reads, for each bench file (per_call, varlena, shared_log, lwlock_contention, aggregates), the
+run record the bench wrote (target/criterion/xfunc/<bench>.json: when it ran, which groups it
+measured, what it skipped) and criterion's results of that run (target/criterion/<group>/<id>/new/
 benchmark.json and estimates.json; results older than the run are ignored). Writes, per bench:
 
   book/generated/benchmarks/<bench>.json   the numbers the report shows, computed from the run:
