@@ -53,6 +53,19 @@ const KNOWN: &[Known] = &[
               where the Rust build's lossy copy is sent with its own SQLSTATE",
         matches: |_, rust, c| lossy_message(rust, c),
     },
+    Known {
+        function: "trigf",
+        why: "a trigger function called outside a trigger: XX000 in both builds, the C \
+              function's message (\"trigf: not called by trigger manager\") against the panic \
+              of #[pg_trigger]'s wrapper (pgrx-sql-entity-graph 0.18.1, pg_trigger/mod.rs)",
+        matches: |_, rust, c| not_trigger(rust, c),
+    },
+    Known {
+        function: "row_version",
+        why: "a trigger function called outside a trigger: XX000 in both builds, each with its \
+              own message (see trigf)",
+        matches: |_, rust, c| not_trigger(rust, c),
+    },
 ];
 
 /// Why the difference between `rust` and `c` in a call of `function` is allowed, if it is one
@@ -90,4 +103,12 @@ fn lossy_message(rust: &Outcome, c: &Outcome) -> bool {
 fn pgrx_str_panic(o: &Outcome) -> bool {
     matches!(o, Outcome::Error(code, message)
         if code == "XX000" && message.starts_with("datums converted to &str should be valid UTF-8"))
+}
+
+/// The ERROR of a trigger function called outside a trigger, in each build's words.
+fn not_trigger(rust: &Outcome, c: &Outcome) -> bool {
+    matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, cm))
+        if rc == "XX000" && cc == "XX000"
+            && rm == "PgTrigger::from_fcinfo failed: NotTrigger"
+            && cm.ends_with(": not called by trigger manager"))
 }

@@ -21,7 +21,9 @@
 //! with no generator fails the test with a message naming the type; one that returns `record`
 //! without OUT columns needs a column list, written by hand in shapes.rs, where the few calls
 //! live that the default shapes cannot make (sets whose size an argument gives, the shared
-//! log). Calls keep their order: each function's in turn (by signature), each call on the Rust
+//! log, and what SQL cannot call directly: a planner support function through EXPLAIN, an
+//! aggregate's support functions through the aggregate, in a parallel plan for combine, serial
+//! and deserial, trigger functions through DML). Calls keep their order: each function's in turn (by signature), each call on the Rust
 //! build then on the C one, so that the shared counter and the shared log, which keep state
 //! between calls, are in the same state in both builds at every call.
 //!

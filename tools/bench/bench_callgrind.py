@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Counts the instructions each per_call statement executes, with callgrind: a figure that does
-not depend on how busy the machine is, to explain a ratio that the wall clock measured.
+"""Counts the instructions each per_call and aggregates statement executes, with callgrind: a
+figure that does not depend on how busy the machine is, to explain a ratio that the wall clock
+measured.
 
-Takes the statements of the last `cargo bench --bench per_call` run (its run record,
-target/criterion/xfunc/per_call.json, holds each case's statements at a smaller row count),
-stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
-the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
+Takes the statements of the last `cargo bench --bench per_call` and `cargo bench --bench
+aggregates` runs (their run records, target/criterion/xfunc/<bench>.json, hold each case's
+statements at a smaller row count; a bench not run is left out), stops the cluster, runs each
+statement alone in a single-user backend (`postgres --single`) on the bench database under
+`valgrind --tool=callgrind`, and starts the cluster again. Writes the
 counts to target/criterion/xfunc/callgrind.json, where tools/bench/bench_report.py finds them:
 instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
-the statement's own work cancelling out as in the timed run.
+the statement's own work cancelling out as in the timed run (for an aggregate a call is a row:
+one transition call).
 
     python3 tools/bench/bench_callgrind.py [case...]      (default: every case of the last run)
 """
@@ -27,6 +30,8 @@ import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 ROOT = xfunc.ROOT
 RECORDS = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion" / "xfunc"
 BENCH_DB = "xfunc_bench"
+# The bench files whose run records hold statements to count.
+COUNTED = ("per_call", "aggregates")
 
 
 def say(msg: str) -> None:
@@ -120,17 +125,21 @@ def main() -> int:
     if not shutil.which("valgrind"):
         say("valgrind is not installed (apt-get install valgrind)")
         return 1
-    record_path = RECORDS / "per_call.json"
-    if not record_path.is_file():
-        say(f"no measured per_call run ({record_path} is missing): run `just bench --bench per_call`")
+    records, statements = {}, {}
+    for bench in COUNTED:
+        record_path = RECORDS / f"{bench}.json"
+        if record_path.is_file():
+            records[bench] = json.loads(record_path.read_text())
+            statements.update(records[bench]["params"].get("callgrind_statements", {}))
+    if not records:
+        say(f"no measured run of {' or '.join(COUNTED)} (no run record in {RECORDS}): run "
+            "`just bench --bench per_call` or `just bench --bench aggregates`")
         return 1
-    record = json.loads(record_path.read_text())
-    statements = record["params"].get("callgrind_statements", {})
     wanted = sys.argv[1:]
     if wanted:
         statements = {k: v for k, v in statements.items() if k.split("/")[1] in wanted}
     if not statements:
-        say("the last per_call run measured no case")
+        say(f"the last runs of {', '.join(records)} measured no case")
         return 1
     was_running = "running:" in cluster("status")
     if was_running:
@@ -156,7 +165,8 @@ def main() -> int:
             say("cluster started again")
     version = subprocess.run(["valgrind", "--version"], capture_output=True,
                              text=True).stdout.strip()
-    out = {"per_call_started": record["started"], "valgrind": version, "counts": counts}
+    out = {**{f"{bench}_started": r["started"] for bench, r in records.items()},
+           "valgrind": version, "counts": counts}
     (RECORDS / "callgrind.json").write_text(json.dumps(out, indent=2) + "\n")
     for case, lines in profiles.items():
         path = PROFILE_DIR / f"callgrind-{case}.txt"

@@ -6,7 +6,8 @@
 # A third run, xfunc_fast, checks the fast variants of the chapter "Rust at the Speed of C" (schema xfunc_fast of the
 # xfunc extension, under the ordinary names) against the same expected output: the tests that
 # call them run again with search_path = xfunc_fast, public, so that every call of add_one,
-# makepoint, copytext, concat_text, make_array and shared_counter_add reaches the fast one.
+# makepoint, copytext, concat_text, make_array, shared_counter_add and of the aggregate mean
+# (chapter 20) reaches the fast one.
 #
 #   tools/test/regress.sh [run...] [-- test...]     default: xfunc xfunc_c xfunc_fast, every sql/*.sql
 #   tools/test/regress.sh --accept [test...]        after a run: its results become expected/
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$XFUNC_ROOT"
 
 # The tests that call a function with a fast variant.
-fast_tests=(base_types polymorphic shared_memory)
+fast_tests=(base_types polymorphic shared_memory aggregates)
 # What the last run ran: its runs and its tests, written when it ends.
 last_run=target/regress/last-run
 
