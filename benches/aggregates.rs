@@ -11,7 +11,7 @@
 //! is (median(variant) - median(baseline)) / ROWS: the cost of our transition call over
 //! count's. Throughput is declared in rows, so criterion reports rows per second.
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::time::Duration;
 

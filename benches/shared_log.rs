@@ -8,7 +8,7 @@
 //! (`count(xfunc_log(...))` over a generate_series); an iteration ends when every client's
 //! statement has. The baseline is the same statement without the call, from the same clients.
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::io::Write;
 use std::time::Duration;
