@@ -356,7 +356,7 @@ varlena-faults:
 bench *args:
     python3 tools/bench/bench_report.py --run -- "$@"
 
-# count each per_call statement's instructions with callgrind (stops the cluster meanwhile)
+# count the instructions of each per_call and aggregates statement with callgrind (stops the cluster meanwhile)
 [group('measure')]
 [positional-arguments]
 bench-callgrind *cases:

@@ -1,8 +1,8 @@
 /*
  * xfunc_c.h
  *		What the chapters of xfunc_c share: the load-time set-up each chapter provides, the
- *		check of a result row type that chapters 9, 10 and 12 use, and the shared-memory hook
- *		pair of chapters 12 and 13 (pg_support.c).
+ *		check of a result row type that chapters 9, 10 and 12 use, the shared-memory hook
+ *		pair of chapters 12 and 13 (pg_support.c), and the type complex of chapters 17 to 19.
  */
 #ifndef XFUNC_C_H
 #define XFUNC_C_H
@@ -42,5 +42,26 @@ typedef struct ShmemStruct
 extern void shmem_struct_request(ShmemStruct *s);
 extern void *shmem_struct_get(const ShmemStruct *s);
 /* ANCHOR_END: shmem_struct_type */
+
+/* ANCHOR: complex_struct */
+/*
+ * The internal form of the type complex (user_types.c): two float8, 16 bytes, aligned as a
+ * double, passed by reference. CREATE TYPE complex (c/user_types.sql) declares the same
+ * internallength and alignment.
+ */
+typedef struct Complex
+{
+	double		x;
+	double		y;
+} Complex;
+
+#define DatumGetComplexP(X)		((Complex *) DatumGetPointer(X))
+#define ComplexPGetDatum(X)		PointerGetDatum(X)
+#define PG_GETARG_COMPLEX_P(n)	DatumGetComplexP(PG_GETARG_DATUM(n))
+#define PG_RETURN_COMPLEX_P(x)	return ComplexPGetDatum(x)
+/* ANCHOR_END: complex_struct */
+
+/* The comparison behind the operators of complex and its B-tree support (operators.c). */
+extern int	complex_abs_cmp_internal(const Complex *a, const Complex *b);
 
 #endif							/* XFUNC_C_H */

@@ -47,7 +47,7 @@ pub fn add_one_float8(arg: f64) -> f64 {
 /// The built-in `float8 + float8` (`float8_pl` in `utils/float.h`): IEEE 754 addition, where a
 /// NaN or an infinity in is a NaN or an infinity out, but an infinite result from two finite
 /// inputs is an error, not a silent `Infinity`.
-fn float8_pl(val1: f64, val2: f64) -> f64 {
+pub fn float8_pl(val1: f64, val2: f64) -> f64 {
     let result = val1 + val2;
     if result.is_infinite() && !val1.is_infinite() && !val2.is_infinite() {
         ereport!(

@@ -23,6 +23,13 @@ pub mod polymorphic;
 pub mod shared_memory;
 pub mod shared_log;
 pub mod fast_calls;
+// Part II: extending SQL.
+pub mod support_functions;
+pub mod user_types;
+pub mod operators;
+pub mod index_support;
+pub mod aggregates;
+pub mod triggers;
 
 // ANCHOR: pg_init
 /// Runs once per process that loads the library: in the postmaster when the library is in

@@ -106,7 +106,11 @@ fn retcomposite(
 /// `RETURNS TABLE (n integer, product integer)`, which the C version writes out. Both check
 /// the arguments once, on the first call: `|n * base| <= |count * base|`, so if the last
 /// product fits in an `integer`, every product does.
-#[pg_extern(immutable, strict, parallel_safe)]
+///
+/// `support` names the planner support function of chapter 16 (`src/support_functions.rs`):
+/// pgrx writes `SUPPORT multiples_support` into the declaration, where the C twin attaches it
+/// later with `ALTER FUNCTION ... SUPPORT` (`c/support_functions.sql`).
+#[pg_extern(immutable, strict, parallel_safe, support = multiples_support)]
 fn multiples(
     count: i32,
     base: i32,

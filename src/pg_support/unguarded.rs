@@ -87,6 +87,10 @@ unsafe extern "C-unwind" {
     pub fn errmsg(fmt: *const c_char, ...) -> c_int;
     pub fn errdetail(fmt: *const c_char, ...) -> c_int;
     pub fn errfinish(filename: *const c_char, lineno: c_int, funcname: *const c_char);
+    pub fn AggCheckCallContext(
+        fcinfo: pg_sys::FunctionCallInfo,
+        aggcontext: *mut pg_sys::MemoryContext,
+    ) -> c_int;
 }
 // ANCHOR_END: unguarded
 
@@ -108,5 +112,7 @@ plain_types!(
     std::convert::Infallible,
     crate::pg_support::elog::Error,
     crate::pg_support::palloc::PallocText,
+    crate::aggregates::MeanState,
+    crate::aggregates::Overflow,
 );
 // ANCHOR_END: plain_types

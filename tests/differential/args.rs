@@ -40,6 +40,8 @@ const SCALARS: &[(&str, Generator)] = &[
     }),
     ("text", values::text),
     ("bytea", |rng, _| values::bytea(rng)),
+    ("complex", |rng, _| Arg::Expr(values::complex(rng))),
+    ("cstring", |rng, enc| Arg::Expr(values::cstring(rng, enc))),
 ];
 
 fn scalar(ty: &str) -> Option<Generator> {

@@ -34,6 +34,9 @@ pub enum Place {
 pub struct Call {
     pub select: String,
     pub from: Option<String>,
+    /// Settings for the call's statement alone (`SET LOCAL ...;`, which lasts for the implicit
+    /// transaction of the query string that holds it), or "".
+    pub settings: &'static str,
 }
 
 impl Call {
@@ -78,14 +81,33 @@ impl Call {
             }
             from
         });
-        Call { select, from }
+        Call {
+            select,
+            from,
+            settings: "",
+        }
     }
 
-    pub fn sql(&self) -> String {
+    /// `SELECT <select> [FROM <from>]`, with no settings.
+    pub fn select_from(select: String, from: Option<String>) -> Call {
+        Call {
+            select,
+            from,
+            settings: "",
+        }
+    }
+
+    /// The statement, without its settings.
+    fn query(&self) -> String {
         match &self.from {
             Some(from) => format!("SELECT {} FROM {from}", self.select),
             None => format!("SELECT {}", self.select),
         }
+    }
+
+    /// The call as it is made: its settings, then the statement.
+    pub fn sql(&self) -> String {
+        format!("{}{}", self.settings, self.query())
     }
 
     /// The call, wrapped so that whatever it returns comes back as one line of ASCII: every
@@ -93,13 +115,14 @@ impl Call {
     /// length and md5 when that is long. Set-returning calls stop after 200 rows.
     pub fn wrapped(&self) -> String {
         format!(
-            "SELECT CASE WHEN octet_length(b) > 2000 \
+            "{}SELECT CASE WHEN octet_length(b) > 2000 \
                          THEN format('%s bytes, md5 %s', octet_length(b), md5(b)) \
                          ELSE encode(b, 'escape') END \
                FROM (SELECT coalesce(string_agg(coalesce(r::text, '<null>'), E'\\n'), \
                                      '<no rows>')::bytea AS b \
                        FROM ({} LIMIT 200) AS s(r)) AS q",
-            self.sql()
+            self.settings,
+            self.query()
         )
     }
 }

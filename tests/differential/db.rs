@@ -92,17 +92,89 @@ CREATE TABLE stored (id integer PRIMARY KEY,
                      b_plain bytea, b_ext bytea, b_main bytea);
 ALTER TABLE stored ALTER t_ext SET STORAGE EXTERNAL, ALTER t_main SET STORAGE MAIN,
                    ALTER b_ext SET STORAGE EXTERNAL, ALTER b_main SET STORAGE MAIN;
+-- What the aggregate's parallel calls (chapter 20) scan: whole numbers, some NULLs, whose sums
+-- are exact in any order, so that both builds' parallel answers are the same bits.
+CREATE TABLE agg_input (id integer, x double precision);
+INSERT INTO agg_input
+SELECT i, CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919 % 2001) - 1000 END
+  FROM generate_series(1, 20000) i;
+ANALYZE agg_input;
+-- The planner's estimates for a query, for the support function (chapter 16): node type, rows,
+-- startup and total cost of the top plan node.
+CREATE FUNCTION plan_estimate(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+    RETURN concat_ws(' ', plan->0->'Plan'->>'Node Type', plan->0->'Plan'->>'Plan Rows',
+                     plan->0->'Plan'->>'Startup Cost', plan->0->'Plan'->>'Total Cost');
+END $$;
+-- Statements run one after the other, the rows of the last one returned: DML for the trigger
+-- functions (chapter 21), which a query cannot nest in a subquery.
+CREATE FUNCTION run_dml(VARIADIC statements text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. array_length(statements, 1) - 1 LOOP
+        EXECUTE statements[i];
+    END LOOP;
+    RETURN QUERY EXECUTE statements[array_length(statements, 1)];
+END $$;
 ";
 
 /// Made with the extension: a domain over the row type of its table `emp` (an argument of that
-/// domain is an `emp` to the function), and rows of `emp` for arguments read from the table.
+/// domain is an `emp` to the function), and rows of `emp` for arguments read from the table;
+/// `complex_via_copy`, which reaches the receive function of the type `complex` (chapter 17)
+/// through a binary COPY; the tables whose triggers call the trigger functions (chapter 21), made afresh, empty (the
+/// extension takes their triggers with it when it is dropped).
 const EXT_OBJECTS: &str = "
 SET client_min_messages = warning;
 CREATE DOMAIN emp_d AS emp;
 INSERT INTO emp VALUES ('Bill', 1000, 30, '(1,1)'), ('Sam', 2000, 40, '(1,2)'),
                        ('Ginger', NULL, 25, '(2,1)'), (NULL, -2147483648, NULL, NULL),
                        ('', 2147483647, 0, '(NaN,Infinity)');
+-- complex_recv takes an internal, which SQL cannot pass: it runs when a binary COPY reads a
+-- complex field. This writes the bytes given as one such field (a bytea column has the same
+-- framing) into a file in the data directory and copies it into a complex column.
+CREATE FUNCTION complex_via_copy(bytes bytea) RETURNS complex LANGUAGE plpgsql AS $$
+DECLARE
+    file text := current_setting('data_directory') || '/difftest_recv_' || current_database();
+    result complex;
+BEGIN
+    CREATE TEMP TABLE recv_in (b bytea) ON COMMIT DROP;
+    CREATE TEMP TABLE recv_out (c complex) ON COMMIT DROP;
+    INSERT INTO recv_in VALUES (bytes);
+    EXECUTE format('COPY recv_in TO %L (FORMAT binary)', file);
+    EXECUTE format('COPY recv_out FROM %L (FORMAT binary)', file);
+    SELECT c INTO result FROM recv_out;
+    DROP TABLE recv_in, recv_out;
+    RETURN result;
+END $$;
+DROP TABLE IF EXISTS trig_t, version_t;
+CREATE TABLE trig_t (x integer, y text);
+CREATE TRIGGER tb BEFORE INSERT OR UPDATE OR DELETE ON trig_t
+    FOR EACH ROW EXECUTE FUNCTION trigf();
+CREATE TRIGGER ta AFTER INSERT OR UPDATE OR DELETE ON trig_t
+    FOR EACH ROW EXECUTE FUNCTION trigf();
+CREATE TRIGGER ts BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON trig_t
+    FOR EACH STATEMENT EXECUTE FUNCTION trigf();
+CREATE TABLE version_t (id integer PRIMARY KEY, body text, v integer);
+CREATE TRIGGER tv BEFORE INSERT OR UPDATE ON version_t
+    FOR EACH ROW EXECUTE FUNCTION row_version('v');
 ";
+
+/// The scratch files of `complex_via_copy`, one per database, in the data directory.
+pub fn remove_recv_files() {
+    let mut admin = support::connect_to("postgres");
+    let data_directory: String = admin
+        .query_one("SELECT current_setting('data_directory')", &[])
+        .expect("data_directory")
+        .get(0);
+    for enc in ENCODINGS {
+        for ext in ["xfunc", "xfunc_c"] {
+            let file = format!("difftest_recv_{}", db_name(ext, enc));
+            let _ = std::fs::remove_file(std::path::Path::new(&data_directory).join(file));
+        }
+    }
+}
 
 pub struct Db {
     pub ext: &'static str,

@@ -37,6 +37,15 @@ const KNOWN: &[Known] = &[
         matches: |_, rust, _| pgrx_str_panic(rust),
     },
     Known {
+        function: "complex_in",
+        why: "complex_in (src/user_types.rs) raises its syntax error with ereport!, whose message \
+              is a Rust String, and float8in_internal's ERRORs come back through pgrx's guard \
+              converted to UTF-8 lossily: in a LATIN1 or SQL_ASCII database, an input with \
+              non-ASCII bytes gets a message with U+FFFD where the C twin has the bytes, same \
+              SQLSTATE",
+        matches: |_, rust, c| lossy_message(rust, c),
+    },
+    Known {
         function: "split_pair",
         why: "an ERROR that PostgreSQL raises inside a pgrx-guarded call (here a column's input \
               function in BuildTupleFromCStrings) comes back with its message converted to UTF-8 \
@@ -46,6 +55,19 @@ const KNOWN: &[Known] = &[
               message or detail may not convert for a UTF-8 client at all (22021 in its place), \
               where the Rust build's lossy copy is sent with its own SQLSTATE",
         matches: |_, rust, c| lossy_message(rust, c),
+    },
+    Known {
+        function: "trigf",
+        why: "a trigger function called outside a trigger: XX000 in both builds, the C \
+              function's message (\"trigf: not called by trigger manager\") against the panic \
+              of #[pg_trigger]'s wrapper (pgrx-sql-entity-graph 0.18.1, pg_trigger/mod.rs)",
+        matches: |_, rust, c| not_trigger(rust, c),
+    },
+    Known {
+        function: "row_version",
+        why: "a trigger function called outside a trigger: XX000 in both builds, each with its \
+              own message (see trigf)",
+        matches: |_, rust, c| not_trigger(rust, c),
     },
 ];
 
@@ -84,4 +106,12 @@ fn lossy_message(rust: &Outcome, c: &Outcome) -> bool {
 fn pgrx_str_panic(o: &Outcome) -> bool {
     matches!(o, Outcome::Error(code, message)
         if code == "XX000" && message.starts_with("datums converted to &str should be valid UTF-8"))
+}
+
+/// The ERROR of a trigger function called outside a trigger, in each build's words.
+fn not_trigger(rust: &Outcome, c: &Outcome) -> bool {
+    matches!((rust, c), (Outcome::Error(rc, rm), Outcome::Error(cc, cm))
+        if rc == "XX000" && cc == "XX000"
+            && rm == "PgTrigger::from_fcinfo failed: NotTrigger"
+            && cm.ends_with(": not called by trigger manager"))
 }

@@ -21,7 +21,9 @@
 //! with no generator fails the test with a message naming the type; one that returns `record`
 //! without OUT columns needs a column list, written by hand in shapes.rs, where the few calls
 //! live that the default shapes cannot make (sets whose size an argument gives, the shared
-//! log). Calls keep their order: each function's in turn (by signature), each call on the Rust
+//! log, and what SQL cannot call directly: a planner support function through EXPLAIN, an
+//! aggregate's support functions through the aggregate, in a parallel plan for combine, serial
+//! and deserial, trigger functions through DML). Calls keep their order: each function's in turn (by signature), each call on the Rust
 //! build then on the C one, so that the shared counter and the shared log, which keep state
 //! between calls, are in the same state in both builds at every call.
 //!
@@ -37,6 +39,10 @@
 //! budget for the whole run, shared equally by the functions; a function stops early when its
 //! share is spent), `XFUNC_DIFFTEST_ONLY` (comma-separated function names).
 //!
+//! A second test, `complex_values_cross_between_builds` (copy_between.rs), moves values of the
+//! type `complex` (chapter 17) from one build's database to the other's with a binary `COPY`,
+//! both ways.
+//!
 //! Not a `cargo test` default target (Cargo.toml: `test = false`): `cargo pgrx test` runs the
 //! crate's tests without a local cluster; the recipe names it with `--test differential`.
 
@@ -46,6 +52,7 @@ mod args;
 mod calls;
 mod catalog;
 mod changes;
+mod copy_between;
 mod db;
 mod known;
 mod log_files;
@@ -86,4 +93,10 @@ fn settings() -> Settings {
 #[test]
 fn rust_and_c_builds_agree() {
     run::run(&settings());
+}
+
+/// Values of `complex` written by one build and read by the other (copy_between.rs).
+#[test]
+fn complex_values_cross_between_builds() {
+    copy_between::run(settings().seed);
 }

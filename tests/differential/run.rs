@@ -145,7 +145,14 @@ impl Run<'_> {
         }
         let targets = changes::targets(f, &rows[0], &mut self.pairs[0].rust);
         let (mut calls, mut errors, mut failed) = (0u64, 0u64, 0u32);
-        while calls < self.s.calls
+        // A call in a parallel plan starts worker processes (tens of milliseconds): a tenth as
+        // many calls.
+        let max_calls = if shapes::PARALLEL.contains(&f.name.as_str()) {
+            (self.s.calls / 10).max(self.s.calls.min(20))
+        } else {
+            self.s.calls
+        };
+        while calls < max_calls
             && failed < FAILURES_PER_FUNCTION
             && self.per_function.is_none_or(|b| started.elapsed() <= b)
         {
@@ -303,6 +310,7 @@ impl Run<'_> {
         for pair in &mut self.pairs {
             pair.reset();
         }
+        db::remove_recv_files();
         for (why, n) in &self.known_seen {
             println!("known difference, allowed ({n} calls): {why}");
         }

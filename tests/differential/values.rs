@@ -122,6 +122,164 @@ pub fn point(rng: &mut Rng) -> String {
     }
 }
 
+/// A `complex` in its text form: two float8 literals (NaN and the infinities too), with blanks
+/// of every kind C's `isspace` knows around the parts now and then.
+pub fn complex_text(rng: &mut Rng) -> String {
+    let blank = |rng: &mut Rng| -> &'static str {
+        if rng.one_in(3) {
+            rng.pick(&[" ", "  ", "\t", "\n", "\u{b}", "\u{c}", "\r"])
+        } else {
+            ""
+        }
+    };
+    let x = float8_literal(rng);
+    let y = float8_literal(rng);
+    format!(
+        "{}({}{x}{},{}{y}{}){}",
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng),
+        blank(rng)
+    )
+}
+
+/// A `cstring`: the argument of a type's input function, so mostly the text of one of ours
+/// (`complex`): well-formed, often broken (a part missing, one too many, something after it),
+/// numbers out of float8's range or spelled as strtod spells them; and random characters,
+/// empty.
+pub fn cstring(rng: &mut Rng, enc: Encoding) -> String {
+    let text = match rng.below(12) {
+        0..=4 => complex_text(rng),
+        5 => {
+            // one edit of a well-formed input: a byte removed, doubled or replaced
+            let mut t: Vec<char> = complex_text(rng).chars().collect();
+            let at = rng.below(t.len() as u64) as usize;
+            match rng.below(3) {
+                0 => {
+                    t.remove(at);
+                }
+                1 => t.insert(at, t[at]),
+                _ => t[at] = rng.pick(&['(', ')', ',', ' ', 'x', '.', 'e', '-', '+', '0', '\0']),
+            }
+            t.into_iter().filter(|&c| c != '\0').collect()
+        }
+        6 => {
+            let number = |rng: &mut Rng| {
+                rng.pick(&[
+                    "1e400",
+                    "-1e400",
+                    "1e-400",
+                    "-1e-400",
+                    "1e-320",
+                    "nan",
+                    "NAN",
+                    "inf",
+                    "-inf",
+                    "+inf",
+                    "Infinity",
+                    "-Infinity",
+                    "+Infinity",
+                    "infinity",
+                    "0x1p3",
+                    "+1",
+                    "1.",
+                    ".5",
+                    "1e",
+                    "e1",
+                    "--1",
+                    "1e+",
+                    "00",
+                    "1_0",
+                    "0.0e0",
+                    "4.9e-324",
+                    "1.7976931348623157e308",
+                    "1.7976931348623159e308",
+                ])
+            };
+            format!("({},{})", number(rng), number(rng))
+        }
+        7 => format!(
+            "{}{}",
+            complex_text(rng),
+            rng.pick(&["x", ")", ",", "(1,2)", " ;"])
+        ),
+        8 => rng
+            .pick(&[
+                "", " ", "(", ")", "()", "(,)", "(1)", "(1,2,3)", "1,2", "(1 2)",
+            ])
+            .into(),
+        _ => short_string(rng, enc),
+    };
+    if rng.one_in(15) {
+        "NULL::cstring".into()
+    } else {
+        format!("{}::cstring", quote(&text))
+    }
+}
+
+/// A `complex` value: from its text form, or one of the values the comparisons must order
+/// (NaN, the infinities, magnitudes past the largest float8, minus zero), or NULL.
+pub fn complex(rng: &mut Rng) -> String {
+    let text = match rng.below(10) {
+        0 => rng
+            .pick(&[
+                "(NaN,0)",
+                "(0,NaN)",
+                "(Infinity,0)",
+                "(-Infinity,NaN)",
+                "(1e200,1e200)",
+                "(-1e300,0)",
+                "(-0,0)",
+                "(0,0)",
+                "(3,4)",
+                "(-5,0)",
+                "(1e308,-1e308)",
+            ])
+            .to_owned(),
+        1 => format!(
+            "({},{})",
+            rng.below(21) as i64 - 10,
+            rng.below(21) as i64 - 10
+        ),
+        _ => format!("({},{})", float8_literal(rng), float8_literal(rng)),
+    };
+    if rng.one_in(12) {
+        "NULL::complex".into()
+    } else {
+        format!("{}::complex", quote(&text))
+    }
+}
+
+/// The bytes of one binary `complex` field for complex_recv, as a `bytea`: mostly 16 (two
+/// float8 in network byte order, special values included), now and then shorter or longer.
+pub fn complex_field(rng: &mut Rng) -> String {
+    let float8_bytes = |rng: &mut Rng| -> [u8; 8] {
+        let v: f64 = match float8_literal(rng).as_str() {
+            "NaN" => f64::from_bits(0x7ff8_0000_0000_0000 | rng.below(1 << 51)),
+            "Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            other => other.parse().unwrap_or(0.0),
+        };
+        v.to_be_bytes()
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    bytes.extend(float8_bytes(rng));
+    bytes.extend(float8_bytes(rng));
+    match rng.below(8) {
+        0 => bytes.truncate(rng.below(16) as usize),
+        1 => bytes.extend((0..rng.below(9) + 1).map(|_| rng.below(256) as u8)),
+        2 => bytes.iter_mut().for_each(|b| *b = rng.below(256) as u8),
+        _ => {}
+    }
+    let mut hex = String::new();
+    for b in bytes {
+        write!(hex, "{b:02x}").unwrap();
+    }
+    format!("'\\x{hex}'::bytea")
+}
+
 /// A short string of characters that matter: quotes, backslashes, '=', control characters,
 /// multibyte characters.
 pub fn short_string(rng: &mut Rng, enc: Encoding) -> String {

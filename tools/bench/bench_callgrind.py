@@ -2,14 +2,16 @@
 """Counts the instructions the benchmarks' statements execute, with callgrind: a figure that does
 not depend on how busy the machine is, to judge a ratio that the wall clock cannot.
 
-Takes the statements of the last measured run of each bench that has some (per_call: each
-case's statements at a smaller row count; varlena: each copy at each size, through the
+Takes the statements of the last measured run of each bench that has some (per_call and
+aggregates: each case's statements at a smaller row count, for an aggregate a call being a row,
+one transition call; varlena: each copy at each size, through the
 executor; lwlock_contention: each counter's *_cycles call, of 0 cycles and of 100,000), from
 its run record (target/criterion/xfunc/<bench>.json), stops the cluster, runs each statement
 alone in a single-user backend (`postgres --single`, as `tools/cluster/cluster.sh single`
 starts it) on the bench database under `valgrind --tool=callgrind`, and starts the cluster
 again. For varlena it also counts memcpy's own instructions per byte at the same sizes, in a
-small C program (tools/bench/memcpy_count.c) under callgrind. Writes the counts to target/criterion/xfunc/callgrind.json, where
+small C program (tools/bench/memcpy_count.c) under callgrind. Writes the counts to
+target/criterion/xfunc/callgrind.json, where
 tools/bench/bench_report.py finds them: instructions per call = (count(statement) -
 count(its baseline)) / calls, the backend's start-up and the statement's own work cancelling
 out as in the timed run (per cycle, for the contention bench: the baseline is the call of no
@@ -35,7 +37,8 @@ import xfunc  # noqa: E402  (tools/lib/xfunc.py: the checkout's environment)
 ROOT = xfunc.ROOT
 RECORDS = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion" / "xfunc"
 BENCH_DB = "xfunc_bench"
-COUNTED = ("per_call", "varlena", "lwlock_contention")
+# The bench files whose run records hold statements to count.
+COUNTED = ("per_call", "aggregates", "varlena", "lwlock_contention")
 MEMCPY_SOURCE = ROOT / "tools" / "bench" / "memcpy_count.c"
 MEMCPY_BYTES = 64 << 20  # what memcpy_count copies at each size, about
 
@@ -193,7 +196,7 @@ def main() -> int:
     if not statements:
         say("no measured run of " + ", ".join(COUNTED) + " has a statement to count"
             + (f" for {', '.join(wanted)}" if wanted else "")
-            + ": run `just bench --bench per_call` (or varlena, lwlock_contention) first")
+            + ": run `just bench --bench per_call` (or aggregates, varlena, lwlock_contention) first")
         return 1
     # The counts of the same runs made earlier are kept (a run of some cases adds to them).
     out_path = RECORDS / "callgrind.json"

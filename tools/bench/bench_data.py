@@ -10,6 +10,7 @@ measurement; it reads what the measurements committed:
     varlena              benchmarks/varlena.json              tools/bench/bench_report.py
     shared_log           benchmarks/shared_log.json           tools/bench/bench_report.py
     lwlock_contention    benchmarks/lwlock_contention.json    tools/bench/bench_report.py
+    aggregates           benchmarks/aggregates.json           tools/bench/bench_report.py
     srf_memory           srf-memory.txt                       tools/bench/srf-memory.sh
     varlena_faults       varlena-faults.txt                   tools/bench/varlena-faults.sh
     callgrind_<case>     benchmarks/callgrind-<case>.txt      tools/bench/bench_callgrind.py
@@ -43,7 +44,7 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "book" / "generated"
-BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention")
+BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention", "aggregates")
 ID_FIELDS = ("case", "path", "design", "clients", "size")
 
 

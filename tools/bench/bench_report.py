@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Turns the last `cargo bench` run into the Markdown fragments of the book's benchmarks chapter.
 
-Reads, for each bench file (per_call, varlena, shared_log, lwlock_contention), the run record
-the bench wrote (target/criterion/xfunc/<bench>.json: when it ran, which groups it measured,
-what it skipped) and criterion's results of that run (target/criterion/<group>/<id>/new/
+Reads, for each bench file (per_call, varlena, shared_log, lwlock_contention, aggregates), the
+run record the bench wrote (target/criterion/xfunc/<bench>.json: when it ran, which groups it
+measured, what it skipped) and criterion's results of that run (target/criterion/<group>/<id>/new/
 benchmark.json and estimates.json; results older than the run are ignored). Writes, per bench:
 
   book/generated/benchmarks/<bench>.json   the numbers the report shows, computed from the run:
@@ -59,7 +59,7 @@ import subprocess
 import time
 
 ROOT = xfunc.ROOT
-BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention")
+BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention", "aggregates")
 DATA_DIR = ROOT / "book" / "generated" / "benchmarks"
 PLOT_DIR = ROOT / "book" / "src" / "benchmarks"
 # Where the chapter that includes the fragments (book/src/15-benchmarks.md) finds the plots.
@@ -70,7 +70,7 @@ PLOT_URL = "benchmarks"
 T = {t.name: t.value for t in bench_data.TARGETS}
 
 PER_CALL_VARIANTS = ("rust", "rust_fast", "c", "builtin")
-VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
+VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "fast": "Rust, fast", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
                  "write": "write() loop", "rust_open_per_line": "Rust, open_per_line",
                  "c_open_per_line": "C, open_per_line", "rust_kept_open": "Rust, kept_open",
                  "c_kept_open": "C, kept_open", "rust_by_hand": "Rust, by hand",
@@ -842,11 +842,61 @@ def report_lwlock_contention(data: dict) -> tuple[str, list[Plot]]:
     text.append(skipped(data))
     return "".join(text), plots
 
+# --- aggregates ------------------------------------------------------------------------------
+
+AGGREGATE_VARIANTS = ("rust", "fast", "c", "builtin")
+
+
+def measure_aggregates(record: dict, results: dict, criterion: Path) -> dict:
+    """ns and instructions per row of each variant: the statement's minus count(*)'s, per row."""
+    group = "aggregates/mean_float8"
+    base = [r for (g, f, _), r in results.items() if g == group and f == "baseline"]
+    rows = record["params"]["rows"]
+    ns = {}
+    if base:
+        for (g, f, _), r in results.items():
+            if g == group and f != "baseline":
+                ns[f] = positive((r["median"] - base[0]["median"]) / rows)
+    counted = callgrind_counts(criterion, "aggregates", record)
+    instr = {v: counted[f"{group}/{v}"] for v in AGGREGATE_VARIANTS if f"{group}/{v}" in counted}
+    ns = {v: ns.get(v) for v in AGGREGATE_VARIANTS}
+    instr = {v: instr.get(v) for v in AGGREGATE_VARIANTS} if instr else {}
+    return {"params": {"rows": rows},
+            "ns_per_row": ns, "instructions_per_row": instr,
+            "ratios": {"rust_c": div(ns["rust"], ns["c"]), "fast_c": div(ns["fast"], ns["c"]),
+                       "c_builtin": div(ns["c"], ns["builtin"]),
+                       "instructions_rust_c": div(instr.get("rust"), instr.get("c")),
+                       "instructions_fast_c": div(instr.get("fast"), instr.get("c")),
+                       "instructions_c_builtin": div(instr.get("c"), instr.get("builtin"))}}
+
+
+def report_aggregates(data: dict) -> tuple[str, list[Plot]]:
+    ns, instr, r = data["ns_per_row"], data["instructions_per_row"], data["ratios"]
+    rows = []
+    for v in AGGREGATE_VARIANTS:
+        rows.append([VARIANT_LABEL[v] if v != "builtin" else "built-in `avg`",
+                     fmt(ns.get(v)), fmt(instr.get(v), 1) if instr else "–",
+                     fmt(div(ns.get(v), ns.get("c")), 3),
+                     fmt(div(instr.get(v), instr.get("c")), 3) if instr else "–"])
+    p = data["params"]
+    text = [stamp(data["stamp"]), "\n",
+            f"`mean(x)` over {p['rows']:,} rows in one backend: per row, less `count(*)`'s cost; "
+            "nanoseconds from the median statement times, instructions from callgrind's counts. "
+            "*Rust* is the `#[pg_aggregate]` version, *fast* its raw version-1 twin.\n\n",
+            table(["variant", "ns per row", "instructions per row", "time / C",
+                   "instructions / C"], rows)]
+    if not instr:
+        text.append("\nNo instruction counts for this run (`just bench-callgrind` after "
+                    "`just bench --bench aggregates`).\n")
+    text.append(skipped(data))
+    return "".join(text), []
+
 
 MEASURES = {"per_call": measure_per_call, "varlena": measure_varlena,
-            "lwlock_contention": measure_lwlock_contention}
+            "lwlock_contention": measure_lwlock_contention, "aggregates": measure_aggregates}
 REPORTS = {"per_call": report_per_call, "varlena": report_varlena,
-           "shared_log": report_shared_log, "lwlock_contention": report_lwlock_contention}
+           "shared_log": report_shared_log, "lwlock_contention": report_lwlock_contention,
+           "aggregates": report_aggregates}
 
 
 # --- the files --------------------------------------------------------------------------------

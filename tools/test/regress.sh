@@ -7,7 +7,8 @@
 # xfunc extension, under the ordinary names) against the same expected output: the tests that
 # call them run again with search_path = xfunc_fast, public, so that every call of a function
 # with a fast variant (add_one, makepoint, add_points, copytext, concat_text, c_overpaid,
-# retcomposite, make_array, the shared counter's) reaches the fast one.
+# retcomposite, make_array, the shared counter's, the aggregate mean of chapter 20) reaches the
+# fast one.
 #
 #   tools/test/regress.sh [run...] [-- test...]     default: xfunc xfunc_c xfunc_fast, every sql/*.sql
 #   tools/test/regress.sh --accept [test...]        after a run: its results become expected/
@@ -24,7 +25,7 @@ set -euo pipefail
 cd "$XFUNC_ROOT"
 
 # The tests that call a function with a fast variant.
-fast_tests=(base_types composite_args returning_sets polymorphic shared_memory)
+fast_tests=(base_types composite_args returning_sets polymorphic shared_memory aggregates)
 # What the last run ran: its runs and its tests, written when it ends.
 last_run=target/regress/last-run
 
