@@ -15,7 +15,7 @@ mod lwlock;
 mod shmem;
 mod text;
 
-pub use lwlock::LwLockGuard;
+pub use lwlock::{HoldInterrupts, LwLockGuard};
 pub use shmem::ShmemStruct;
 pub use text::DbText;
 
