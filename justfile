@@ -18,7 +18,7 @@ book_port := env_var_or_default("XFUNC_BOOK_PORT", "3000")
 # installed build, so after `just install`). Measurements are not: see the `measure` group.
 # book/generated/first-extension/ is derived deterministically too, from a run of the chapter's
 # steps, but that run is a test of its own (first-extension-check, in `just test`): left out.
-generated := "book-artifacts expand api-map diagrams bench-tables readme-recipes"
+generated := "book-artifacts expand api-map unguarded-table diagrams bench-tables readme-recipes"
 
 [private]
 default:
@@ -103,12 +103,19 @@ test:
     if [ -n "$failed" ]; then echo "just test: $failed FAILED (its output is above)"; exit 1; fi
     echo "just test: every check passed"
 
-# cargo fmt --check and clippy with warnings denied
+# cargo fmt --check, clippy with warnings denied, and the calls into PostgreSQL without pgrx's guard
 [group('test')]
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
     cargo clippy --test differential --test cluster -- -D warnings
+    @{{just_executable()}} unguarded-check
+
+# every call into PostgreSQL without pgrx's guard is in src/pg_support/unguarded.toml, from plain old frames (MIR); then the check's self-test
+[group('test')]
+unguarded-check:
+    python3 tools/test/unguarded_check.py
+    python3 tools/test/unguarded_check.py --self-test
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 [group('test')]
@@ -245,6 +252,16 @@ expand:
 [group('generate')]
 expand-check:
     python3 tools/book/expand.py --check
+
+# rewrite book/generated/unguarded.md, chapter 14's tables, from src/pg_support/unguarded.toml
+[group('generate')]
+unguarded-table:
+    python3 tools/book/unguarded_table.py
+
+# fail when book/generated/unguarded.md is not what src/pg_support/unguarded.toml gives
+[group('generate')]
+unguarded-table-check:
+    python3 tools/book/unguarded_table.py --check
 
 # rewrite the C-to-Rust appendix, book/src/appendix-api-map.md, from book/api-map.toml and c/
 [group('generate')]

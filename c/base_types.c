@@ -104,14 +104,36 @@ add_points(PG_FUNCTION_ARGS)
 }
 /* ANCHOR_END: add_points */
 
+/* ANCHOR: text_data_len */
+/*
+ * VARSIZE_ANY_EXHDR of a detoasted argument, refusing a header no valid value has: a 4-byte
+ * header whose length is shorter than the header itself (a short header always counts
+ * itself). Unchecked, the subtraction would wrap around to a length near SIZE_MAX, and the
+ * copies below would read and write far past the value. Only corrupt data has such a header:
+ * SQLSTATE XX001, as the Rust twin raises it (arg_bytes, src/pg_support/fmgr.rs).
+ */
+static Size
+text_data_len(const text *t)
+{
+	if (!VARATT_IS_1B(t) && VARSIZE_4B(t) < VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid varlena header"),
+				 errdetail("Its length, %zu, is shorter than its header.",
+						   (Size) VARSIZE_4B(t))));
+	return VARSIZE_ANY_EXHDR(t);
+}
+/* ANCHOR_END: text_data_len */
+
 /* ANCHOR: copytext */
 /*
  * copytext(text) RETURNS text
  *
  * PG_GETARG_TEXT_PP detoasts (decompresses, fetches from the TOAST table) but leaves a short
  * 1-byte header alone, so the value is read with VARSIZE_ANY_EXHDR and VARDATA_ANY, which
- * understand both headers. The copy always gets a 4-byte header: VARHDRSZ + len bytes, with
- * the length written by SET_VARSIZE and the data copied to VARDATA.
+ * understand both headers (text_data_len, above, is VARSIZE_ANY_EXHDR with a check). The
+ * copy always gets a 4-byte header: VARHDRSZ + len bytes, with the length written by
+ * SET_VARSIZE and the data copied to VARDATA.
  */
 PG_FUNCTION_INFO_V1(copytext);
 
@@ -119,7 +141,7 @@ Datum
 copytext(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	Size		len = VARSIZE_ANY_EXHDR(t);
+	Size		len = text_data_len(t);
 	text	   *new_t = (text *) palloc(VARHDRSZ + len);
 
 	SET_VARSIZE(new_t, VARHDRSZ + len);
@@ -145,8 +167,8 @@ concat_text(PG_FUNCTION_ARGS)
 {
 	text	   *arg1 = PG_GETARG_TEXT_PP(0);
 	text	   *arg2 = PG_GETARG_TEXT_PP(1);
-	Size		len1 = VARSIZE_ANY_EXHDR(arg1);
-	Size		len2 = VARSIZE_ANY_EXHDR(arg2);
+	Size		len1 = text_data_len(arg1);
+	Size		len2 = text_data_len(arg2);
 	Size		new_text_size = VARHDRSZ + len1 + len2;
 	text	   *new_text;
 

@@ -94,8 +94,9 @@ shared_memory_init(void)
  * shared_counter_add(delta bigint) RETURNS bigint
  *
  * Adds delta to the shared total and returns the new total. The read, the check and the
- * write happen under the exclusive lock, so no concurrent update is lost. On overflow
- * nothing changes: the lock is released first, then SQLSTATE 22003 is raised.
+ * write happen under the exclusive lock, so no concurrent update is lost. When either count
+ * would overflow (the total, or the number of updates after 2^63 - 1 of them), nothing
+ * changes: the lock is released first, then SQLSTATE 22003 is raised.
  */
 PG_FUNCTION_INFO_V1(shared_counter_add);
 
@@ -105,14 +106,16 @@ shared_counter_add(PG_FUNCTION_ARGS)
 	int64		delta = PG_GETARG_INT64(0);
 	SharedCounter *c = shmem_struct_get(&counter);
 	int64		result;
+	int64		updates;
 	bool		overflow;
 
 	LWLockAcquire(c->lock, LW_EXCLUSIVE);
-	overflow = pg_add_s64_overflow(c->value, delta, &result);
+	overflow = pg_add_s64_overflow(c->value, delta, &result) ||
+		pg_add_s64_overflow(c->updates, 1, &updates);
 	if (!overflow)
 	{
 		c->value = result;
-		c->updates++;
+		c->updates = updates;
 	}
 	LWLockRelease(c->lock);
 
@@ -163,7 +166,8 @@ shared_counter(PG_FUNCTION_ARGS)
  * shared_counter_swap(new_value bigint) RETURNS bigint
  *
  * Exercise of chapter 12: sets the shared total to new_value and returns the total it
- * replaced, as one update. Read and write under one exclusive lock, so that no other
+ * replaced, as one update (refused, SQLSTATE 22003, after 2^63 - 1 of them, as
+ * shared_counter_add is). Read and write under one exclusive lock, so that no other
  * backend's update can fall in between and be lost.
  */
 PG_FUNCTION_INFO_V1(shared_counter_swap);
@@ -174,12 +178,23 @@ shared_counter_swap(PG_FUNCTION_ARGS)
 	int64		new_value = PG_GETARG_INT64(0);
 	SharedCounter *c = shmem_struct_get(&counter);
 	int64		old_value;
+	int64		updates;
+	bool		overflow;
 
 	LWLockAcquire(c->lock, LW_EXCLUSIVE);
 	old_value = c->value;
-	c->value = new_value;
-	c->updates++;
+	overflow = pg_add_s64_overflow(c->updates, 1, &updates);
+	if (!overflow)
+	{
+		c->value = new_value;
+		c->updates = updates;
+	}
 	LWLockRelease(c->lock);
+
+	if (overflow)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
 
 	PG_RETURN_INT64(old_value);
 }

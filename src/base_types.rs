@@ -7,7 +7,7 @@
 
 use pgrx::prelude::*;
 
-use crate::fast_calls::PallocText;
+use crate::pg_support::palloc::PallocText;
 
 // ANCHOR: add_one_int4
 /// `add_one(integer)`: the manual's first example, an `int4` passed by value.
@@ -113,8 +113,9 @@ pub fn copytext(t: &str) -> &str {
 ///
 /// The C version computes the length of the result from both headers, checks it, then
 /// `palloc`s, `SET_VARSIZE`s and `memcpy`s twice. pgrx detoasts the arguments into `&str`s; the
-/// result is a [`PallocText`] (book chapter "Rust at the Speed of C"), a `text` allocated once at its final size into
-/// which each argument is copied once, as in C, and which pgrx returns as it is. (A `String`
+/// result is a [`PallocText`] (`src/pg_support/palloc.rs`), a `text` allocated once at its
+/// final size into which each argument is copied once, as in C, and which pgrx returns as it
+/// is. (A `String`
 /// result would be built by one copy and copied again into a `text` by pgrx.) It raises the
 /// C version's errors: SQLSTATE 54000 when the result would be over the 1 GB varlena limit,
 /// checked before anything is allocated, and 53200 when the memory is not there.

@@ -5,12 +5,13 @@
 //!
 //! 1. A raw version-1 function: `extern "C" fn(FunctionCallInfo) -> Datum` with its own
 //!    `pg_finfo_` record, arguments read from `fcinfo`, declared in `extension_sql!`. The small
-//!    layer of this module (the record from one macro, typed argument accessors, `raise_error`)
-//!    compiles to what the C macros compile to.
-//! 2. Calls into PostgreSQL without pgrx's `sigsetjmp` guard, only where that is sound: the
-//!    callee cannot raise an `ERROR` (`MemoryContextAllocExtended` with `MCXT_ALLOC_NO_OOM` and a
-//!    valid size), or every Rust frame an `ERROR` would jump over is a plain old frame: no value
-//!    with a destructor, no `catch_unwind`.
+//!    layer under it (`src/pg_support/`: the record from one macro and typed argument accessors
+//!    in `fmgr.rs`, `raise_error` in `elog.rs`) compiles to what the C macros compile to.
+//! 2. Calls into PostgreSQL without pgrx's `sigsetjmp` guard (`src/pg_support/unguarded.rs`),
+//!    only where that is sound: the callee cannot raise an `ERROR`, or every Rust frame an
+//!    `ERROR` would jump over is a plain old frame: no value with a destructor, no
+//!    `catch_unwind`. `src/pg_support/unguarded.toml` lists each such function with the frames
+//!    it may jump over, and `just unguarded-check` holds the code to that list.
 //! 3. One copy for a varlena result: the `text` is allocated once, at its final size, and each
 //!    input is copied into it once ([`PallocText`]).
 //!
@@ -24,376 +25,16 @@
 //! very same regression tests (`tools/test/regress.sh` runs base_types, polymorphic and
 //! shared_memory a third time with `search_path = xfunc_fast, public`).
 
-use crate::pg_support::MAX_ALLOC_SIZE;
-use std::ffi::{c_char, c_int, c_void, CStr};
-use std::ptr::NonNull;
+use crate::pg_support::elog::{raise_error, Error};
+use crate::pg_support::fmgr::{
+    arg, arg_bytes, arg_datum, arg_is_null, arg_ref, pg_function_info_v1, ByValue,
+};
+use crate::pg_support::palloc::PallocText;
+use crate::pg_support::unguarded;
+use std::ffi::{c_char, c_int};
 
-use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::prelude::*;
-
-// ANCHOR: unguarded
-/// PostgreSQL functions declared by us, without pgrx's `sigsetjmp` guard. pgrx's build script
-/// wraps every function of its bindings in `pg_guard_ffi_boundary` (pgrx-bindgen, `build.rs`,
-/// `apply_pg_guard`, which puts `#[pg_guard]` on each `extern` block; pgrx-macros,
-/// `rewriter.rs`, `foreign_item_fn`), so `pg_sys::palloc` is a guarded call and these are not.
-/// Same names and C signatures as in pgrx's bindings (`errstart` and friends pgrx keeps out of
-/// them and declares in `panic.rs`, `do_ereport`). Every call of one of these carries a
-/// `// SAFETY:` that says which rule makes it sound.
-mod unguarded {
-    use super::*;
-
-    unsafe extern "C-unwind" {
-        pub fn palloc(size: usize) -> *mut c_void;
-        pub fn MemoryContextAllocExtended(
-            context: pg_sys::MemoryContext,
-            size: usize,
-            flags: c_int,
-        ) -> *mut c_void;
-        pub fn pg_detoast_datum_packed(datum: *mut pg_sys::varlena) -> *mut pg_sys::varlena;
-        pub fn get_fn_expr_argtype(flinfo: *mut pg_sys::FmgrInfo, argnum: c_int) -> pg_sys::Oid;
-        pub fn get_typlenbyvalalign(
-            typid: pg_sys::Oid,
-            typlen: *mut i16,
-            typbyval: *mut bool,
-            typalign: *mut c_char,
-        );
-        pub fn construct_md_array(
-            elems: *mut Datum,
-            nulls: *mut bool,
-            ndims: c_int,
-            dims: *mut c_int,
-            lbs: *mut c_int,
-            elmtype: pg_sys::Oid,
-            elmlen: c_int,
-            elmbyval: bool,
-            elmalign: c_char,
-        ) -> *mut pg_sys::ArrayType;
-        pub fn LWLockAcquire(lock: *mut pg_sys::LWLock, mode: pg_sys::LWLockMode::Type) -> bool;
-        pub fn LWLockRelease(lock: *mut pg_sys::LWLock);
-        pub fn errstart(elevel: c_int, domain: *const c_char) -> bool;
-        pub fn errcode(sqlerrcode: c_int) -> c_int;
-        pub fn errmsg(fmt: *const c_char, ...) -> c_int;
-        pub fn errdetail(fmt: *const c_char, ...) -> c_int;
-        pub fn errfinish(filename: *const c_char, lineno: c_int, funcname: *const c_char);
-    }
-}
-// ANCHOR_END: unguarded
-
-// ANCHOR: layer
-/// `PG_FUNCTION_INFO_V1(name)`: the record PostgreSQL looks up as `pg_finfo_<name>` (`fmgr.c`,
-/// `fetch_finfo_record`) before it calls a C-language function `name`. The symbol's name is
-/// made by `concat!` in `export_name`, so no other crate is needed.
-macro_rules! pg_function_info_v1 {
-    ($name:ident) => {
-        const _: () = {
-            #[export_name = concat!("pg_finfo_", stringify!($name))]
-            extern "C" fn finfo() -> &'static pg_sys::Pg_finfo_record {
-                const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-                &V1_API
-            }
-        };
-    };
-}
-
-/// `PG_GETARG_DATUM(n)`: argument `n` of the call.
-///
-/// # Safety
-/// `fcinfo` is the call's own, and the call has an argument `n`.
-#[inline(always)]
-pub unsafe fn arg_datum(fcinfo: FunctionCallInfo, n: usize) -> Datum {
-    // SAFETY: the caller's contract; `args` is a flexible array member of `nargs` entries.
-    unsafe {
-        (*(&raw const (*fcinfo).args)
-            .cast::<pg_sys::NullableDatum>()
-            .add(n))
-        .value
-    }
-}
-
-/// `PG_ARGISNULL(n)`.
-///
-/// # Safety
-/// As for [`arg_datum`].
-#[inline(always)]
-pub unsafe fn arg_is_null(fcinfo: FunctionCallInfo, n: usize) -> bool {
-    // SAFETY: as in arg_datum.
-    unsafe {
-        (*(&raw const (*fcinfo).args)
-            .cast::<pg_sys::NullableDatum>()
-            .add(n))
-        .isnull
-    }
-}
-
-/// `PG_GETARG_INT32(n)`, `PG_GETARG_INT64(n)`, `PG_GETARG_FLOAT8(n)`: a by-value argument.
-///
-/// # Safety
-/// As for [`arg_datum`], and argument `n` is a non-NULL value of the SQL type that maps to
-/// `T` (`integer`, `bigint`, `double precision`).
-#[inline(always)]
-pub unsafe fn arg<T: ByValue>(fcinfo: FunctionCallInfo, n: usize) -> T {
-    // SAFETY: the caller's contract.
-    T::from_arg(unsafe { arg_datum(fcinfo, n) })
-}
-
-/// A type passed by value in a `Datum`, read and written as the `DatumGet*` and `*GetDatum`
-/// macros of `postgres.h` do.
-pub trait ByValue {
-    fn from_arg(d: Datum) -> Self;
-    fn to_datum(self) -> Datum;
-}
-
-impl ByValue for i32 {
-    #[inline(always)]
-    fn from_arg(d: Datum) -> Self {
-        d.value() as i32 // DatumGetInt32: the low 32 bits
-    }
-    #[inline(always)]
-    fn to_datum(self) -> Datum {
-        Datum::from(self)
-    }
-}
-
-impl ByValue for i64 {
-    #[inline(always)]
-    fn from_arg(d: Datum) -> Self {
-        d.value() as i64
-    }
-    #[inline(always)]
-    fn to_datum(self) -> Datum {
-        Datum::from(self)
-    }
-}
-
-impl ByValue for f64 {
-    #[inline(always)]
-    fn from_arg(d: Datum) -> Self {
-        f64::from_bits(d.value() as u64) // FLOAT8PASSBYVAL on every 64-bit platform
-    }
-    #[inline(always)]
-    fn to_datum(self) -> Datum {
-        Datum::from(self.to_bits())
-    }
-}
-
-/// `PG_GETARG_POINTER(n)` for a fixed-length type passed by reference (`PG_GETARG_POINT_P`).
-///
-/// # Safety
-/// As for [`arg_datum`], and argument `n` is a non-NULL value of a type whose C struct is `T`.
-/// The pointee may sit in a shared buffer: read it, never write through it.
-#[inline(always)]
-pub unsafe fn arg_ref<'fcx, T>(fcinfo: FunctionCallInfo, n: usize) -> &'fcx T {
-    // SAFETY: the caller's contract; the value outlives the call.
-    unsafe { &*arg_datum(fcinfo, n).cast_mut_ptr::<T>() }
-}
-
-/// `PG_GETARG_TEXT_PP(n)` as bytes: the argument detoasted once (a no-op for a value that is
-/// neither compressed nor out of line), its data read through either header.
-///
-/// # Safety
-/// As for [`arg_datum`], and argument `n` is a non-NULL `text` (or other varlena). Every Rust
-/// frame of the call must be a plain old frame: `pg_detoast_datum_packed` may raise an
-/// `ERROR` (a TOAST value that cannot be read), and it is not guarded.
-#[inline(always)]
-pub unsafe fn arg_bytes<'fcx>(fcinfo: FunctionCallInfo, n: usize) -> &'fcx [u8] {
-    // SAFETY: plain old frames (the caller's contract): an ERROR may jump over them. The
-    // detoasted value is in memory, neither compressed nor external: its header is a short
-    // 1-byte one or a plain 4-byte one, and the two cases below are VARSIZE_ANY_EXHDR and
-    // VARDATA_ANY for those (pgrx's versions also handle external values, and panic on a
-    // tag they do not know, a path this function must not have).
-    unsafe {
-        let v = unguarded::pg_detoast_datum_packed(arg_datum(fcinfo, n).cast_mut_ptr());
-        let (header, len) = if pgrx::varlena::varatt_is_1b(v) {
-            (1, pgrx::varlena::varsize_1b(v).wrapping_sub(1))
-        } else {
-            (
-                pg_sys::VARHDRSZ,
-                pgrx::varlena::varsize_4b(v).wrapping_sub(pg_sys::VARHDRSZ),
-            )
-        };
-        std::slice::from_raw_parts(v.cast::<u8>().add(header), len)
-    }
-}
-
-/// An error to raise: its SQLSTATE, its message, and an optional detail with one `size_t`.
-pub struct Error {
-    pub code: PgSqlErrorCode,
-    pub message: &'static CStr,
-    pub detail: Option<(&'static CStr, usize)>,
-}
-
-/// `ereport(ERROR, (errcode(code), errmsg("%s", message)))`, as C writes it: the calls `elog.h`'s
-/// macro makes, unguarded. `errfinish` does not return: it jumps to the `sigsetjmp` of the
-/// nearest `PG_TRY` (or of the main loop), over every frame in between.
-///
-/// It is `extern "C"`, a function that cannot unwind: a call to it needs no landing pad, so a
-/// caller that calls nothing else stays a leaf function on its path that returns normally.
-///
-/// # Safety
-/// Every Rust frame between the caller and the nearest PostgreSQL frame must be a plain old
-/// frame: nothing with a destructor, no `catch_unwind`.
-#[cold]
-#[inline(never)]
-pub unsafe extern "C" fn raise_error(error: &Error) -> ! {
-    // SAFETY: plain old frames (the caller's contract), and this one is one too: `error` is a
-    // borrow. The format strings take the arguments given: one string, one size_t.
-    unsafe {
-        if unguarded::errstart(pg_sys::PGERROR as c_int, std::ptr::null()) {
-            unguarded::errcode(error.code as c_int);
-            unguarded::errmsg(c"%s".as_ptr(), error.message.as_ptr());
-            if let Some((format, size)) = error.detail {
-                unguarded::errdetail(format.as_ptr(), size);
-            }
-        }
-        unguarded::errfinish(
-            c"fast_calls.rs".as_ptr(),
-            line!() as c_int,
-            c"raise_error".as_ptr(),
-        );
-    }
-    // errfinish returns only below ERROR, and this is ERROR.
-    std::process::abort()
-}
-// ANCHOR_END: layer
-
-// ANCHOR: try_palloc
-/// `MaxAllocHugeSize` (`SIZE_MAX / 2`): the largest request with `MCXT_ALLOC_HUGE`.
-const MAX_ALLOC_HUGE_SIZE: usize = usize::MAX / 2;
-
-/// `size` bytes in `CurrentMemoryContext`, or `None` when the memory is not there. Unlike
-/// `palloc`, it never raises an `ERROR`, so it needs no `sigsetjmp` guard wherever it is called.
-/// A caller that builds a varlena checks the 1 GB limit itself, before it asks.
-pub fn try_palloc(size: usize) -> Option<NonNull<u8>> {
-    if size > MAX_ALLOC_HUGE_SIZE {
-        return None;
-    }
-    // SAFETY: the callee cannot raise an ERROR here. With MCXT_ALLOC_NO_OOM,
-    // MemoryContextAllocExtended (mcxt.c) returns NULL when the memory is not there; its only
-    // other error, "invalid memory alloc request size", is for a size over MaxAllocHugeSize
-    // (with MCXT_ALLOC_HUGE), which we refused above. CurrentMemoryContext is always a valid
-    // context in a backend.
-    let p = unsafe {
-        unguarded::MemoryContextAllocExtended(
-            pg_sys::CurrentMemoryContext,
-            size,
-            (pg_sys::MCXT_ALLOC_HUGE | pg_sys::MCXT_ALLOC_NO_OOM) as c_int,
-        )
-    };
-    NonNull::new(p.cast())
-}
-
-/// The `ERROR` PostgreSQL's `palloc` raises when the memory is not there (SQLSTATE 53200).
-pub fn out_of_memory(size: usize) -> Error {
-    Error {
-        code: PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-        message: c"out of memory",
-        detail: Some((c"Failed on request of size %zu.", size)),
-    }
-}
-// ANCHOR_END: try_palloc
-
-// ANCHOR: palloc_text
-/// A `text` made in `CurrentMemoryContext`, at its final size, by one allocation: returned to
-/// PostgreSQL as it is, where a `String` or `&str` result would be copied once more. It
-/// implements pgrx's `BoxRet`, so a `#[pg_extern]` function can return it.
-pub struct PallocText(NonNull<pg_sys::varlena>);
-
-impl PallocText {
-    /// The bytes of `parts`, one after the other: one allocation, one copy of each part; or
-    /// the error to raise: SQLSTATE 54000 when the result would not fit in a varlena, 53200
-    /// when the memory is not there. It raises nothing itself, so it may run in any frame.
-    pub fn try_concat(parts: &[&[u8]]) -> Result<PallocText, Error> {
-        Self::build(parts, try_palloc)
-    }
-
-    /// The same, for a raw function whose frames are plain old frames: the result is
-    /// allocated with `palloc` itself, unguarded, which raises `out of memory` where
-    /// `try_palloc` would return `None`, and the error returned is only the 1 GB limit.
-    ///
-    /// # Safety
-    /// Every Rust frame between the caller and the nearest PostgreSQL frame is a plain old
-    /// frame.
-    #[inline(always)]
-    pub unsafe fn concat_in_plain_frames(parts: &[&[u8]]) -> Result<PallocText, Error> {
-        // SAFETY: plain old frames (the caller's contract): palloc's ERROR skips nothing.
-        // build asks for at most MaxAllocSize - 1 bytes, a valid request; palloc never
-        // returns NULL.
-        Self::build(parts, |size| unsafe {
-            Some(NonNull::new_unchecked(unguarded::palloc(size).cast()))
-        })
-    }
-
-    #[inline(always)]
-    fn build(
-        parts: &[&[u8]],
-        alloc: impl FnOnce(usize) -> Option<NonNull<u8>>,
-    ) -> Result<PallocText, Error> {
-        // Saturating: no overflow check that could panic, and a sum past usize is too large.
-        let size = parts
-            .iter()
-            .fold(pg_sys::VARHDRSZ, |size, p| size.saturating_add(p.len()));
-        if size >= MAX_ALLOC_SIZE {
-            return Err(Error {
-                code: PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                message: c"requested length too large",
-                detail: None,
-            });
-        }
-        let Some(text) = alloc(size) else {
-            return Err(out_of_memory(size));
-        };
-        // SAFETY: `text` has `size` bytes: the 4-byte header, then room for every part, which
-        // we copy one after the other; parts are PostgreSQL values, never this new allocation.
-        unsafe {
-            let text = text.as_ptr();
-            pgrx::varlena::set_varsize_4b(text.cast(), size as i32);
-            let mut at = text.add(pg_sys::VARHDRSZ);
-            for part in parts {
-                std::ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
-                at = at.add(part.len());
-            }
-            Ok(PallocText(NonNull::new_unchecked(text.cast())))
-        }
-    }
-
-    /// [`try_concat`](Self::try_concat) for a `#[pg_extern]` function: the error is raised with
-    /// `ereport!`, a Rust panic that pgrx's wrapper turns into the `ERROR`.
-    pub fn concat(parts: &[&[u8]]) -> PallocText {
-        match Self::try_concat(parts) {
-            Ok(text) => text,
-            Err(e) => {
-                let message = e.message.to_string_lossy().into_owned();
-                match e.detail {
-                    Some((_, size)) => {
-                        let detail = format!("Failed on request of size {size}.");
-                        ereport!(ERROR, e.code, message, detail);
-                    }
-                    None => {
-                        ereport!(ERROR, e.code, message);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The `Datum` a raw function returns.
-    pub fn into_datum(self) -> Datum {
-        Datum::from(self.0.as_ptr())
-    }
-}
-
-// SAFETY: the Datum is a pointer to a complete text, allocated in the memory context the
-// function was called in, which is where PostgreSQL expects the result.
-unsafe impl BoxRet for PallocText {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
-        // SAFETY: a valid, non-NULL text Datum (see above).
-        unsafe { fcinfo.return_raw_datum(self.into_datum()) }
-    }
-}
-
-impl_sql_translatable!(PallocText, "text");
-// ANCHOR_END: palloc_text
 
 // ANCHOR: schema
 extension_sql!(
@@ -593,8 +234,8 @@ pg_function_info_v1!(fast_shared_counter_add);
 /// `xfunc_fast.shared_counter_add(bigint)`: chapter 12's function with the lock taken and
 /// released by hand, as in C. The ordinary version's `LwLockGuard` releases the lock in its
 /// `Drop`: a value with a destructor, which makes its frame no plain old frame, so that every
-/// call that may raise an `ERROR` there must be guarded. Here there is none: on overflow the
-/// lock is released first, then the ERROR raised.
+/// call that may raise an `ERROR` there must be guarded. Here there is none: when either count
+/// would overflow, nothing changes, the lock is released, and then the ERROR raised.
 ///
 /// # Safety
 /// Only PostgreSQL calls it, through the `CREATE FUNCTION` below.
@@ -617,15 +258,23 @@ pub unsafe extern "C" fn fast_shared_counter_add(fcinfo: FunctionCallInfo) -> Da
     // changes. Plain old frame: LWLockAcquire may raise an ERROR (too many LWLocks held)
     // before it takes the lock, and nothing here has a destructor. Holding the lock
     // exclusively, we alone read and write the fields. LWLockRelease of a lock we hold cannot
-    // raise an ERROR (it does for a lock not held, "lock is not held").
+    // raise an ERROR (it does for a lock not held, "lock is not held"). Both sums are checked,
+    // so nothing here can panic while the lock is held.
     let sum = unsafe {
         let lock = (*shared).lock;
         unguarded::LWLockAcquire(lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
-        let sum = (*shared).value.checked_add(delta);
-        if let Some(sum) = sum {
-            (*shared).value = sum;
-            (*shared).updates += 1;
-        }
+        let sums = (
+            (*shared).value.checked_add(delta),
+            (*shared).updates.checked_add(1),
+        );
+        let sum = match sums {
+            (Some(sum), Some(updates)) => {
+                (*shared).value = sum;
+                (*shared).updates = updates;
+                Some(sum)
+            }
+            _ => None,
+        };
         unguarded::LWLockRelease(lock);
         sum
     };
@@ -705,17 +354,26 @@ mod tests {
         );
     }
 
-    #[pg_test]
-    fn fast_make_array_unknown_element_type_is_42804() {
-        // OidFunctionCall1Coll calls the function with no expression tree: no type to read.
-        let oid = Spi::get_one::<pg_sys::Oid>(
-            "SELECT 'xfunc_fast.make_array(anyelement)'::regprocedure::oid",
+    /// The SQLSTATE `function` (an SQL signature) raises when PostgreSQL calls it with `args`
+    /// and no expression tree (`OidFunctionCall1Coll`, `OidFunctionCall2Coll`), caught by
+    /// pgrx's guard; the backend goes on.
+    fn sqlstate_of_direct_call(function: &str, args: &[pg_sys::Datum]) -> Option<PgSqlErrorCode> {
+        let oid = Spi::get_one_with_args::<pg_sys::Oid>(
+            "SELECT $1::regprocedure::oid",
+            &[function.into()],
         )
-        .expect("looking up xfunc_fast.make_array")
+        .expect("looking up the function")
         .expect("it exists");
-        let caught = PgTryBuilder::new(|| {
-            // SAFETY: oid names a function of one argument, and 42 is a valid by-value Datum.
-            unsafe { pg_sys::OidFunctionCall1Coll(oid, pg_sys::InvalidOid, 42.into()) };
+        PgTryBuilder::new(|| {
+            // SAFETY: oid names a function of args.len() arguments, and the callers pass
+            // Datums of the arguments' types.
+            unsafe {
+                match *args {
+                    [a] => pg_sys::OidFunctionCall1Coll(oid, pg_sys::InvalidOid, a),
+                    [a, b] => pg_sys::OidFunctionCall2Coll(oid, pg_sys::InvalidOid, a, b),
+                    _ => unreachable!("one or two arguments"),
+                }
+            };
             None
         })
         .catch_others(|e| match e {
@@ -723,46 +381,47 @@ mod tests {
             | pg_sys::panic::CaughtError::ErrorReport(r) => Some(r.sql_error_code()),
             _ => None,
         })
-        .execute();
-        assert_eq!(caught, Some(PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE));
+        .execute()
+    }
+
+    #[pg_test]
+    fn fast_make_array_unknown_element_type_is_42p18() {
+        // OidFunctionCall1Coll calls the function with no expression tree: no type to read.
+        assert_eq!(
+            sqlstate_of_direct_call("xfunc_fast.make_array(anyelement)", &[42.into()]),
+            Some(PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE)
+        );
         assert_eq!(
             Spi::get_one::<String>("SELECT xfunc_fast.make_array(42)::text"),
             Ok(Some("{42}".into()))
         );
     }
 
-    // ANCHOR: no_oom_test
+    // ANCHOR: corrupt_header_test
     #[pg_test]
-    fn try_palloc_failure_is_none_then_53200() {
-        assert!(super::try_palloc(16).is_some());
-        // 1 PiB: a valid request (under MaxAllocHugeSize) that reaches malloc and fails there,
-        // so MemoryContextAllocExtended takes its MCXT_ALLOC_NO_OOM path and returns NULL.
-        let size = 1usize << 50;
-        assert!(super::try_palloc(size).is_none());
-        // What a caller does then: the ERROR palloc itself would raise, through the guarded
-        // path; clean, and the backend goes on.
-        let caught = PgTryBuilder::new(|| {
-            if super::try_palloc(size).is_none() {
-                // SAFETY: pgrx's guard catches the ERROR at its sigsetjmp and turns it into a
-                // Rust panic for PgTryBuilder; the closure in between is a plain old frame.
-                unsafe {
-                    pg_sys::ffi::pg_guard_ffi_boundary(|| {
-                        super::raise_error(&super::out_of_memory(size))
-                    })
-                };
-            }
-            None
-        })
-        .catch_others(|e| match e {
-            pg_sys::panic::CaughtError::PostgresError(r) => Some(r.sql_error_code()),
-            _ => None,
-        })
-        .execute();
-        assert_eq!(caught, Some(PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY));
+    fn fast_text_functions_refuse_a_corrupt_header_with_xx001() {
+        // A 4-byte varlena header whose length, 2, is shorter than the header itself: no valid
+        // value has one and no SQL statement makes one, so the test writes it in memory.
+        // SAFETY: palloc0 gives 8 zeroed bytes, the 4 of the header written by set_varsize_4b.
+        let corrupt = unsafe {
+            let v = pg_sys::palloc0(8).cast::<pg_sys::varlena>();
+            pgrx::varlena::set_varsize_4b(v, 2);
+            pg_sys::Datum::from(v)
+        };
+        let good = "ok".into_datum().expect("a text Datum");
+        for (function, args) in [
+            ("xfunc_fast.copytext(text)", vec![corrupt]),
+            ("xfunc_fast.concat_text(text, text)", vec![good, corrupt]),
+        ] {
+            assert_eq!(
+                sqlstate_of_direct_call(function, &args),
+                Some(PgSqlErrorCode::ERRCODE_DATA_CORRUPTED),
+                "{function}"
+            );
+        }
         assert_eq!(Spi::get_one::<i32>("SELECT 41 + 1"), Ok(Some(42)));
     }
-
-    // ANCHOR_END: no_oom_test
+    // ANCHOR_END: corrupt_header_test
 
     #[pg_test]
     fn fast_concat_text_over_1gb_is_54000() {

@@ -87,8 +87,9 @@ pub fn init() {
 /// `shared_counter_add(delta bigint) RETURNS bigint`, our example for the manual's section
 /// "Shared Memory and LWLocks" (which describes the set-up but shows no function): adds
 /// `delta` to the shared total and returns the new total. The read, the check and the write
-/// happen under the exclusive lock, so no concurrent update is lost; on overflow nothing
-/// changes and SQLSTATE 22003 is raised (the guard releases the lock as the error unwinds).
+/// happen under the exclusive lock, so no concurrent update is lost. When either count would
+/// overflow (the total, or the number of updates after 2^63 - 1 of them), nothing changes and
+/// SQLSTATE 22003 is raised (the guard releases the lock as the error unwinds).
 ///
 /// The C version declares `PG_FUNCTION_INFO_V1`, reads `PG_GETARG_INT64(0)` and releases the
 /// lock by hand before `ereport`; here pgrx writes the wrapper, and `Drop` releases the lock.
@@ -100,7 +101,10 @@ pub fn shared_counter_add(delta: i64) -> i64 {
     let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
     // SAFETY: we hold the lock exclusively, so no other process reads or writes these fields.
     unsafe {
-        let Some(sum) = (*shared).value.checked_add(delta) else {
+        let (Some(sum), Some(updates)) = (
+            (*shared).value.checked_add(delta),
+            (*shared).updates.checked_add(1),
+        ) else {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -108,7 +112,7 @@ pub fn shared_counter_add(delta: i64) -> i64 {
             );
         };
         (*shared).value = sum;
-        (*shared).updates += 1;
+        (*shared).updates = updates;
         sum
     }
 }
@@ -139,7 +143,8 @@ fn shared_counter(
 
 // ANCHOR: swap
 /// Exercise of chapter 12: `shared_counter_swap(new_value bigint) RETURNS bigint` sets the
-/// shared total to `new_value` and returns the total it replaced; it counts as one update.
+/// shared total to `new_value` and returns the total it replaced; it counts as one update (and
+/// is refused, SQLSTATE 22003, after 2^63 - 1 of them, as `shared_counter_add` is).
 ///
 /// Reading with `shared_counter()` and then writing would let another backend's update fall
 /// in between and be lost; under one exclusive lock the read and the write are one step. The C
@@ -151,9 +156,16 @@ pub fn shared_counter_swap(new_value: i64) -> i64 {
     let _guard = unsafe { LwLockGuard::acquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
     // SAFETY: we hold the lock exclusively, so no other process reads or writes these fields.
     unsafe {
+        let Some(updates) = (*shared).updates.checked_add(1) else {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                "bigint out of range"
+            );
+        };
         let old = (*shared).value;
         (*shared).value = new_value;
-        (*shared).updates += 1;
+        (*shared).updates = updates;
         old
     }
 }
@@ -216,7 +228,8 @@ pub fn shared_counter_bump_atomic() -> i64 {
 
 /// `shared_counter_bump_spinlock() RETURNS bigint`: the count under a spinlock, which a
 /// waiting backend spins on (and then sleeps a little, `SpinDelay`) instead of queueing.
-/// Held for a few instructions; nothing in between may raise an ERROR.
+/// Held for a few instructions; nothing in between may raise an ERROR, or panic: the count
+/// wraps, as the atomic one does (and the C one, compiled with `-fwrapv` as PostgreSQL is).
 #[pg_extern(volatile)]
 pub fn shared_counter_bump_spinlock() -> i64 {
     let shared = COUNTER.get();
@@ -224,8 +237,8 @@ pub fn shared_counter_bump_spinlock() -> i64 {
     // while it is held, and nothing between acquire and release can fail.
     unsafe {
         pg_sys::SpinLockAcquire(&raw mut (*shared).spin);
-        (*shared).bumps_spin += 1;
-        let count = (*shared).bumps_spin;
+        let count = (*shared).bumps_spin.wrapping_add(1);
+        (*shared).bumps_spin = count;
         pg_sys::SpinLockRelease(&raw mut (*shared).spin);
         count
     }
@@ -252,7 +265,10 @@ static PGRX_TOTALS: pgrx::PgLwLock<Totals> = unsafe { pgrx::PgLwLock::new(c"xfun
 pub fn rust_counter_add_pglwlock(delta: i64) -> i64 {
     COUNTER.get();
     let mut totals = PGRX_TOTALS.exclusive();
-    let Some(sum) = totals.value.checked_add(delta) else {
+    let (Some(sum), Some(updates)) = (
+        totals.value.checked_add(delta),
+        totals.updates.checked_add(1),
+    ) else {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -260,7 +276,7 @@ pub fn rust_counter_add_pglwlock(delta: i64) -> i64 {
         );
     };
     totals.value = sum;
-    totals.updates += 1;
+    totals.updates = updates;
     sum
 }
 
@@ -273,11 +289,17 @@ pub fn rust_counter_add_by_hand(delta: i64) -> i64 {
     // SAFETY: as in shared_counter_add; every path below releases the lock once.
     let sum = unsafe {
         pg_sys::LWLockAcquire((*shared).lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
-        let sum = (*shared).value.checked_add(delta);
-        if let Some(sum) = sum {
-            (*shared).value = sum;
-            (*shared).updates += 1;
-        }
+        let sum = match (
+            (*shared).value.checked_add(delta),
+            (*shared).updates.checked_add(1),
+        ) {
+            (Some(sum), Some(updates)) => {
+                (*shared).value = sum;
+                (*shared).updates = updates;
+                Some(sum)
+            }
+            _ => None,
+        };
         pg_sys::LWLockRelease((*shared).lock);
         sum
     };

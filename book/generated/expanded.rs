@@ -214,8 +214,9 @@ pub extern "C" fn pg_finfo_add_nullable_wrapper() -> &'static ::pgrx::pg_sys::Pg
 // ANCHOR: fast_add_one
 const _: () = {
     #[export_name = "pg_finfo_fast_add_one"]
-    extern "C" fn finfo() -> &'static pg_sys::Pg_finfo_record {
-        const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    extern "C" fn finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+        const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+            ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
         &V1_API
     }
 };

@@ -1,8 +1,12 @@
 //! What the chapters need and pgrx does not provide, written once: the SQL names PostgreSQL
-//! prints in its messages, allocation that fails with an ERROR instead of an abort, a `text`
-//! in the database encoding ([`DbText`]), files with PostgreSQL's error reporting
-//! ([`file`]), an LWLock guard ([`LwLockGuard`]), and the shared-memory hook pair
-//! ([`ShmemStruct`]). Each chapter's module keeps only what the chapter teaches.
+//! prints in its messages, allocation that fails with an ERROR instead of an abort ([`try_vec`],
+//! [`palloc`]: `try_palloc` and the `text` result `PallocText`), a `text` in the database
+//! encoding ([`DbText`]), files with PostgreSQL's error reporting ([`file`]), an LWLock guard
+//! ([`LwLockGuard`]), the shared-memory hook pair ([`ShmemStruct`]), and the layer under the
+//! functions written without `#[pg_extern]`: the version-1 convention by hand ([`fmgr`]), an
+//! `ERROR` raised as C raises it ([`elog`]), and the PostgreSQL functions called without pgrx's
+//! guard ([`unguarded`], each listed with its rule in `unguarded.toml`). Each chapter's module
+//! keeps only what the chapter teaches.
 //!
 //! The C twin is `c/pg_support.c`; it has the shared-memory hook pair (C needs none of the
 //! rest: PostgreSQL's own headers give it).
@@ -10,10 +14,14 @@
 use pgrx::prelude::*;
 use std::ffi::CStr;
 
+pub mod elog;
 pub mod file;
+pub mod fmgr;
 mod lwlock;
+pub mod palloc;
 mod shmem;
 mod text;
+pub mod unguarded;
 
 pub use lwlock::{HoldInterrupts, LwLockGuard};
 pub use shmem::ShmemStruct;
@@ -56,21 +64,11 @@ pub unsafe fn function_name(fcinfo: pg_sys::FunctionCallInfo) -> String {
 pub fn try_vec<T>(len: usize) -> Vec<T> {
     let mut vec = Vec::new();
     if alloc_failure_injected() || vec.try_reserve_exact(len).is_err() {
-        out_of_memory(len.saturating_mul(std::mem::size_of::<T>()));
+        palloc::out_of_memory(len.saturating_mul(std::mem::size_of::<T>())).raise();
     }
     vec
 }
 // ANCHOR_END: try_vec
-
-/// The ERROR for an allocation of `size` bytes that failed: 53200, as palloc's.
-pub fn out_of_memory(size: usize) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
-        "out of memory",
-        format!("Failed on request of size {size}.")
-    );
-}
 
 /// In the `#[pg_test]` build a test can make the next `try_vec` of its backend fail, to force
 /// the out-of-memory path that no real machine reaches on demand.

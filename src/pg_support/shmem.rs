@@ -158,10 +158,14 @@ fn install_hooks() {
 #[pg_guard]
 unsafe extern "C-unwind" fn shmem_request() {
     // SAFETY: called by the postmaster in its only thread, at the one time PostgreSQL allows
-    // these requests; the previous hook is called as it expects to be.
+    // these requests. The previous hook is C, or another library's: called through pgrx's
+    // guard, as pgrx calls its own bindings, so that an ERROR it raises unwinds through this
+    // function's frames (which hold pgrx's catch_unwind) as a panic instead of jumping over
+    // them; the closure holds nothing.
     unsafe {
         if let Some(prev) = PREV_SHMEM_REQUEST_HOOK {
-            prev();
+            #[expect(ffi_unwind_calls, reason = "a hook, called through pgrx's guard")]
+            pg_sys::ffi::pg_guard_ffi_boundary(|| prev());
         }
         for s in REGISTERED
             .lock()
@@ -183,10 +187,12 @@ unsafe extern "C-unwind" fn shmem_request() {
 #[pg_guard]
 unsafe extern "C-unwind" fn shmem_startup() {
     // SAFETY: called by PostgreSQL once the segment exists; each struct is attached holding
-    // AddinShmemInitLock, as `attach` requires.
+    // AddinShmemInitLock, as `attach` requires. The previous hook is called through pgrx's
+    // guard, as in the request hook.
     unsafe {
         if let Some(prev) = PREV_SHMEM_STARTUP_HOOK {
-            prev();
+            #[expect(ffi_unwind_calls, reason = "a hook, called through pgrx's guard")]
+            pg_sys::ffi::pg_guard_ffi_boundary(|| prev());
         }
         let init_lock = addin_shmem_init_lock();
         pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);

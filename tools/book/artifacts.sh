@@ -116,13 +116,49 @@ SELECT p.prosrc, p.oid::regprocedure
    AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
  ORDER BY 1, 2;
 SQL
-  # What CREATE EXTENSION stored: MODULE_PATHNAME replaced, $libdir kept for load time.
+  # What CREATE EXTENSION stored: MODULE_PATHNAME replaced, $libdir kept for load time; for
+  # the functions chapter 6 shows, so that the listing keeps its length whatever the other
+  # chapters (or a reader) add.
   cluster -d "$db" -a >>"$out/installed/pg_proc.txt" <<SQL
 SELECT oid::regprocedure AS function, probin, prosrc
   FROM pg_proc
  WHERE probin = '\$libdir/$ext'
+   AND proname IN ($chapter2_sql)
  ORDER BY oid::regprocedure::text;
 SQL
+}
+
+# The SQL names of the functions chapter 6's listings show: chapter 2's (c/base_types.sql), and
+# chapter 4's two written by hand as raw version-1 functions in Rust too.
+chapter2_functions=$({ sed -n 's/^CREATE FUNCTION \([a-z_0-9]*\)(.*/\1/p' c/base_types.sql
+                       printf '%s\n' text_prefix bytes_prefix; } | LC_ALL=C sort -u)
+chapter2_sql=$(sed "s/.*/'&'/" <<<"$chapter2_functions" | paste -s -d ,)
+
+# excerpt FILE: the lines of an annotated symbol table (dynsym's output) that chapter 6 shows:
+# every symbol that is not one of an SQL function's pair, and the pairs of the functions above;
+# then one line saying how many pairs were left out.
+excerpt() {
+  awk -v keep="$(paste -s -d ' ' <<<"$chapter2_functions")" '
+    BEGIN { n = split(keep, k, " "); for (i = 1; i <= n; i++) wanted[k[i]] = 1 }
+    {
+      sql = ""
+      if (match($0, /called for SQL function [a-z_0-9.]+\(/)) sql = substr($0, RSTART + 24, RLENGTH - 25)
+      sub(/^[a-z_0-9]+\./, "", sql)
+      if (sql != "" && !(sql in wanted)) { left++; next }
+      if ($0 ~ /PG_FUNCTION_INFO_V1\(/) {
+        sym = $1; sub(/^pg_finfo_/, "", sym)
+        if (!(sym in shown)) { finfo[++nf] = $0; fsym[nf] = sym; next }
+      }
+      if (sql != "") shown[$1] = 1
+      lines[++nl] = $0
+    }
+    END {
+      for (i = 1; i <= nf; i++) if (fsym[i] in shown) lines[++nl] = finfo[i]; else leftf++
+      # the original order: sort by symbol name, as nm printed them
+      for (i = 1; i <= nl; i++) print lines[i] | "LC_ALL=C sort"
+      close("LC_ALL=C sort")
+      printf "... and %d more SQL functions, each a symbol and its pg_finfo_ record\n", left
+    }' "$1"
 }
 
 # Annotates the sorted names of the symbols a library exports (nm -D --defined-only) with what
@@ -158,6 +194,7 @@ for lib in xfunc xfunc_c; do
   functions_of "$lib"
   echo "-- ANCHOR_END: $lib" >>"$out/installed/pg_proc.txt"
   dynsym "$lib" "$out/$lib.functions" >"$out/installed/$lib.dynsym.txt"
+  excerpt "$out/installed/$lib.dynsym.txt" >"$out/installed/$lib.dynsym-excerpt.txt"
   rm "$out/$lib.functions"
 done
 
