@@ -1,16 +1,19 @@
 //! The tests of chapters 12 and 13 that a regress file cannot make: many backends at once, a
-//! backend killed with SIGKILL, failing writes and reads, a database that is not UTF-8, both log
-//! designs on one file, a kept file rotated away, and a cluster that does not preload the
+//! backend killed with SIGKILL, failing writes, syncs and reads, a write failure carried by a
+//! batch, calls cancelled and terminated while they wait, a database that is not UTF-8, every
+//! log design on one file, a kept file rotated away, and a cluster that does not preload the
 //! libraries. Each runs against both builds, xfunc (Rust) and xfunc_c (C).
 //!
 //!   cargo test --test cluster [-- CASE...]      (just cluster-tests [CASE...])
 //!
-//! CASE is a name of `CASES` below (concurrency, crash, failures, encoding, mixed, rotate,
-//! no-preload) or `all`, the default; the cases run in the order given, one after the other.
-//! The first four run once per log design (DESIGNS, default both: open_per_line kept_open), set
-//! for every session and every pgbench run with `-c xfunc.log_design=... -c
-//! xfunc_c.log_design=...` (PGOPTIONS); the files they write carry the design's name.
-//! Environment: CLIENTS (pgbench clients, 16), CALLS (calls per client, 10000), DESIGNS.
+//! CASE is a name of `CASES` below (concurrency, crash, failures, carried, cancel, encoding,
+//! mixed, rotate, no-preload) or `all`, the default; the cases run in the order given, one after
+//! the other. Most run once per log design (DESIGNS, default all three: open_per_line kept_open
+//! group_commit) and sync setting (SYNCS, default both: off on), set for every session and every
+//! pgbench run with `-c xfunc.log_design=... -c xfunc.log_sync=...` and the same for xfunc_c
+//! (PGOPTIONS); the files they write carry the design's name, and `_sync` with sync on.
+//! Environment: CLIENTS (pgbench clients, 16), CALLS (calls per client, 10000), CALLS_SYNC
+//! (calls per client with sync on, where every line waits for the disk: 200), DESIGNS, SYNCS.
 //!
 //! Expects the cluster to be running with both extensions installed (`just install`). Changes
 //! xfunc.log_file and xfunc_c.log_file with ALTER SYSTEM while it runs and resets them at the
@@ -44,14 +47,16 @@ const EXTS: [&str; 2] = ["xfunc", "xfunc_c"];
 
 // --- the cases --------------------------------------------------------------------------------
 
-/// Which builds and designs a case runs for.
+/// Which builds, designs and sync settings a case runs for.
 #[derive(Clone, Copy)]
 enum Runs {
-    /// For each log design (DESIGNS), for each build.
+    /// For each log design (DESIGNS) and sync setting (SYNCS), for each build.
     EachDesign,
-    /// For each build, every session in a design (None: each build's default), the files
-    /// named with a label.
-    EachBuild(Option<&'static str>, &'static str),
+    /// The same, for those of the designs given that DESIGNS names.
+    Designs(&'static [&'static str]),
+    /// For each sync setting, for each build, each session in the design the case gives it;
+    /// the files named with a label (and `_sync`).
+    EachSync(&'static str),
     /// Once, for both builds, the label given.
     Once(&'static str),
 }
@@ -71,18 +76,23 @@ const CASES: &[Case] = &[
     case("concurrency", Runs::EachDesign, concurrency),
     case("crash", Runs::EachDesign, crash),
     case("failures", Runs::EachDesign, failures),
+    case("carried", Runs::EachDesign, carried),
+    case("cancel", Runs::EachDesign, cancel),
     Case {
         after: Some(encoding_same_bytes),
         ..case("encoding", Runs::EachDesign, encoding)
     },
-    case("mixed", Runs::EachBuild(None, "mixed"), mixed),
+    case("mixed", Runs::EachSync("mixed"), mixed),
     case(
         "rotate",
-        Runs::EachBuild(Some("kept_open"), "kept_open"),
+        Runs::Designs(&["kept_open", "group_commit"]),
         rotate,
     ),
     case("no-preload", Runs::Once("no_preload"), no_preload),
 ];
+
+/// The log designs, as DESIGNS names them.
+const DESIGNS: [&str; 3] = ["open_per_line", "kept_open", "group_commit"];
 // ANCHOR_END: cases
 
 const fn case(
@@ -130,7 +140,7 @@ fn concurrency(h: &mut Harness, ext: &'static str) -> Check {
         db_of(ext),
         format!("shmem_concurrency_{ext}_{}.log", h.label),
     );
-    let (clients, calls) = (h.clients, h.calls);
+    let (clients, calls) = (h.clients, h.calls());
     h.fresh_log_file(ext, &file)?;
     let script = h.work_file("xfunc_log.sql", PGBENCH_SCRIPT)?;
     let mut sampler = h.connect(&db)?;
@@ -192,6 +202,9 @@ fn concurrency(h: &mut Harness, ext: &'static str) -> Check {
         "{ext}: pgbench 1 client x {calls} calls, {}",
         tps(&out)
     ));
+    if !h.first_run() {
+        return Ok(()); // the counters do not depend on the log's design: once is enough
+    }
     // The chapter 12 counter under the same load: no update lost.
     let script = h.work_file("counter.sql", "SELECT shared_counter_add(1);\n")?;
     h.sql(&db, &["SELECT shared_counter_reset()"])?;
@@ -263,10 +276,12 @@ fn crash(h: &mut Harness, ext: &'static str) -> Check {
           ORDER BY random() LIMIT 1"
     );
     let mut victim = String::new();
-    for _ in 0..100 {
+    // Killed once the clients have logged half as many lines as each would in the other cases.
+    let enough = h.calls() / 2;
+    for _ in 0..300 {
         std::thread::sleep(Duration::from_millis(100));
         victim = h.value("postgres", &victim_query)?;
-        if !victim.is_empty() && count_lines(&h.pgdata.join(&file)) > 5000 {
+        if !victim.is_empty() && count_lines(&h.pgdata.join(&file)) > enough {
             break;
         }
     }
@@ -326,15 +341,17 @@ fn crash(h: &mut Harness, ext: &'static str) -> Check {
         "{ext}: {before} lines before and during the crash; pgbench counted {} calls done",
         processed.map_or("?".to_owned(), |n| n.to_string())
     ));
+    let after = h.calls() / 10;
     h.pgbench(
-        &["-c", "4", "-j", "2", "-t", "1000"],
+        &["-c", "4", "-j", "2", "-t", &after.to_string()],
         &script,
         &db,
         "pgbench_after_crash.txt",
     )?;
-    h.check_log(&file, Expect::lines(before + 4000))?;
+    h.check_log(&file, Expect::lines(before + 4 * after))?;
     h.ok(format!(
-        "{ext}: 4000 more lines after the restart, numbered on from {}",
+        "{ext}: {} more lines after the restart, numbered on from {}",
+        4 * after,
         before + 1
     ));
 
@@ -342,7 +359,7 @@ fn crash(h: &mut Harness, ext: &'static str) -> Check {
     let mark = h.log_mark();
     let torn = format!(
         "printf '2001-02-03T04:05:06.000007Z 1 %s torn' {} >>'{}'",
-        before + 4001,
+        before + 4 * after + 1,
         h.pgdata.join(&file).display()
     );
     h.as_server(&["sh", "-c", &torn])?;
@@ -354,7 +371,7 @@ fn crash(h: &mut Harness, ext: &'static str) -> Check {
     {
         fail!("no LOG line about the torn line");
     }
-    h.check_log(&file, Expect::lines(before + 4001))?;
+    h.check_log(&file, Expect::lines(before + 4 * after + 1))?;
     h.ok(format!(
         "{ext}: a torn last line was cut off, numbering went on"
     ));
@@ -468,6 +485,288 @@ fn failures(h: &mut Harness, ext: &'static str) -> Check {
 }
 // ANCHOR_END: failures
 
+// ANCHOR: carried
+/// A failed write is reported to every call whose line it carried, and to no other. CLIENTS/2
+/// sessions log numbered lines at once; `prlimit` forbids one of them (the backend of session
+/// 0) to write past the first byte of a file (RLIMIT_FSIZE: its writes fail with EFBIG, "File
+/// too large"; PostgreSQL ignores SIGXFSZ). Afterwards the file holds exactly the lines of the
+/// calls that returned, each session's in its order, and every call that failed was told "File
+/// too large". In open_per_line and kept_open each call writes its own line: only session 0's
+/// calls failed, all of them. In group_commit a flusher writes everyone's lines: with sync on,
+/// calls of other sessions failed too (their lines were in session 0's batches), and some of
+/// session 0's returned (their lines were in another's).
+fn carried(h: &mut Harness, ext: &'static str) -> Check {
+    let (db, file) = (db_of(ext), format!("shmem_carried_{ext}_{}.log", h.label));
+    let (sessions, calls) = ((h.clients / 2).max(2), (h.calls() / 20).max(20));
+    h.fresh_log_file(ext, &file)?;
+    h.sql(&db, &["SELECT xfunc_log('before the limit')"])?;
+    let mut clients = (0..sessions)
+        .map(|_| h.connect(&db))
+        .collect::<Check<Vec<_>>>()?;
+    let pid = outcome(&mut clients[0], "SELECT pg_backend_pid()")?;
+    h.as_server(&["prlimit", "--pid", &pid, "--fsize=1:1"])?; // as the same user: no privilege needed
+    let said = log_at_once(clients, "carried", calls);
+    // The limited backend ends with its session: no later case meets the limit.
+
+    let too_large = format!("XX000: could not write to log file \"{file}\": File too large");
+    let lines = session_lines(&h.pgdata.join(&file), "carried")?;
+    let mut failed_in = BTreeSet::new();
+    for (i, calls_said) in said.iter().enumerate() {
+        let returned: Vec<usize> = (0..calls).filter(|&j| calls_said[j].is_ok()).collect();
+        if lines.get(&i).cloned().unwrap_or_default() != returned {
+            fail!("session {i}: the file's lines are not those of the calls that returned ({} of {calls})", returned.len());
+        }
+        for error in calls_said.iter().filter_map(|r| r.as_ref().err()) {
+            if *error != too_large {
+                fail!("session {i}: {error}");
+            }
+            failed_in.insert(i);
+        }
+    }
+    let ok_calls: usize = said.iter().flatten().filter(|r| r.is_ok()).count();
+    h.check_log(&file, Expect::lines(1 + ok_calls))?;
+    let failed = sessions * calls - ok_calls;
+    let session0_ok = said[0].iter().filter(|r| r.is_ok()).count();
+    if h.design == Some("group_commit") {
+        // Only with sync on do lines surely wait for each other: a batch takes a disk flush,
+        // and meanwhile the other sessions' lines gather for the next one. Without sync a
+        // write takes microseconds, and most lines find the write lock free.
+        if h.sync && (failed_in.iter().all(|&i| i == 0) || session0_ok == 0) {
+            fail!(
+                "no line carried across sessions: failures in sessions {failed_in:?}, {session0_ok} of session 0's calls returned"
+            );
+        }
+    } else if failed_in != BTreeSet::from([0]) || session0_ok != 0 {
+        fail!("failures in sessions {failed_in:?}, {session0_ok} of session 0's calls returned");
+    }
+    h.ok(format!(
+        "{ext}: {sessions} sessions x {calls} calls, one limited to 1 byte: {failed} calls told \
+         \"File too large\" (in sessions {failed_in:?}), the file holds the lines of the other {ok_calls}, in order"
+    ));
+
+    // A sync that fails: a link to /dev/null, whose writes succeed and whose fdatasync fails
+    // (EINVAL). With sync on, every call is told; with sync off, none is.
+    let null = format!("shmem_null_{ext}_{}.log", h.label);
+    h.as_server(&["ln", "-sfn", "/dev/null", &h.data_path(&null)])?;
+    h.set_log_file(ext, &null)?;
+    let clients = (0..sessions)
+        .map(|_| h.connect(&db))
+        .collect::<Check<Vec<_>>>()?;
+    let said = log_at_once(clients, "null", calls / 4);
+    let invalid = format!("XX000: could not fdatasync log file \"{null}\": Invalid argument");
+    let (told, returned): (Vec<_>, Vec<_>) = said.iter().flatten().partition(|r| r.is_err());
+    let wrong: Vec<_> = told
+        .iter()
+        .filter(|r| **r != &Err(invalid.clone()))
+        .collect();
+    match (h.sync, told.len(), returned.len()) {
+        (_, _, _) if !wrong.is_empty() => fail!("/dev/null: {:?}", wrong[0]),
+        (true, _, 0) | (false, 0, _) => {}
+        _ => fail!(
+            "/dev/null: {} calls failed, {} returned",
+            told.len(),
+            returned.len()
+        ),
+    }
+    h.ok(format!(
+        "{ext}: a link to /dev/null: {} of {} calls told \"Invalid argument\" by fdatasync",
+        told.len(),
+        told.len() + returned.len()
+    ));
+    h.as_server(&["rm", "-f", &h.data_path(&null)])
+}
+
+/// Each client, in a thread of its own, logs "<tag> session <i> call <j>" for j in 0..calls;
+/// returns what each call said, session by session.
+fn log_at_once(clients: Vec<Client>, tag: &str, calls: usize) -> Vec<Vec<Check<String>>> {
+    let threads: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut client)| {
+            let tag = tag.to_owned();
+            std::thread::spawn(move || {
+                (0..calls)
+                    .map(|j| {
+                        outcome(
+                            &mut client,
+                            &format!("SELECT xfunc_log('{tag} session {i} call {j}')"),
+                        )
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().unwrap_or_default())
+        .collect()
+}
+
+/// The calls whose lines "<tag> session <i> call <j>" a log file holds: j in file order, by i.
+fn session_lines(path: &Path, tag: &str) -> Check<BTreeMap<usize, Vec<usize>>> {
+    let data = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let prefix = format!("{tag} session ");
+    for line in data.split(|&b| b == b'\n') {
+        let Some((_, _, _, message)) = parse_line(line) else {
+            continue;
+        };
+        let Some(rest) = std::str::from_utf8(message)
+            .ok()
+            .and_then(|m| m.strip_prefix(&prefix))
+        else {
+            continue;
+        };
+        let parsed = rest
+            .split_once(" call ")
+            .and_then(|(i, j)| Some((i.parse().ok()?, j.parse().ok()?)));
+        let Some((i, j)) = parsed else {
+            fail!("not a line of the test: {rest}");
+        };
+        lines.entry(i).or_default().push(j);
+    }
+    Ok(lines)
+}
+// ANCHOR_END: carried
+
+// ANCHOR: cancel
+/// Calls interrupted while they wait. CLIENTS/2 sessions log numbered lines (two of them with
+/// statement_timeout = 5ms) while another session, every 5 ms, cancels one of them
+/// (pg_cancel_backend) or, one time in eight, terminates it (pg_terminate_backend; the
+/// session connects again and goes on). No call hangs (the whole case ends within 300 s), no
+/// backend crashes; the file is whole and numbered, and holds, in each session's order, the
+/// line of every call that returned, and only lines of calls that were made. A call that was
+/// told "canceling statement" may have its line in the file: the cancel takes effect once the
+/// line is written, never while it waits. The line logged last, by a session of its own, is the
+/// file's last: no line was left waiting in the buffer.
+fn cancel(h: &mut Harness, ext: &'static str) -> Check {
+    let (db, file) = (db_of(ext), format!("shmem_cancel_{ext}_{}.log", h.label));
+    let (sessions, calls) = ((h.clients / 2).max(3), (h.calls() / 20).max(20));
+    h.fresh_log_file(ext, &file)?;
+    let pids = std::sync::Arc::new(std::sync::Mutex::new(vec![0i32; sessions]));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut threads = Vec::new();
+    for i in 0..sessions {
+        let mut config = support::config_at(&h.host, &db);
+        if let Some(options) = h.session_options() {
+            config.options(&options);
+        }
+        let pids = pids.clone();
+        threads.push(std::thread::spawn(move || -> Check<Vec<Check<String>>> {
+            let connect = || -> Check<Client> {
+                let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+                let pid: i32 = client
+                    .query_one("SELECT pg_backend_pid()", &[])
+                    .map_err(|e| e.to_string())?
+                    .get(0);
+                if i < 2 {
+                    client
+                        .batch_execute("SET statement_timeout = '5ms'")
+                        .map_err(|e| e.to_string())?;
+                }
+                pids.lock().unwrap_or_else(|e| e.into_inner())[i] = pid;
+                Ok(client)
+            };
+            let mut client = connect()?;
+            let mut said = Vec::new();
+            for j in 0..calls {
+                let query = format!("SELECT xfunc_log('cancel session {i} call {j}')");
+                let result = outcome(&mut client, &query);
+                if client.is_closed() {
+                    // Terminated (the call before may have said so, 57P01, with the
+                    // connection not yet closed): a new backend goes on.
+                    said.push(Err(format!(
+                        "terminated: {}",
+                        result.err().unwrap_or_default()
+                    )));
+                    client = connect()?;
+                } else {
+                    said.push(result);
+                }
+            }
+            Ok(said)
+        }));
+    }
+    let mut disrupter = h.connect("postgres")?;
+    let (pids2, done2) = (pids.clone(), done.clone());
+    let disrupting = std::thread::spawn(move || -> (usize, usize) {
+        let (mut cancels, mut terminations, mut state) = (0, 0, 0x9e37_79b9_7f4a_7c15_u64);
+        while !done2.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let pids = pids2.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let pid = pids[(state % pids.len() as u64) as usize];
+            let (function, count) = if state % 8 == 0 {
+                ("pg_terminate_backend", &mut terminations)
+            } else {
+                ("pg_cancel_backend", &mut cancels)
+            };
+            if pid != 0
+                && disrupter
+                    .simple_query(&format!("SELECT {function}({pid})"))
+                    .is_ok()
+            {
+                *count += 1;
+            }
+        }
+        (cancels, terminations)
+    });
+    let finished = within(Duration::from_secs(300), move || {
+        threads
+            .into_iter()
+            .map(|t| t.join().map_err(|_| "a session panicked".to_owned())?)
+            .collect::<Check<Vec<_>>>()
+    });
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (cancels, terminations) = disrupting.join().map_err(|_| "the disrupter panicked")?;
+    let said = finished.ok_or("a session hung: not done after 300 s")??;
+
+    let lines = session_lines(&h.pgdata.join(&file), "cancel")?;
+    let (mut interrupted, mut written_first) = (0, 0);
+    for (i, calls_said) in said.iter().enumerate() {
+        let in_file = lines.get(&i).cloned().unwrap_or_default();
+        if in_file.windows(2).any(|w| w[0] >= w[1]) || in_file.iter().any(|&j| j >= calls) {
+            fail!("session {i}: lines out of order, twice, or of calls never made: {in_file:?}");
+        }
+        for (j, said) in calls_said.iter().enumerate() {
+            match said {
+                Ok(_) if !in_file.contains(&j) => {
+                    fail!("session {i}: call {j} returned, its line is missing")
+                }
+                Ok(_) => {}
+                Err(e)
+                    if e.starts_with("57014: ")
+                        || e.starts_with("57P01: ")
+                        || e.starts_with("terminated: ") =>
+                {
+                    interrupted += 1;
+                    written_first += usize::from(in_file.contains(&j));
+                }
+                Err(e) => fail!("session {i} call {j}: {e}"),
+            }
+        }
+    }
+    if interrupted == 0 {
+        fail!("no call was interrupted ({cancels} cancels, {terminations} terminations sent)");
+    }
+    let before = count_lines(&h.pgdata.join(&file));
+    h.sql(&db, &["SELECT xfunc_log('the last line')"])?;
+    h.check_log(&file, Expect::lines(before + 1))?;
+    let data = fs::read_to_string(h.pgdata.join(&file)).map_err(|e| e.to_string())?;
+    if !data.trim_end().ends_with(" the last line") {
+        fail!("the line logged last is not the file's last");
+    }
+    h.ok(format!(
+        "{ext}: {sessions} sessions x {calls} calls, {cancels} cancels and {terminations} \
+         terminations sent, {interrupted} calls interrupted ({written_first} of them after their \
+         line was written): every line of a call that returned, in order, none left behind"
+    ));
+    Ok(())
+}
+// ANCHOR_END: cancel
+
 // ANCHOR: encoding
 /// A LATIN1 database: the message goes into the file as LATIN1 bytes, and comes back from
 /// xfunc_log_tail as the same line. The C build works on the bytes; so must the Rust build.
@@ -572,19 +871,31 @@ fn encoding_same_bytes(h: &mut Harness) -> Check {
 // ANCHOR_END: encoding
 
 // ANCHOR: mixed
-/// Both designs at once on one file: CLIENTS/2 pgbench clients with each. Every line whole,
-/// numbered 1.. in file order, CALLS from each client: the designs share one critical section.
+/// Every design at once on one file, CLIENTS/n pgbench clients with each (with sync on, one
+/// group more: group_commit without sync, whose lines share batches with synced ones). Every
+/// line whole, numbered 1.. in file order, CALLS from each client: the designs number and write
+/// under one lock.
 fn mixed(h: &mut Harness, ext: &'static str) -> Check {
-    let (db, file) = (db_of(ext), format!("shmem_mixed_{ext}.log"));
-    let (half, calls) = (h.clients / 2, h.calls);
+    let (db, file) = (db_of(ext), format!("shmem_{}_{ext}.log", h.label));
+    let mut groups: Vec<(&str, bool)> = h.designs.iter().map(|&d| (d, h.sync)).collect();
+    if h.sync && h.designs.contains(&"group_commit") {
+        groups.push(("group_commit", false));
+    }
+    let (each, calls) = (h.clients / groups.len(), h.calls());
     h.fresh_log_file(ext, &file)?;
-    let script = h.work_file("xfunc_log.sql", PGBENCH_SCRIPT)?;
-    let runs = ["open_per_line", "kept_open"].map(|design| {
-        let args = ["-c", &half.to_string(), "-j", "1", "-t", &calls.to_string()];
+    let mut runs = Vec::new();
+    for (i, &(design, sync)) in groups.iter().enumerate() {
+        // Client ids made distinct across the runs: pgbench numbers each run's from 0.
+        let script = PGBENCH_SCRIPT.replace(":client_id:", ":id:");
+        let script = format!("\\set id :client_id + {}\n{script}", i * each);
+        let script = h.work_file(&format!("xfunc_log_mixed_{i}.sql"), &script)?;
+        let args = ["-c", &each.to_string(), "-j", "1", "-t", &calls.to_string()];
         let mut bench = h.pgbench_command(&args, &script, &db);
-        bench.env("PGOPTIONS", format!("-c {ext}.log_design={design}"));
-        std::thread::spawn(move || bench.output())
-    });
+        let sync = if sync { "on" } else { "off" };
+        let options = format!("-c {ext}.log_design={design} -c {ext}.log_sync={sync}");
+        bench.env("PGOPTIONS", options);
+        runs.push(std::thread::spawn(move || bench.output()));
+    }
     for run in runs {
         let out = run.join().map_err(|_| "pgbench thread panicked")?;
         match out {
@@ -596,27 +907,32 @@ fn mixed(h: &mut Harness, ext: &'static str) -> Check {
             Err(e) => fail!("pgbench (mixed designs): {e}"),
         }
     }
-    // pgbench numbers its clients from 0 in each run: two runs give each client id twice.
     h.check_log(
         &file,
         Expect {
-            lines: Some(2 * half * calls),
-            clients: Some((half, 2 * calls)),
+            lines: Some(groups.len() * each * calls),
+            clients: Some((groups.len() * each, calls)),
             ..Expect::default()
         },
     )?;
+    let said: Vec<String> = groups
+        .iter()
+        .map(|(d, sync)| format!("{each} {d}{}", if *sync { " synced" } else { "" }))
+        .collect();
     h.ok(format!(
-        "{ext}: {half} clients open_per_line + {half} clients kept_open x {calls} calls: one sequence"
+        "{ext}: {} x {calls} calls: one sequence",
+        said.join(" + ")
     ));
     Ok(())
 }
 // ANCHOR_END: mixed
 
 // ANCHOR: rotate
-/// kept_open: one session keeps its file open. The file is renamed away (log rotation) or
-/// deleted; after RECHECK (100 ms) the same session logs into a new file, numbered from 1.
+/// kept_open and group_commit: one session keeps its file open. The file is renamed away (log
+/// rotation) or deleted; after RECHECK (100 ms) the same session logs into a new file,
+/// numbered from 1.
 fn rotate(h: &mut Harness, ext: &'static str) -> Check {
-    let (db, file) = (db_of(ext), format!("shmem_rotate_{ext}.log"));
+    let (db, file) = (db_of(ext), format!("shmem_rotate_{ext}_{}.log", h.label));
     let (path, rotated) = (h.pgdata.join(&file), h.pgdata.join(format!("{file}.1")));
     h.fresh_log_file(ext, &file)?;
     h.as_server(&["rm", "-f", &rotated.display().to_string()])?;
@@ -668,9 +984,20 @@ fn no_preload(h: &mut Harness, _: &'static str) -> Check {
                 "SELECT shared_counter_swap(1)",
                 "SELECT xfunc_log('hello')",
                 "SELECT * FROM xfunc_log_tail(1)",
+                "SELECT xfunc_log_lines()",
             ] {
                 let error = format!("55000: {ext} must be loaded via shared_preload_libraries");
                 h.expect_error(ext, query, &error)?;
+            }
+            // In every design, with sync on too: the buffer of group_commit is in shared
+            // memory as well. (LOAD first: the settings exist once the library is loaded.)
+            for design in DESIGNS {
+                let query = format!(
+                    "LOAD '{ext}'; SET {ext}.log_design = {design}; SET {ext}.log_sync = on; \
+                     SELECT xfunc_log('hello')"
+                );
+                let error = format!("55000: {ext} must be loaded via shared_preload_libraries");
+                h.expect_error(ext, &query, &error)?;
             }
             // The setting exists (defined by _PG_init in the backend) and is checked.
             let shown = h.sql(
@@ -988,7 +1315,9 @@ fn check_the_checkers(h: &Harness) -> Check {
 struct Harness {
     clients: usize,
     calls: usize,
+    calls_sync: usize,
     designs: Vec<&'static str>,
+    syncs: Vec<bool>,
     /// Where pgbench's scripts and outputs go: target/cluster-tests.
     work: PathBuf,
     pgdata: PathBuf,
@@ -1003,6 +1332,8 @@ struct Harness {
     own_user: bool,
     /// The log design every session and pgbench run uses now (None: the default).
     design: Option<&'static str>,
+    /// Whether every session and pgbench run has log_sync on now.
+    sync: bool,
     /// The design, or what the files of the running case are named after.
     label: String,
     /// What the encoding case found in each file, by (design, build).
@@ -1022,12 +1353,22 @@ impl Harness {
             })
         };
         let designs = std::env::var("DESIGNS")
-            .unwrap_or_else(|_| "open_per_line kept_open".to_owned())
+            .unwrap_or_else(|_| DESIGNS.join(" "))
             .split_whitespace()
-            .map(|d| match d {
-                "open_per_line" => "open_per_line",
-                "kept_open" => "kept_open",
-                _ => panic!("DESIGNS: no design {d} (open_per_line, kept_open)"),
+            .map(|d| {
+                DESIGNS
+                    .into_iter()
+                    .find(|&known| known == d)
+                    .unwrap_or_else(|| panic!("DESIGNS: no design {d} ({})", DESIGNS.join(", ")))
+            })
+            .collect();
+        let syncs = std::env::var("SYNCS")
+            .unwrap_or_else(|_| "off on".to_owned())
+            .split_whitespace()
+            .map(|v| match v {
+                "off" => false,
+                "on" => true,
+                _ => panic!("SYNCS: {v} is neither off nor on"),
             })
             .collect();
         let runas = support::env_value("XFUNC_RUNAS").to_owned();
@@ -1037,7 +1378,9 @@ impl Harness {
         Harness {
             clients: number("CLIENTS", 16),
             calls: number("CALLS", 10000),
+            calls_sync: number("CALLS_SYNC", 200),
             designs,
+            syncs,
             work,
             pgdata: support::env_path("XFUNC_PGDATA"),
             pglog: support::env_path("XFUNC_PGLOG"),
@@ -1048,9 +1391,40 @@ impl Harness {
             own_user: String::from_utf8_lossy(&me.stdout).trim() == runas,
             runas,
             design: None,
+            sync: false,
             label: String::new(),
             latin1_messages: BTreeMap::new(),
         }
+    }
+
+    /// Calls per client in this run: fewer with sync on, where each line waits for the disk.
+    fn calls(&self) -> usize {
+        if self.sync {
+            self.calls_sync
+        } else {
+            self.calls
+        }
+    }
+
+    /// Whether this is the first design and sync setting a case runs for.
+    fn first_run(&self) -> bool {
+        self.design == self.designs.first().copied() && self.sync == self.syncs[0]
+    }
+
+    /// The settings every session and pgbench run of this run gets (PGOPTIONS), if any.
+    fn session_options(&self) -> Option<String> {
+        if self.design.is_none() && !self.sync {
+            return None;
+        }
+        let mut options = Vec::new();
+        for ext in EXTS {
+            if let Some(design) = self.design {
+                options.push(format!("-c {ext}.log_design={design}"));
+            }
+            let sync = if self.sync { "on" } else { "off" };
+            options.push(format!("-c {ext}.log_sync={sync}"));
+        }
+        Some(options.join(" "))
     }
 
     /// Prints one passed check.
@@ -1060,10 +1434,8 @@ impl Harness {
 
     fn connect(&self, db: &str) -> Check<Client> {
         let mut config = support::config_at(&self.host, db);
-        if let Some(design) = self.design {
-            config.options(&format!(
-                "-c xfunc.log_design={design} -c xfunc_c.log_design={design}"
-            ));
+        if let Some(options) = self.session_options() {
+            config.options(&options);
         }
         config
             .connect(postgres::NoTls)
@@ -1166,11 +1538,8 @@ impl Harness {
             .args(args)
             .args(["-f", script, db])
             .stdin(Stdio::null());
-        match self.design {
-            Some(d) => command.env(
-                "PGOPTIONS",
-                format!("-c xfunc.log_design={d} -c xfunc_c.log_design={d}"),
-            ),
+        match self.session_options() {
+            Some(options) => command.env("PGOPTIONS", options),
             None => command.env_remove("PGOPTIONS"),
         };
         command
@@ -1439,29 +1808,54 @@ fn run_cases(h: &mut Harness, cases: &[&Case]) -> Check {
                 format!("[{}] {}{build}: {e}", h.label, case.name)
             })
         };
+        let designs = match case.runs {
+            Runs::EachDesign => h.designs.clone(),
+            Runs::Designs(some) => h
+                .designs
+                .iter()
+                .copied()
+                .filter(|d| some.contains(d))
+                .collect(),
+            Runs::EachSync(_) | Runs::Once(_) => vec![],
+        };
         match case.runs {
-            Runs::EachDesign => {
-                for design in h.designs.clone() {
-                    (h.design, h.label) = (Some(design), design.to_owned());
+            Runs::EachDesign | Runs::Designs(_) => {
+                for design in designs {
+                    for sync in h.syncs.clone() {
+                        h.design = Some(design);
+                        h.sync = sync;
+                        h.label = label(design, sync);
+                        for ext in EXTS {
+                            one(h, ext)?;
+                        }
+                        if let Some(after) = case.after {
+                            after(h).map_err(|e| format!("[{}] {}: {e}", h.label, case.name))?;
+                        }
+                    }
+                }
+            }
+            Runs::EachSync(name) => {
+                for sync in h.syncs.clone() {
+                    (h.design, h.sync, h.label) = (None, sync, label(name, sync));
                     for ext in EXTS {
                         one(h, ext)?;
                     }
-                    if let Some(after) = case.after {
-                        after(h).map_err(|e| format!("[{design}] {}: {e}", case.name))?;
-                    }
                 }
             }
-            Runs::EachBuild(design, label) => {
-                (h.design, h.label) = (design, label.to_owned());
-                for ext in EXTS {
-                    one(h, ext)?;
-                }
-            }
-            Runs::Once(label) => {
-                (h.design, h.label) = (None, label.to_owned());
+            Runs::Once(name) => {
+                (h.design, h.sync, h.label) = (None, false, name.to_owned());
                 one(h, "")?;
             }
         }
     }
     Ok(())
+}
+
+/// What a run's files are named after: the design (or case), and `_sync` with sync on.
+fn label(name: &str, sync: bool) -> String {
+    if sync {
+        format!("{name}_sync")
+    } else {
+        name.to_owned()
+    }
 }
