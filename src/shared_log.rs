@@ -408,7 +408,7 @@ impl LineBuf {
     }
 
     /// The escaped message and its newline, without the prefix.
-    fn message(&self) -> &[u8] {
+    fn escaped(&self) -> &[u8] {
         &self.buf[PREFIX_MAX..]
     }
 }
@@ -966,7 +966,8 @@ impl LogBuffer {
     fn slots_size() -> usize {
         // SAFETY: set by the postmaster before it calls the request hooks, never changed.
         let backends = usize::try_from(unsafe { pg_sys::MaxBackends }).unwrap_or(0);
-        backends * size_of::<Slot>()
+        // SAFETY: mul_size only multiplies, raising an ERROR on overflow.
+        unsafe { pg_sys::mul_size(backends, size_of::<Slot>()) }
     }
 
     /// # Safety
@@ -1061,7 +1062,7 @@ fn append_group_commit(log: *mut SharedLog, buf: *mut LogBuffer, line: LineBuf, 
     let Some(Ready { kept, due, fresh }) = kept_file_ready() else {
         return append_open_per_line(log, line, sync); // may keep no more files open
     };
-    if entry_size(line.message().len()) > HALF {
+    if entry_size(line.escaped().len()) > HALF {
         KEPT.with(|k| *k.borrow_mut() = Some(kept));
         return append_kept_open(log, line, sync);
     }
@@ -1125,7 +1126,7 @@ fn insert(
     sync: bool,
     slot: usize,
 ) -> u64 {
-    let message = line.message();
+    let message = line.escaped();
     let size = entry_size(message.len());
     loop {
         {

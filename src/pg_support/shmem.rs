@@ -109,7 +109,8 @@ trait Registered: Sync {
 
 impl<T> Registered for ShmemStruct<T> {
     fn size(&self) -> usize {
-        size_of::<T>() + (self.tail)()
+        // SAFETY: add_size only adds, raising an ERROR on overflow.
+        unsafe { pg_sys::add_size(size_of::<T>(), (self.tail)()) }
     }
 
     fn tranche(&self) -> &'static CStr {
