@@ -152,7 +152,7 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# CLIENTS, CALLS and DESIGNS override the defaults (16, 10000, both designs).
+# CLIENTS, CALLS, CALLS_SYNC, DESIGNS and SYNCS override the defaults (16, 10000, 200, all three designs, sync off and on).
 # chapters 12-13 on both builds and log designs (tests/cluster.rs), or the named cases: load, kill -9, failing writes, no preload
 [group('test')]
 [positional-arguments]
