@@ -167,9 +167,14 @@ typedef struct LogBuffer
 
 	/* Guarded by the insert lock: where the next line goes. */
 	int			current;		/* the half lines are copied into, 0 or 1 */
-	Size		used;			/* bytes of it in use */
 	uint64		next_ticket;	/* 1, 2, 3, ...: tells lines apart; the sequence number is
 								 * given when a line is written */
+
+	/*
+	 * Bytes of the current half in use: written under the insert lock, read under it or, by a
+	 * flusher that only wants to know whether any line waits, without it.
+	 */
+	pg_atomic_uint64 used;
 
 	/*
 	 * Guarded by the write lock (SharedLog.lock): the half a flusher took out of the buffer.
@@ -179,6 +184,13 @@ typedef struct LogBuffer
 	bool		in_flight;
 	int			taken_half;
 	Size		taken_len;
+
+	/*
+	 * Guarded by the write lock: the lines of the last batch written, and how long its write
+	 * and sync took (0: it was not synced, or failed): what the next flusher gathers by.
+	 */
+	uint64		last_lines;
+	int64		last_usecs;
 
 	/* halves[current] is guarded by the insert lock, the other half by the write lock. */
 	Half		halves[2];
@@ -303,11 +315,13 @@ log_buffer_init_struct(void *ptr, LWLock *lock)
 
 	buf->insert_lock = lock;
 	buf->current = 0;
-	buf->used = 0;
 	buf->next_ticket = 1;
+	pg_atomic_init_u64(&buf->used, 0);
 	buf->in_flight = false;
 	buf->taken_half = 0;
 	buf->taken_len = 0;
+	buf->last_lines = 0;
+	buf->last_usecs = 0;
 	for (int i = 0; i < MaxBackends; i++)
 	{
 		pg_atomic_init_u64(&buf->slots[i].done, 0);
@@ -1057,9 +1071,10 @@ static char *staging = NULL;
 
 static uint64 insert(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *line,
 					 bool sync, int slot);
+static bool wait_for_writer(SharedLog *log, bool sync);
 static bool slot_done(LogBuffer *buf, int slot, uint64 ticket);
 static ErrorData *flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own,
-						bool own_sync);
+						bool sync);
 
 /* ANCHOR: group_commit */
 /*
@@ -1122,12 +1137,12 @@ append_group_commit(SharedLog *log, LogBuffer *buf, LineBuf *line, bool sync)
 
 		while (!slot_done(buf, slot, ticket))
 		{
-			if (LWLockAcquireOrWait(log->lock, LW_EXCLUSIVE))
+			if (wait_for_writer(log, sync))
 			{
 				/* Our line is in the buffer: the outcome goes into our slot too. */
 				if (!slot_done(buf, slot, ticket))
 				{
-					ErrorData  *failure = flush(log, buf, &due, &fresh, NULL, false);
+					ErrorData  *failure = flush(log, buf, &due, &fresh, NULL, sync);
 
 					if (failure != NULL)
 						FreeErrorData(failure); /* in our slot too */
@@ -1162,10 +1177,13 @@ insert(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *line, bo
 
 	for (;;)
 	{
+		Size		used;
+
 		LWLockAcquire(buf->insert_lock, LW_EXCLUSIVE);
-		if (buf->used + size <= HALF)
+		used = pg_atomic_read_u64(&buf->used);
+		if (used + size <= HALF)
 		{
-			char	   *at = buf->halves[buf->current].data + buf->used;
+			char	   *at = buf->halves[buf->current].data + used;
 			EntryHeader *header = (EntryHeader *) at;
 			uint64		ticket = buf->next_ticket++;
 
@@ -1175,20 +1193,37 @@ insert(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *line, bo
 			header->slot = slot;
 			header->sync = sync;
 			memcpy(at + sizeof(EntryHeader), message, len);
-			buf->used += size;
+			pg_atomic_write_u64(&buf->used, used + size);
 			LWLockRelease(buf->insert_lock);
 			return ticket;
 		}
 		LWLockRelease(buf->insert_lock);
-		if (LWLockAcquireOrWait(log->lock, LW_EXCLUSIVE))
+		if (wait_for_writer(log, sync))
 		{
-			ErrorData  *failure = flush(log, buf, due, fresh, NULL, false);
+			ErrorData  *failure = flush(log, buf, due, fresh, NULL, sync);
 
 			if (failure != NULL)
 				FreeErrorData(failure); /* none of its lines is ours */
 			LWLockRelease(log->lock);
 		}
 	}
+}
+
+/*
+ * Waits for the write lock as a line that waits in the buffer should; true when it took it.
+ * With the sync on, LWLockAcquireOrWait: a flusher's release wakes every such waiter at once,
+ * and most find their line written (false: not taken). Without it a batch is only a write(),
+ * most hold a line or two, and waking every waiter at each release would cost more than it
+ * saves: LWLockAcquire, as in kept_open, one waiter woken at a time, and whoever holds the
+ * lock writes every line waiting.
+ */
+static bool
+wait_for_writer(SharedLog *log, bool sync)
+{
+	if (sync)
+		return LWLockAcquireOrWait(log->lock, LW_EXCLUSIVE);
+	LWLockAcquire(log->lock, LW_EXCLUSIVE);
+	return true;
 }
 
 /*
@@ -1206,8 +1241,8 @@ slot_done(LogBuffer *buf, int slot, uint64 ticket)
 }
 /* ANCHOR_END: group_commit */
 
-static void write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own,
-						bool own_sync, bool *due, bool *fresh);
+static bool write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own,
+						bool own_sync, bool *due, bool *fresh, uint64 *nlines);
 
 /*
  * Gives each line of halves[half] up to len its outcome, in its owner's slot: written
@@ -1235,10 +1270,13 @@ record(LogBuffer *buf, int half, Size len, int sqlerrcode, const char *message)
 	}
 }
 
+static void gather(LogBuffer *buf, bool sync);
+
 /* ANCHOR: group_flush */
 /*
  * Under the write lock: the flusher's work. First, the lines of a half a flusher took and
- * left without outcomes (it met an ERROR it could not record) fail. Then the current half is
+ * left without outcomes (it met an ERROR it could not record) fail. A flusher that syncs
+ * (sync: its own setting) may wait a moment for more lines (gather). Then the current half is
  * taken out of the buffer (the insert lock, for a moment: inserters go on in the other half),
  * and its lines and own (the flusher's line, when it took the lock without waiting) are
  * written in one write() and at most one sync (write_batch). Whatever ERROR that meets is
@@ -1246,11 +1284,14 @@ record(LogBuffer *buf, int half, Size len, int sqlerrcode, const char *message)
  * NULL, or the ERROR.
  */
 static ErrorData *
-flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own, bool own_sync)
+flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own, bool sync)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	uint32		holdoff = InterruptHoldoffCount;
 	ErrorData  *volatile failure = NULL;
+	volatile bool synced = false;
+	uint64		lines = 0;
+	TimestampTz started;
 	int			half;
 	Size		len;
 
@@ -1261,27 +1302,52 @@ flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own, bool
 			   "line was written");
 		buf->in_flight = false;
 	}
-	/* Write lock, then insert lock: the one order. */
-	LWLockAcquire(buf->insert_lock, LW_EXCLUSIVE);
-	half = buf->current;
-	len = buf->used;
-	if (len > 0)
+	gather(buf, sync);
+
+	/*
+	 * Read without the insert lock: a line copied in after we read 0 is its backend's to see
+	 * written, once we release the write lock.
+	 */
+	half = 0;
+	len = 0;
+	if (pg_atomic_read_u64(&buf->used) > 0)
 	{
-		/* The other half is free: its lines got their outcomes before the write lock was
-		 * last released. */
+		/* Write lock, then insert lock: the one order. */
+		LWLockAcquire(buf->insert_lock, LW_EXCLUSIVE);
+		half = buf->current;
+		len = pg_atomic_read_u64(&buf->used);
+
+		/*
+		 * The other half is free: its lines got their outcomes before the write lock was last
+		 * released.
+		 */
 		buf->current = 1 - half;
-		buf->used = 0;
+		pg_atomic_write_u64(&buf->used, 0);
+		LWLockRelease(buf->insert_lock);
 	}
-	LWLockRelease(buf->insert_lock);
-	if (len == 0 && own == NULL)
+	started = GetCurrentTimestamp();
+	buf->last_lines = 0;
+	buf->last_usecs = 0;
+	if (len == 0)
+	{
+		/*
+		 * Only the flusher's own line, or nothing: no line of anybody else's to answer for, so
+		 * an ERROR is the flusher's alone, and raised as kept_open raises it.
+		 */
+		if (own == NULL)
+			return NULL;
+		if (write_batch(log, NULL, 0, own, sync, due, fresh, &lines))
+			buf->last_usecs = Max(GetCurrentTimestamp() - started, 0);
+		buf->last_lines = lines;
 		return NULL;
-	buf->in_flight = len > 0;
+	}
+	buf->in_flight = true;
 	buf->taken_half = half;
 	buf->taken_len = len;
 
 	PG_TRY();
 	{
-		write_batch(log, buf->halves[half].data, len, own, own_sync, due, fresh);
+		synced = write_batch(log, buf->halves[half].data, len, own, sync, due, fresh, &lines);
 	}
 	PG_CATCH();
 	{
@@ -1300,19 +1366,46 @@ flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own, bool
 	else
 		record(buf, half, len, 0, NULL);
 	buf->in_flight = false;
+	buf->last_lines = failure == NULL ? lines : 0;
+	buf->last_usecs = failure == NULL && synced ?
+		Max(GetCurrentTimestamp() - started, 0) : 0;
 	if (failure != NULL)
 		kept_close();			/* the next flush opens the file again */
 	return failure;
 }
 
+/* The longest a flusher waits for lines to gather: 10 ms. */
+#define GATHER_MAX_USECS 10000
+
+/*
+ * XLogFlush's commit_delay, chosen by itself: under the write lock, before the half is taken,
+ * a flusher that syncs waits for lines to gather when others are logging (the last batch
+ * carried more than one line, or lines are waiting): half as long as the last batch's write
+ * and sync took, at most GATHER_MAX_USECS. The backends the last batch released are logging
+ * their next lines meanwhile, and go into this batch instead of the next. Alone, or without
+ * the sync, a flusher does not wait.
+ */
+static void
+gather(LogBuffer *buf, bool sync)
+{
+	bool		waiting;
+
+	if (!sync || buf->last_usecs < 2)
+		return;
+	waiting = pg_atomic_read_u64(&buf->used) > 0;	/* without the insert lock */
+	if (buf->last_lines > 1 || waiting)
+		pg_usleep(Min(buf->last_usecs / 2, GATHER_MAX_USECS));
+}
+
 /*
  * The flusher's work under the write lock, which may raise an ERROR: the file (reopened here
  * when the cache names another one: the batch must go somewhere), the cache compared with it
- * when due, then every line numbered, prefixed and put together, written and synced.
+ * when due, then every line numbered, prefixed and put together, written and synced. Returns
+ * whether the batch was synced, its number of lines in *nlines.
  */
-static void
+static bool
 write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own, bool own_sync,
-			bool *due, bool *fresh)
+			bool *due, bool *fresh, uint64 *nlines)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	char	   *out = staging;
@@ -1343,6 +1436,17 @@ write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own, bool own_
 	*due = false;
 	*fresh = false;
 
+	if (len == 0)
+	{
+		/* The flusher's own line alone: written from its buffer, as kept_open writes it. */
+		failed = append_line(log, kept.fd, own, own_sync);
+		if (failed != NULL)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not %s \"%s\": %m", failed, kept.path)));
+		*nlines = 1;
+		return own_sync;
+	}
 	for (Size at = 0; at < len;)
 	{
 		const EntryHeader *header = (const EntryHeader *) (batch + at);
@@ -1367,6 +1471,8 @@ write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own, bool own_
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not %s \"%s\": %m", failed, kept.path)));
+	*nlines = lines;
+	return sync;
 }
 /* ANCHOR_END: group_flush */
 

@@ -83,7 +83,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 // ANCHOR: shared_struct
 /// The struct in shared memory: the lock, and what it guards.
@@ -880,6 +880,9 @@ struct LogBuffer {
     insert_lock: *mut pg_sys::LWLock,
     /// Guarded by the insert lock.
     fill: Fill,
+    /// Bytes of the current half in use: written under the insert lock, read under it or, by
+    /// a flusher that only wants to know whether any line waits, without it.
+    used: AtomicUsize,
     /// Guarded by the write lock (`SharedLog::lock`).
     taken: Taken,
     /// `halves[fill.current]` is guarded by the insert lock, the other half by the write lock.
@@ -891,14 +894,12 @@ struct LogBuffer {
 struct Fill {
     /// The half lines are copied into, 0 or 1.
     current: usize,
-    /// Bytes of it in use.
-    used: usize,
     /// The ticket of the next line copied in: 1, 2, 3, ... for as long as the segment lives.
     /// It only tells lines apart; a line's sequence number is given when it is written.
     next_ticket: u64,
 }
 
-/// The half a flusher took out of the buffer.
+/// The half a flusher took out of the buffer, and the last batch written.
 #[repr(C)]
 struct Taken {
     /// Taken, and its lines have no outcome yet: a flusher is writing it, or left without
@@ -906,7 +907,14 @@ struct Taken {
     in_flight: bool,
     half: usize,
     len: usize,
+    /// Lines of the last batch written, and how long its write and sync took (0: it was not
+    /// synced, or failed): what the next flusher gathers by.
+    last_lines: u64,
+    last_usecs: i64,
 }
+
+/// The longest a flusher waits for lines to gather: 10 ms.
+const GATHER_MAX_USECS: i64 = 10_000;
 
 /// Bytes in each half of the buffer.
 const HALF: usize = 64 * 1024;
@@ -980,13 +988,15 @@ impl LogBuffer {
             (&raw mut (*this).insert_lock).write(lock);
             (&raw mut (*this).fill).write(Fill {
                 current: 0,
-                used: 0,
                 next_ticket: 1,
             });
+            (&raw mut (*this).used).write(AtomicUsize::new(0));
             (&raw mut (*this).taken).write(Taken {
                 in_flight: false,
                 half: 0,
                 len: 0,
+                last_lines: 0,
+                last_usecs: 0,
             });
             for i in 0..Self::slots_size() / size_of::<Slot>() {
                 Self::slot(this, i).write(Slot {
@@ -1081,7 +1091,14 @@ fn append_group_commit(log: *mut SharedLog, buf: *mut LogBuffer, line: LineBuf, 
     let held = HoldInterrupts::new();
     // SAFETY: `log` comes from SHARED_LOG.get(); its lock never changes.
     if let Some(guard) = unsafe { LwLockGuard::try_acquire((*log).lock, EXCLUSIVE) } {
-        let outcome = flush(log, buf, &mut file, &mut staging, Some((&mut line, sync)));
+        let outcome = flush(
+            log,
+            buf,
+            &mut file,
+            &mut staging,
+            Some((&mut line, sync)),
+            sync,
+        );
         drop(guard);
         drop(held);
         if let Err(error) = outcome {
@@ -1093,11 +1110,10 @@ fn append_group_commit(log: *mut SharedLog, buf: *mut LogBuffer, line: LineBuf, 
             if let Some(outcome) = outcome(buf, slot, ticket) {
                 break outcome;
             }
-            // SAFETY: as above.
-            if let Some(guard) = unsafe { LwLockGuard::acquire_or_wait((*log).lock, EXCLUSIVE) } {
+            if let Some(guard) = wait_for_writer(log, sync) {
                 if outcome(buf, slot, ticket).is_none() {
                     // Our line is in the buffer: the outcome goes into our slot too.
-                    let _ = flush(log, buf, &mut file, &mut staging, None);
+                    let _ = flush(log, buf, &mut file, &mut staging, None, sync);
                 }
                 drop(guard);
             }
@@ -1113,6 +1129,22 @@ fn append_group_commit(log: *mut SharedLog, buf: *mut LogBuffer, line: LineBuf, 
 }
 
 const EXCLUSIVE: pg_sys::LWLockMode::Type = pg_sys::LWLockMode::LW_EXCLUSIVE;
+
+/// Waits for the write lock as a line that waits in the buffer should. With the sync on,
+/// `LWLockAcquireOrWait`: a flusher's release wakes every such waiter at once, and most find
+/// their line written (`None`: not taken). Without it a batch is only a `write()`, most hold
+/// a line or two, and waking every waiter at each release would cost more than it saves:
+/// `LWLockAcquire`, as in `kept_open`, one waiter woken at a time, and whoever holds the lock
+/// writes every line waiting.
+fn wait_for_writer(log: *mut SharedLog, sync: bool) -> Option<LwLockGuard> {
+    // SAFETY: `log` comes from SHARED_LOG.get(); its lock never changes.
+    unsafe {
+        match sync {
+            true => LwLockGuard::acquire_or_wait((*log).lock, EXCLUSIVE),
+            false => Some(LwLockGuard::acquire((*log).lock, EXCLUSIVE)),
+        }
+    }
+}
 
 /// Step 3: copies the line into the current half and returns its ticket. When the half has no
 /// room, waits for the write lock (or takes it and flushes) and tries again: each flush empties
@@ -1132,9 +1164,10 @@ fn insert(
         {
             // SAFETY: `buf` comes from LOG_BUFFER.get(); its lock never changes.
             let _insert = unsafe { LwLockGuard::acquire((*buf).insert_lock, EXCLUSIVE) };
-            // SAFETY: we hold the insert lock: `fill` and the current half are ours.
-            let fill = unsafe { &mut (*buf).fill };
-            if fill.used + size <= HALF {
+            // SAFETY: we hold the insert lock: `fill`, `used` and the current half are ours.
+            let (fill, used) = unsafe { (&mut (*buf).fill, &(*buf).used) };
+            let at = used.load(Ordering::Relaxed);
+            if at + size <= HALF {
                 let ticket = fill.next_ticket;
                 let header = EntryHeader {
                     ticket,
@@ -1144,22 +1177,21 @@ fn insert(
                     slot: slot as u32,
                     sync: u32::from(sync),
                 };
-                // SAFETY: as above; `used + size <= HALF`, and `used` is a multiple of 8.
+                // SAFETY: as above; `at + size <= HALF`, and `at` is a multiple of 8.
                 unsafe {
-                    let at = (&raw mut (*buf).halves[fill.current].0)
+                    let entry = (&raw mut (*buf).halves[fill.current].0)
                         .cast::<u8>()
-                        .add(fill.used);
-                    at.cast::<EntryHeader>().write(header);
-                    ptr::copy_nonoverlapping(message.as_ptr(), at.add(HEADER), message.len());
+                        .add(at);
+                    entry.cast::<EntryHeader>().write(header);
+                    ptr::copy_nonoverlapping(message.as_ptr(), entry.add(HEADER), message.len());
                 }
-                fill.used += size;
+                used.store(at + size, Ordering::Relaxed);
                 fill.next_ticket += 1;
                 return ticket;
             }
         }
-        // SAFETY: as in append_group_commit.
-        if let Some(guard) = unsafe { LwLockGuard::acquire_or_wait((*log).lock, EXCLUSIVE) } {
-            let _ = flush(log, buf, file, staging, None); // none of its lines is ours
+        if let Some(guard) = wait_for_writer(log, sync) {
+            let _ = flush(log, buf, file, staging, None, sync); // none of its lines is ours
             drop(guard);
         }
     }
@@ -1194,8 +1226,9 @@ fn outcome(
 
 // ANCHOR: group_flush
 /// Under the write lock: the flusher's work. First, the lines of a half a flusher took and
-/// left without outcomes (it met an ERROR it could not record) fail. Then the current half is
-/// taken out of the buffer (the insert lock, for a moment: inserters go on in the other half),
+/// left without outcomes (it met an ERROR it could not record) fail. A flusher that syncs
+/// (`sync`: its own setting) may wait a moment for more lines ([`gather`]). Then the current
+/// half is taken out of the buffer (the insert lock, for a moment: inserters go on in the other half),
 /// and its lines and `own` (the flusher's line, when it took the lock without waiting) are
 /// written in one `write()` and at most one sync ([`write_batch`]). Whatever ERROR that meets
 /// is caught, and every line of the half gets the outcome in its owner's slot; `own`'s is
@@ -1206,6 +1239,7 @@ fn flush(
     file: &mut FlushFile,
     staging: &mut Vec<u8>,
     own: Option<(&mut LineBuf, bool)>,
+    sync: bool,
 ) -> Result<(), Box<CaughtError>> {
     // SAFETY: we hold the write lock: `taken`, and the half it names, are ours.
     let taken = unsafe { &mut (*buf).taken };
@@ -1218,28 +1252,39 @@ fn flush(
         record(buf, taken.half, taken.len, Some(abandoned));
         taken.in_flight = false;
     }
-    let (half, len) = {
-        // SAFETY: as in insert. Write lock, then insert lock: the one order.
-        let _insert = unsafe { LwLockGuard::acquire((*buf).insert_lock, EXCLUSIVE) };
-        // SAFETY: we hold the insert lock.
-        let fill = unsafe { &mut (*buf).fill };
-        let (half, len) = (fill.current, fill.used);
-        if len > 0 {
-            // The other half is free: its lines got their outcomes before the write lock
-            // was last released.
+    gather(buf, taken, sync);
+    // SAFETY: an atomic, read without the insert lock: a line copied in after we read 0 is
+    // its backend's to see written, once we release the write lock.
+    let (half, len) = match unsafe { (*buf).used.load(Ordering::Relaxed) } {
+        0 => (0, 0),
+        _ => {
+            // SAFETY: as in insert. Write lock, then insert lock: the one order.
+            let _insert = unsafe { LwLockGuard::acquire((*buf).insert_lock, EXCLUSIVE) };
+            // SAFETY: we hold the insert lock.
+            let (fill, used) = unsafe { (&mut (*buf).fill, &(*buf).used) };
+            let half = fill.current;
+            // The other half is free: its lines got their outcomes before the write lock was
+            // last released.
             fill.current = 1 - half;
-            fill.used = 0;
+            (half, used.swap(0, Ordering::Relaxed))
         }
-        (half, len)
     };
-    if len == 0 && own.is_none() {
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    let started = unsafe { pg_sys::GetCurrentTimestamp() };
+    (taken.last_lines, taken.last_usecs) = (0, 0);
+    if len == 0 {
+        // Only the flusher's own line, or nothing: no line of anybody else's to answer for, so
+        // an ERROR is the flusher's alone, and raised as kept_open raises it.
+        let Some(own) = own else { return Ok(()) };
+        let (lines, synced) = write_batch(log, file, staging, &[], Some(own));
+        taken.last_lines = lines;
+        if synced {
+            // SAFETY: as above.
+            taken.last_usecs = (unsafe { pg_sys::GetCurrentTimestamp() } - started).max(0);
+        }
         return Ok(());
     }
-    *taken = Taken {
-        in_flight: len > 0,
-        half,
-        len,
-    };
+    (taken.in_flight, taken.half, taken.len) = (true, half, len);
     // SAFETY: the half is taken: no inserter writes it until a flusher makes it current
     // again, after we have released the write lock.
     let batch =
@@ -1249,8 +1294,7 @@ fn flush(
     // set back, as elog.c says a handler may do.
     let holdoff = unsafe { pg_sys::InterruptHoldoffCount };
     let written = PgTryBuilder::new(AssertUnwindSafe(|| {
-        write_batch(log, file, staging, batch, own);
-        Ok(())
+        Ok(write_batch(log, file, staging, batch, own))
     }))
     .catch_others(|error| {
         // SAFETY: as above.
@@ -1267,10 +1311,35 @@ fn flush(
     });
     record(buf, half, len, failure);
     taken.in_flight = false;
+    // SAFETY: as above.
+    let took = unsafe { pg_sys::GetCurrentTimestamp() } - started;
+    (taken.last_lines, taken.last_usecs) = match written {
+        Ok((lines, true)) => (lines, took.max(0)),
+        Ok((lines, false)) => (lines, 0),
+        Err(_) => (0, 0),
+    };
     if written.is_err() {
         file.kept = None; // closed: the next flush opens the file again
     }
-    written
+    written.map(|_| ())
+}
+
+/// XLogFlush's `commit_delay`, chosen by itself: under the write lock, before the half is
+/// taken, a flusher that syncs waits for lines to gather when others are logging (the last
+/// batch carried more than one line, or lines are waiting): half as long as the last batch's
+/// write and sync took, at most `GATHER_MAX_USECS`. The backends the last batch released are
+/// logging their next lines meanwhile, and go into this batch instead of the next. Alone, or
+/// without the sync, a flusher does not wait.
+fn gather(buf: *mut LogBuffer, taken: &Taken, sync: bool) {
+    if !sync || taken.last_usecs < 2 {
+        return;
+    }
+    // SAFETY: `used` is an atomic, read without the insert lock.
+    let waiting = unsafe { (*buf).used.load(Ordering::Relaxed) } > 0;
+    if taken.last_lines > 1 || waiting {
+        // SAFETY: pg_usleep only sleeps (a signal cuts it short).
+        unsafe { pg_sys::pg_usleep((taken.last_usecs / 2).min(GATHER_MAX_USECS)) };
+    }
 }
 
 /// Gives each line of `half[..len]` its outcome, in its owner's slot: written (`None`) or the
@@ -1311,7 +1380,7 @@ fn write_batch(
     staging: &mut Vec<u8>,
     batch: &[u8],
     own: Option<(&mut LineBuf, bool)>,
-) {
+) -> (u64, bool) {
     // SAFETY: we hold the write lock exclusively.
     let shared = unsafe { &mut (*log).cache };
     // SAFETY: GetCurrentTimestamp only reads the clock.
@@ -1338,6 +1407,15 @@ fn write_batch(
     }
     (file.due, file.fresh) = (false, false);
 
+    if batch.is_empty() {
+        let Some((line, sync)) = own else {
+            return (0, false);
+        };
+        if let Err((action, err)) = append_line(shared, &kept.file, line, sync) {
+            file_error(action, &kept.path, &err);
+        }
+        return (1, sync);
+    }
     staging.clear();
     let (mut lines, mut sync) = (0, false);
     let mut at = 0;
@@ -1363,6 +1441,7 @@ fn write_batch(
     if let Err((action, err)) = append_lines(shared, &kept.file, staging, lines, sync) {
         file_error(action, &kept.path, &err);
     }
+    (lines, sync)
 }
 // ANCHOR_END: group_flush
 
