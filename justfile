@@ -83,7 +83,7 @@ psql *args:
 # --- tests --------------------------------------------------------------------------------------
 
 # The steps of `just test`, in the order a newcomer would run them.
-test_steps := "lint pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check exercise-check browser-test bench-smoke"
+test_steps := "lint checker-tests pgrx-test install-and-regress difftest cluster-tests gen-check book-check spelling first-extension-check exercise-check browser-test bench-smoke"
 
 # every test, in the order a newcomer would run them, then each step's time (README's second command)
 [group('test')]
@@ -102,20 +102,26 @@ test:
       END { printf "  %-24s %3d:%02d\n", "total", t / 60, t % 60 }'
     if [ -n "$failed" ]; then echo "just test: $failed FAILED (its output is above)"; exit 1; fi
     echo "just test: every check passed"
-
+# cargo fmt --check, clippy with warnings denied, the calls into PostgreSQL without pgrx's guard, shellcheck on the bash scripts
 # cargo fmt --check, clippy with warnings denied, and the calls into PostgreSQL without pgrx's guard
 [group('test')]
 lint:
-    cargo fmt --check
-    cargo clippy --all-targets -- -D warnings
-    cargo clippy --test differential --test cluster -- -D warnings
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --test differential --test cluster --test checkers -- -D warnings
     @{{just_executable()}} unguarded-check
+    git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
 
 # every call into PostgreSQL without pgrx's guard is in src/pg_support/unguarded.toml, from plain old frames (MIR); then the check's self-test
 [group('test')]
 unguarded-check:
     python3 tools/test/unguarded_check.py
     python3 tools/test/unguarded_check.py --self-test
+
+# the tests' own checkers refuse what they must: the log-file check, the crash check (tests/checkers.rs)
+[group('test')]
+checker-tests:
+    cargo test --test checkers
 
 # the #[pg_test] tests, in a temporary cluster pgrx starts (as postgres when run as root)
 [group('test')]
@@ -153,11 +159,18 @@ difftest-long seconds="3600":
         cargo test --test differential -- --nocapture
 
 # CLIENTS, CALLS, CALLS_SYNC, DESIGNS and SYNCS override the defaults (16, 10000, 200, all three designs, sync off and on).
-# chapters 12-13 on both builds and log designs (tests/cluster.rs), or the named cases: load, kill -9, failing writes, no preload
+# Each CASE is a filter of the test names (`cargo test --test cluster -- --list`); libtest-mimic
+# takes one filter a run, so several cases run one after the other, in the order given.
+# chapters 12-13 on both builds and log designs (tests/cluster/), or the named cases: load, kill -9, failing writes, no preload
 [group('test')]
 [positional-arguments]
 cluster-tests *cases:
-    cargo test --test cluster -- "$@"
+    #!/usr/bin/env bash
+    set -uo pipefail
+    if [ $# -le 1 ] || [[ " $* " == *" -"* ]]; then exec cargo test --test cluster -- "$@"; fi
+    failed=()
+    for c in "$@"; do cargo test --test cluster -- "$c" || failed+=("$c"); done
+    if [ ${#failed[@]} -gt 0 ]; then echo "cluster-tests: failed: ${failed[*]}"; exit 1; fi
 
 # spell-check the book, the comments and the docs (codespell; right words: tools/book/spelling-words.txt)
 [group('test')]

@@ -18,7 +18,7 @@
 //! the share of samples in which a client waited on the LWLock, or slept on the spinlock
 //! (`SpinDelay`).
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -12,7 +12,7 @@
 //! A case whose function is not in the bench database (its chapter is not built yet) skips
 //! itself with one line; tools/bench/bench_report.py turns the results into the book's benchmarks chapter.
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::time::Duration;
 

@@ -13,7 +13,7 @@
 //! without the call, from the same clients. Criterion's samples are the repeated runs whose
 //! median and spread the report gives.
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::io::Write;
 use std::time::Duration;

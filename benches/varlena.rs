@@ -18,7 +18,7 @@
 //! (cargo pgrx bench, which would run a #[pg_bench] function in the backend, needs to start a
 //! cluster of its own as the current user, and cannot when that user is root.)
 
-mod common;
+use xfunc_test_support::bench as common;
 
 use std::hint::black_box;
 use std::time::Duration;

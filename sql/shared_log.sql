@@ -6,7 +6,7 @@
 -- goes into the psql variable ext, and :ext stands for it below. Error messages about the
 -- setting name it, so where they would differ, VERBOSITY sqlstate prints only the SQLSTATE.
 -- Lines carry a timestamp and a pid, which change from run to run: the queries check them
--- instead of printing them. Concurrency and crashes: tests/cluster.rs.
+-- instead of printing them. Concurrency and crashes: tests/cluster/.
 --
 
 SELECT extname AS ext FROM pg_extension WHERE extname IN ('xfunc', 'xfunc_c') \gset

@@ -5,7 +5,7 @@
 --
 -- The cluster preloads both libraries. Without preloading every function here raises
 -- SQLSTATE 55000 with a message that names the library, so that case is tested outside this
--- file (tests/cluster.rs, and the #[pg_test]s of src/shared_memory.rs).
+-- file (tests/cluster/, and the #[pg_test]s of src/shared_memory.rs).
 --
 
 -- ANCHOR: counter

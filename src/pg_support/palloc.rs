@@ -89,8 +89,8 @@ impl PallocText {
 
     // ANCHOR: palloc_text_build
     /// The size of the `text` `parts` make, header included, or the error when it would be
-    /// 1 GB or more. Saturating: no overflow check that could panic, and a sum past `usize` is
-    /// too large anyway.
+    /// `MaxAllocSize` (1 GB − 1) or more. Saturating: no overflow check that could panic, and a
+    /// sum past `usize` is too large anyway.
     #[inline(always)]
     fn size(parts: &[&[u8]]) -> Result<usize, Error> {
         let size = parts

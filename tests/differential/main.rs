@@ -40,8 +40,7 @@
 //! Not a `cargo test` default target (Cargo.toml: `test = false`): `cargo pgrx test` runs the
 //! crate's tests without a local cluster; the recipe names it with `--test differential`.
 
-#[path = "../support/mod.rs"]
-mod support;
+use xfunc_test_support as support;
 
 mod args;
 mod calls;

@@ -4,8 +4,9 @@ not depend on how busy the machine is, to explain a ratio that the wall clock me
 
 Takes the statements of the last `cargo bench --bench per_call` run (its run record,
 target/criterion/xfunc/per_call.json, holds each case's statements at a smaller row count),
-stops the cluster, runs each statement alone in a single-user backend (`postgres --single`) on
-the bench database under `valgrind --tool=callgrind`, and starts the cluster again. Writes the
+stops the cluster, runs each statement alone in a single-user backend (`postgres --single`, as
+`tools/cluster/cluster.sh single` starts it) on the bench database under
+`valgrind --tool=callgrind`, and starts the cluster again. Writes the
 counts to target/criterion/xfunc/callgrind.json, where tools/bench/bench_report.py finds them:
 instructions per call = (count(variant) - count(baseline)) / calls, the backend's start-up and
 the statement's own work cancelling out as in the timed run.
@@ -96,13 +97,10 @@ def profile(out_file: Path, key: str, calls: int, shown: re.Pattern,
 
 
 def count(workdir: str, sql: str) -> int:
-    e = xfunc.env()
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/callgrind.%p",
-           f"{e['PG_BINDIR']}/postgres", "--single", "-D", e["XFUNC_PGDATA"], "-c", "jit=off",
-           BENCH_DB]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", e["XFUNC_RUNAS"], "--"] + cmd
-    r = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True, cwd=workdir)
+    # The single-user backend with the cluster's own settings (tools/cluster/cluster.sh single),
+    # run under callgrind.
+    r = xfunc.cluster("single", BENCH_DB, "valgrind", "--tool=callgrind",
+                      f"--callgrind-out-file={workdir}/callgrind.%p", input=sql + ";\n")
     if "ERROR:" in r.stdout + r.stderr:
         err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR:" in l]
         raise SystemExit(f"bench-callgrind: {sql[:80]}...: {err[0].strip()}")

@@ -523,7 +523,7 @@ def main() -> int:
     for key, entry in entries.items():
         if isinstance(entry, dict):
             problems += check_row(code, key, entry, reviewed)
-    for (key, item) in sorted(reviewed):
+    for (key, _item) in sorted(reviewed):
         if key not in entries:
             problems.append(f"{REVIEWED.relative_to(ROOT)} names row [{toml_key(key)}], which "
                             f"{MAP.relative_to(ROOT)} no longer has: remove the line")

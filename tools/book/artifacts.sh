@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$XFUNC_ROOT"
 
 case "${1:-}" in
-  "") mode=write ;;
+  "") mode="write" ;;
   --check) mode=check ;;
   --installed) mode=installed ;;
   *) echo "usage: tools/book/artifacts.sh [--check | --installed]" >&2; exit 2 ;;
@@ -132,7 +132,7 @@ SQL
 # chapter 4's two written by hand as raw version-1 functions in Rust too.
 chapter2_functions=$({ sed -n 's/^CREATE FUNCTION \([a-z_0-9]*\)(.*/\1/p' c/base_types.sql
                        printf '%s\n' text_prefix bytes_prefix; } | LC_ALL=C sort -u)
-chapter2_sql=$(sed "s/.*/'&'/" <<<"$chapter2_functions" | paste -s -d ,)
+chapter2_sql=$(awk '{ printf "%s\047%s\047", (NR > 1 ? "," : ""), $0 }' <<<"$chapter2_functions")
 
 # excerpt FILE: the lines of an annotated symbol table (dynsym's output) that chapter 6 shows:
 # every symbol that is not one of an SQL function's pair, and the pairs of the functions above;
@@ -295,7 +295,7 @@ find "$dest_installed" -maxdepth 1 -type f -delete
 cp "$out"/installed/* "$dest_installed"/
 rm -r "$out/installed"
 if [ "$mode" = installed ]; then
-  say "wrote $(ls "$dest_installed" | wc -l) files in $dest_installed"
+  say "wrote $(find "$dest_installed" -maxdepth 1 -type f | wc -l) files in $dest_installed"
   exit 0
 fi
 
@@ -350,8 +350,9 @@ make -n --no-print-directory -C c PG_CONFIG="$PG_CONFIG" install | normalise | w
   >"$out/xfunc_c.install.txt"
 make -n -B --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck | normalise | wrap \
   >"$out/xfunc_c.installcheck-n.txt"
+mapfile -t cluster_env < <(tools/cluster/cluster.sh env)
 # The run itself, against the cluster; a failing test fails this script.
-if ! env $(tools/cluster/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
+if ! env "${cluster_env[@]}" make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
      >"$out/installcheck.log" 2>&1; then
   cat "$out/installcheck.log" target/regress/xfunc_c-pgxs/regression.diffs 2>/dev/null || true
   fail "make installcheck failed"
@@ -359,7 +360,7 @@ fi
 normalise <"$out/installcheck.log" |
   sed -E 's/^(test .* \.\.\. [a-z ]*ok)[[:space:]]+[0-9]+ ms$/\1/' >"$out/xfunc_c.installcheck.txt"
 # Chapter 7's exercise: one test only, REGRESS overridden on make's command line.
-if ! env $(tools/cluster/cluster.sh env) make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
+if ! env "${cluster_env[@]}" make -s --no-print-directory -C c PG_CONFIG="$PG_CONFIG" installcheck \
      REGRESS=returning_rows >"$out/installcheck.log" 2>&1; then
   cat "$out/installcheck.log" target/regress/xfunc_c-pgxs/regression.diffs 2>/dev/null || true
   fail "make installcheck REGRESS=returning_rows failed"
@@ -379,7 +380,7 @@ if [ "$mode" = write ]; then
   mkdir -p "$dest"
   find "$dest" -maxdepth 1 -type f -delete
   cp "$out"/* "$dest"/
-  say "wrote $(ls "$dest" | wc -l) files in $dest"
+  say "wrote $(find "$dest" -maxdepth 1 -type f | wc -l) files in $dest"
 elif diff -ru "$dest" "$out"; then
   say "ok $dest is what the installed build gives"
 else

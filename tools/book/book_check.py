@@ -89,7 +89,7 @@ def check_include(page: Path, lineno: int, target: str) -> None:
     region = anchor_region(path, anchor)
     if region is None:
         problems.append(f"{where}: anchor '{anchor}' is not defined in {path_part}")
-    elif not any(l.strip() for l in region):
+    elif not any(line.strip() for line in region):
         problems.append(f"{where}: anchor '{anchor}' in {path_part} is empty")
 
 
@@ -108,7 +108,7 @@ def check_page(page: Path) -> None:
             fence, lang, body, start = m.group(1), m.group(2), [], lineno
             continue
         if fence is not None and line.startswith(fence):
-            written = [l for _, l in body if l.strip() and not INCLUDE.search(l)]
+            written = [line for _, line in body if line.strip() and not INCLUDE.search(line)]
             if written and lang not in HAND_WRITTEN_OK:
                 problems.append(
                     f"{page.relative_to(ROOT)}:{start}: ```{lang} block written by hand "
@@ -183,7 +183,7 @@ def check_openings() -> None:
     for page in summary_pages():
         if not page.is_file() or page.name in REFERENCE_PAGES or page.name.startswith("appendix-"):
             continue
-        lines = [l.strip() for l in page.read_text().splitlines() if l.strip()]
+        lines = [line.strip() for line in page.read_text().splitlines() if line.strip()]
         if len(lines) < 2 or not lines[0].startswith("# ") or lines[1] != "## What you will learn":
             problems.append(f"{page.relative_to(ROOT)}: the first line after the title must be "
                             "'## What you will learn'")

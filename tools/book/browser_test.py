@@ -46,13 +46,6 @@ if not xfunc.debian_python_for("selenium"):
     print("browser-test: no Selenium for this Python; run: bash tools/cluster/setup.sh",
           file=sys.stderr)
     sys.exit(2)
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-
 import argparse
 import functools
 import json
@@ -67,6 +60,13 @@ import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 ROOT = xfunc.ROOT
 SUMMARY = ROOT / "book" / "src" / "SUMMARY.md"
@@ -422,7 +422,10 @@ def check_images_on_page(browser: Chromium, path: str, shown: dict[str, list[str
     browser.width(NARROW)
     narrow = browser.js(IMAGE_FACTS)
     browser.width(WIDTH)
-    for index, (d, n) in enumerate(zip(wide, narrow)):
+    if len(wide) != len(narrow):
+        problem(path, f"{len(wide)} images at {WIDTH} px wide, {len(narrow)} at {NARROW} px")
+        return
+    for index, (d, n) in enumerate(zip(wide, narrow, strict=True)):
         src = urllib.parse.urlparse(d["src"]).path
         name = Path(src).stem
         shown.setdefault(src, []).append(path)
@@ -485,8 +488,8 @@ def check_first_extension(links: list[tuple[str, dict]], pages: list[tuple[str, 
     if FIRST_EXTENSION not in {p for p, _ in pages}:
         problem(FIRST_EXTENSION, "not in SUMMARY.md")
         return
-    own = [l for p, l in links if p == FIRST_EXTENSION and l["where"] == "text"]
-    chapters = {urllib.parse.urlparse(l["href"]).path.rsplit("/", 1)[-1] for l in own}
+    own = [link for p, link in links if p == FIRST_EXTENSION and link["where"] == "text"]
+    chapters = {urllib.parse.urlparse(link["href"]).path.rsplit("/", 1)[-1] for link in own}
     for needed in ("02-base-types.html", "04-v1-calling.html", "07-pgxs.html"):
         if needed not in chapters:
             problem(FIRST_EXTENSION, f"no link to {needed}")

@@ -80,12 +80,10 @@ def item(src: str, name: str) -> str:
         marker = src.find(name[len("const:"):])
         if marker < 0:
             sys.exit(f"expand: no {name[len('const:'):]} in the expanded crate")
-        m = None
-        for m in re.finditer(r"^[^\n]*\bconst _: \(\) =", src[:marker], re.M):
-            pass
-        if not m:
+        blocks = list(re.finditer(r"^[^\n]*\bconst _: \(\) =", src[:marker], re.M))
+        if not blocks:
             sys.exit(f"expand: no const block around {name}")
-        return item_from(src, m.start(), m.end()) + ";"
+        return item_from(src, blocks[-1].start(), blocks[-1].end()) + ";"
     m = re.search(r"^[^\n]*\bfn " + re.escape(name) + r"\b", src, re.M)
     if not m:
         sys.exit(f"expand: no function {name} in the expanded crate")

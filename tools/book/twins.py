@@ -116,7 +116,7 @@ def parse(body: str) -> tuple[Side, Side]:
         if len(labels) == 1:
             raise TwinsError("a label on one side only: label both sides or neither")
     result = []
-    for (path, anchor), prefix, i in zip(sides, ("Rust", "C"), (0, 1)):
+    for (path, anchor), prefix, i in zip(sides, ("Rust", "C"), (0, 1), strict=True):
         p = Path(path)
         if p.is_absolute() or ".." in p.parts or not path:
             raise TwinsError(f"{path!r}: a path from the repository root, inside it")
@@ -213,8 +213,8 @@ def expand(text: str, page: Path, repo: Path, where: str) -> tuple[str, list[str
         bad = side_problems(left, repo) + side_problems(right, repo)
         problems += [f"{at}: {{{{#twins {body}}}}}: {b}" for b in reversed(bad)]
         if not bad:
-            lines[lineno - 1:lineno] = [indent + l if l else l
-                                        for l in render(left, right, page.parent, repo)]
+            lines[lineno - 1:lineno] = [indent + line if line else line
+                                        for line in render(left, right, page.parent, repo)]
     return "\n".join(lines), problems[::-1]
 
 

@@ -10,9 +10,10 @@
 #            Python, /usr/bin/python3, imports them), python3-matplotlib (the benchmark plots:
 #            just bench-report), valgrind (just bench-callgrind),
 #            graphviz (the book's diagrams: just diagrams, diagrams-check), gdb (debugging a
-#            backend, as the chapter "Your First Extension" shows)
+#            backend, as the chapter "Your First Extension" shows), shellcheck (just lint)
 #   cargo:   cargo-pgrx 0.18.1 (must match the pgrx pin in Cargo.toml; unoptimized, see below), mdbook
-#   pip:     just (the rust-just wheel), or cargo install just when pip is absent
+#   pip:     just (the rust-just wheel), or cargo install just when pip is absent;
+#            ruff 0.17.6 (just lint checks tools/ with it; pinned, as a newer ruff may add checks)
 #   checkout: a private copy of the system PostgreSQL 15 in target/ (tools/lib/env.sh says why),
 #            and cargo pgrx init against it, never a download
 set -euo pipefail
@@ -46,8 +47,8 @@ else
 fi
 
 # --- Debian packages -------------------------------------------------------------------------
-debs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang sudo chromium chromium-driver
-      python3-selenium python3-matplotlib codespell valgrind graphviz gdb)
+debs=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" libclang-dev clang sudo chromium chromium-driver
+      python3-selenium python3-matplotlib codespell valgrind graphviz gdb shellcheck)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -105,6 +106,19 @@ else
   say "installed $(just --version)"
 fi
 phase_done "just"
+
+# --- ruff ---------------------------------------------------------------------------------------
+RUFF_VERSION=0.17.6
+if ruff --version 2>/dev/null | grep -q " $RUFF_VERSION\$"; then
+  say "ok ruff $RUFF_VERSION"
+elif command -v pip3 >/dev/null 2>&1 && pip3 install -q "ruff==$RUFF_VERSION"; then
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash
+  say "installed $(ruff --version)"
+else
+  say "cannot install ruff $RUFF_VERSION: no pip3 (just lint needs it)"
+  exit 1
+fi
+phase_done "ruff"
 
 # --- mdbook (started at the top) ---------------------------------------------------------------
 if [ -n "$mdbook_pid" ]; then

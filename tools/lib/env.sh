@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # sourced: the scripts that source it use the values it sets
 # Sourced by the tools/ scripts: where this checkout keeps its PostgreSQL 15 and its cluster.
 #
 # The checkout gets a private copy of the system's PostgreSQL 15 installation (Debian's build is
@@ -92,20 +94,33 @@ as_server() {
 # ANCHOR: crash_check
 # A backend that dies by a signal is a failed test, whatever the test's own checks said: the
 # postmaster logs "server process (PID n) was terminated by signal s" (or an exit code other
-# than 0 and 1) and restarts every backend. The test scripts take a mark of the server log
-# when they start (server_log_mark) and call check_no_crash MARK at the end. PIDs a test killed
-# on purpose are listed, one a line, in $XFUNC_EXPECTED_KILLS.
-XFUNC_EXPECTED_KILLS=$XFUNC_STATE/expected-kills
-server_log_mark() { stat -c %s "$XFUNC_PGLOG" 2>/dev/null || echo 0; }
+# than 0 and 1) and restarts every backend. This is the one check of it: tools/test/regress.sh
+# calls these functions, the Rust tests too (tests/support/src/crash_check.rs).
+# A run of tests starts with crash_check_start, which empties the list of PIDs killed on purpose
+# and prints a mark of the server log; a test that kills a backend on purpose lists its PID
+# (crash_check_expect_kill PID); the run ends with check_no_crash MARK. Each listed PID excuses
+# one death, and no list outlives its run: the system reuses PIDs, and a PID killed on purpose
+# once must not hide the real crash of a later process that got the same PID.
+XFUNC_EXPECTED_KILLS=${XFUNC_EXPECTED_KILLS:-$XFUNC_STATE/expected-kills}
+# crash_check_start [LOG]: empties the list, prints the size of LOG (the cluster's by default).
+crash_check_start() {
+  rm -f "$XFUNC_EXPECTED_KILLS"
+  stat -c %s "${1:-$XFUNC_PGLOG}" 2>/dev/null || echo 0
+}
+crash_check_expect_kill() { echo "$1" >> "$XFUNC_EXPECTED_KILLS"; }
 # check_no_crash MARK [LOG]: fails, printing the lines, when LOG (the cluster's log by default)
-# says since byte MARK that a server process died by a signal it was not sent by a test.
+# says since byte MARK that a server process died by a signal it was not sent on purpose.
 check_no_crash() {
-  local mark=$1 log=${2:-$XFUNC_PGLOG} crashes
-  [ -f "$log" ] || return 0
-  crashes=$(tail -c +"$((mark + 1))" "$log" \
-    | grep -E '\(PID [0-9]+\) (was terminated by signal|exited with exit code ([2-9]|[1-9][0-9]+))' \
-    | grep -v -F -f <(sed 's/.*/(PID &)/' "$XFUNC_EXPECTED_KILLS" 2>/dev/null; echo '(PID none)') \
-    || true)
+  local mark=$1 log=${2:-$XFUNC_PGLOG} crashes=""
+  if [ -f "$log" ]; then
+    crashes=$(tail -c +"$((mark + 1))" "$log" | awk -v kills="$XFUNC_EXPECTED_KILLS" '
+      BEGIN { while ((getline line < kills) > 0) if (split(line, f) > 0) excused[f[1]]++ }
+      match($0, /\(PID [0-9]+\) (was terminated by signal|exited with exit code ([2-9]|[1-9][0-9]+))/) {
+        pid = substr($0, RSTART + 5); sub(/\).*/, "", pid)
+        if (excused[pid]-- > 0) next
+        print
+      }')
+  fi
   if [ -n "$crashes" ]; then
     say "FAIL: a server process died (server log $log):"
     printf '%s\n' "$crashes"

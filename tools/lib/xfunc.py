@@ -46,9 +46,11 @@ def env() -> dict[str, str]:
     return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
 
 
-def cluster(*args: str) -> subprocess.CompletedProcess:
-    """Runs `tools/cluster/cluster.sh ARGS...` (start, stop, status, ...), output captured."""
-    return subprocess.run(["bash", str(CLUSTER), *args], cwd=ROOT, capture_output=True, text=True)
+def cluster(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Runs `tools/cluster/cluster.sh ARGS...` (start, stop, status, single, ...), output captured;
+    keyword arguments go to subprocess.run (input=...)."""
+    return subprocess.run(["bash", str(CLUSTER), *args], cwd=ROOT, capture_output=True, text=True,
+                          **kwargs)
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:

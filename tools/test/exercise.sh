@@ -13,10 +13,12 @@
 #
 # The steps are the block below; the chapter includes it, so it lists every step this script
 # takes. A step whose comment starts with "fails" must fail. `just test` stands for the checks
-# that a new function can make fail (lint, the regress suite, the differential test on the new
-# function, gen-check, book-check, spelling); the rest of `just test` (pgrx's tests, the cluster
-# tests, the first-extension chapter, the browser, the benchmarks) reads no list of functions,
-# and the outer `just test` runs it.
+# that a new function in a chapter can make fail: rustfmt and clippy on the library (the
+# reader's Rust is there), the regress suite, the differential test on the new function,
+# gen-check, book-check, spelling. The rest of `just test` reads no list of functions and no
+# code of the reader's (pgrx's tests, clippy on the test and bench targets, the unguarded-call
+# check and its self-test, the cluster tests, the first-extension chapter, the browser, the
+# benchmarks), and the outer `just test` runs it on the checkout.
 #
 # Where: target/exercise/ (the copy; its cluster, port and PostgreSQL copy follow from its path,
 # see tools/lib/env.sh). It is kept between runs, and a file is rewritten only when its content
@@ -77,7 +79,8 @@ while IFS= read -r line; do
   comment=${line#"$command"}
   if [ "$command" = "just test" ]; then
     # See the header: the checks of just test that a new function can make fail.
-    command="just lint && just regress && just gen-check && just book-check && just spelling"
+    command="cargo fmt --all --check && cargo clippy --lib -- -D warnings && just regress"
+    command+=" && just gen-check && just book-check && just spelling"
     step "just test (here: $command, then the differential test on my_add_one)"
     in_scratch bash -c "$command" >"$scratch/target/exercise.log" 2>&1 \
       || { cat "$scratch/target/exercise.log"; fail "just test failed in the scratch copy"; }
@@ -103,7 +106,7 @@ in_scratch just psql -X -A -t -d xfunc_c -c 'SELECT my_add_one(41)' | grep -qx 4
 # --- what the reader's change touched ------------------------------------------------------------
 allowed='^(src/dynamic_loading\.rs|c/dynamic_loading\.c|c/dynamic_loading\.sql|sql/.*|expected/.*)$'
 touched=$(python3 tools/test/exercise_tree.py "$scratch" --touched)
-step "the exercise changed: $(echo $touched)"
+step "the exercise changed: $(paste -s -d ' ' <<<"$touched")"
 others=$(grep -v -E "$allowed" <<<"$touched" || true)
 [ -z "$others" ] || fail "the exercise made the reader change files beyond the chapter's: $others"
 for f in src/dynamic_loading.rs c/dynamic_loading.c c/dynamic_loading.sql sql/dynamic_loading.sql \

@@ -18,7 +18,7 @@
 # of the system PostgreSQL 15 (pg15-first, see tools/lib/env.sh) that both extensions are installed
 # into, with a cluster of its own (port: this checkout's port + 1), stopped at the end.
 # cargo pgrx test installs into the copy `just pgrx-test` uses (pg15-test), as it does for
-# xfunc, and starts its own temporary cluster on pgrx's test port (32215).
+# xfunc, and starts its own temporary cluster on a free port pgrx reserves for the run.
 #
 # Speed: the new crate builds in this checkout's target directory (CARGO_TARGET_DIR) with this
 # checkout's Cargo.lock, so pgrx and every other dependency is the build `just lint` and
@@ -56,9 +56,12 @@ ensure_pg_copy "$pg"
 rm -rf "$scratch"
 mkdir -p "$scratch" "$out"
 install -d -o "$XFUNC_RUNAS" "$XFUNC_STATE"
-if [ -f "$pgdata/postmaster.pid" ]; then
-  as_server "$bindir/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
-fi
+# The cluster of step 3, started by tools/cluster/cluster.sh with these options: this copy of
+# PostgreSQL, the chapter's paths, a port of its own, no preloaded library (the chapter's
+# cluster has none), log lines without a prefix (as the chapter shows them).
+cluster=("$XFUNC_ROOT/tools/cluster/cluster.sh" --pg "$pg" --data "$pgdata" --socket "$sock" --port "$port" --log "$log"
+         --set shared_preload_libraries= --set log_line_prefix=)
+"${cluster[@]}" stop >/dev/null
 rm -rf "$state"
 install -d -o "$XFUNC_RUNAS" "$state"
 
@@ -106,8 +109,10 @@ cp "$XFUNC_ROOT/Cargo.lock" hello/Cargo.lock   # the checkout's versions: reused
 # the scratch crate's test build is the very build `just pgrx-test` made (pgrx, pgrx-tests and
 # what they depend on, compiled with the same features), and is not compiled a second time. A
 # crate of your own needs none of them; the chapter shows the Cargo.toml `cargo pgrx new` wrote.
+# Not the checkout's own crates, given by a path (the tests' support crate): the scratch crate
+# cannot reach them, and what they depend on is among the other lines.
 extra_dev=$(sed -n '/^\[dev-dependencies\]/,/^$/p' "$XFUNC_ROOT/Cargo.toml" \
-  | grep -v -e '^\[' -e '^pgrx-tests' -e '^$')
+  | grep -v -e '^\[' -e '^pgrx-tests' -e '^$' -e 'path *=')
 awk -v extra="$extra_dev" '{ print } $0 == "[dev-dependencies]" { print extra }' hello/Cargo.toml \
   > hello/Cargo.toml.new && mv hello/Cargo.toml.new hello/Cargo.toml
 export CARGO_TARGET_DIR=$XFUNC_ROOT/target
@@ -134,18 +139,8 @@ grep -E 'Installing|Copying|Discovered|Writing|Finished installing' "$scratch/ru
 [ -f "$($pg_config --pkglibdir)/hello.so" ] || fail "cargo pgrx run did not install hello.so"
 
 # The cluster cargo pgrx run would start for a user who is not root: ours, as the server's user.
-as_server "$bindir/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
-  > "$state/initdb.log" 2>&1 || { cat "$state/initdb.log"; fail initdb; }
-as_server tee -a "$pgdata/postgresql.conf" >/dev/null <<CONF
-listen_addresses = ''
-port = $port
-unix_socket_directories = '$sock'
-log_line_prefix = ''
-jit = off
-CONF
-as_server env -u RUST_BACKTRACE "$bindir/pg_ctl" -D "$pgdata" -l "$log" -w -t 60 start >/dev/null \
-  || { tail -n 20 "$log"; fail "pg_ctl start"; }
-stop_cluster() { as_server "$bindir/pg_ctl" -D "$pgdata" -w -t 60 -m fast stop >/dev/null 2>&1 || true; }
+"${cluster[@]}" start || fail "tools/cluster/cluster.sh start"
+stop_cluster() { "${cluster[@]}" stop >/dev/null 2>&1 || true; }
 trap stop_cluster EXIT
 export PGHOST=$sock PGPORT=$port PGUSER=postgres
 psql=("$bindir/psql" -X -v ON_ERROR_STOP=1)

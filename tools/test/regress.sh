@@ -91,7 +91,7 @@ fi
 mkdir -p "${last_run%/*}"; rm -f "$last_run"
 
 status=0
-mark=$(server_log_mark)
+mark=$(crash_check_start "$XFUNC_PGLOG")
 # ANCHOR: pg_regress
 for ext in "${exts[@]}"; do
   out=$XFUNC_ROOT/target/regress/$ext

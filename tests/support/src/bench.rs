@@ -2,18 +2,14 @@
 //! started, through tools/cluster/cluster.sh) in a database where both builds sit side by side:
 //! `xfunc` (Rust) in schema `rust`, `xfunc_c` (C) in schema `c`, built-ins in `pg_catalog`.
 //! Every variant is then measured on one connection, in one run, so ratios hold on a noisy host.
-//! (Each bench file compiles this module on its own and uses part of it.)
-#![allow(dead_code)]
+//! A bench file takes it as `use xfunc_test_support::bench as common;`.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{exit, Command};
 use std::time::{Duration, Instant};
 
-// The cluster's environment and a connection to it, as the cluster-client tests have them.
-#[path = "../../tests/support/mod.rs"]
-mod support;
-pub use support::db_error;
-use support::{cluster_sh as cluster, env_value};
+pub use crate::db_error;
+use crate::{cluster_sh as cluster, env_value};
 
 pub const BENCH_DB: &str = "xfunc_bench";
 
@@ -30,7 +26,7 @@ pub fn stop(why: &str) -> ! {
 
 /// Connects to `dbname` on the local cluster (found through tools/cluster/cluster.sh env).
 pub fn connect_to(dbname: &str) -> postgres::Client {
-    support::config(dbname)
+    crate::config(dbname)
         .connect(postgres::NoTls)
         .unwrap_or_else(|e| {
             let host = env_value("PGHOST");
@@ -98,8 +94,8 @@ pub fn another_client() -> postgres::Client {
 
 /// The directory that holds the cluster's data directory (XFUNC_STATE): a file there is in the
 /// data directory's file system, as the log files the server writes are.
-pub fn state_dir() -> std::path::PathBuf {
-    support::env_path("XFUNC_STATE")
+pub fn state_dir() -> PathBuf {
+    crate::env_path("XFUNC_STATE")
 }
 
 /// Runs `sql` once and returns how long it took, failing the bench on an error.
@@ -200,10 +196,10 @@ pub fn bench_statement<M>(
 }
 
 /// The directory criterion writes its results to (found the way criterion finds it).
-pub fn criterion_dir() -> std::path::PathBuf {
+pub fn criterion_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        Some(dir) => PathBuf::from(dir),
+        None => crate::root().join("target"),
     }
     .join("criterion")
 }
@@ -264,7 +260,7 @@ impl RunRecord {
         let output = |program: &str, args: &[&str]| {
             Command::new(program)
                 .args(args)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .current_dir(crate::root())
                 .output()
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
                 .unwrap_or_default()

@@ -1,13 +1,26 @@
-//! What the tests that are clients of the local cluster share (tests/differential.rs,
-//! tests/cluster.rs): the cluster's environment as `tools/cluster/cluster.sh env` prints it, a
-//! connection to one of its databases, and a failed statement's SQLSTATE and message.
-//! (Each test compiles this module on its own and uses part of it.)
-#![allow(dead_code)]
+//! What the tests and benchmarks that are clients of the local cluster share
+//! (tests/differential.rs, tests/cluster/, benches/): the cluster's environment as
+//! `tools/cluster/cluster.sh env` prints it, a connection to one of its databases, a failed
+//! statement's SQLSTATE and message (here); the crash check (`crash_check`); the check of a
+//! file `xfunc_log` wrote (`log_file`); and what every benchmark needs (`bench`).
+//!
+//! A library of the workspace, a dev-dependency of xfunc; tests/checkers.rs (`just
+//! checker-tests`) tests its checkers.
+
+pub mod bench;
+pub mod crash_check;
+pub mod log_file;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+/// The checkout (this crate is its tests/support).
+pub fn root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
 
 /// The checkout's environment: every `KEY=VALUE` line `tools/cluster/cluster.sh env` prints (PGHOST,
 /// PGPORT, XFUNC_PGDATA, XFUNC_PGLOG, PG_BINDIR, XFUNC_RUNAS, XFUNC_EXPECTED_KILLS, ...),
@@ -43,7 +56,7 @@ pub fn env_path(key: &str) -> PathBuf {
 
 /// Runs tools/cluster/cluster.sh with `args` and returns what it did.
 pub fn cluster_sh(args: &[&str]) -> std::process::Output {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cluster/cluster.sh");
+    let script = root().join("tools/cluster/cluster.sh");
     Command::new("bash")
         .arg(script)
         .args(args)
