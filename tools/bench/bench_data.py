@@ -84,6 +84,14 @@ TARGETS = (
            _largest_size),
     Target("log_rust_c", "shared_log", "designs/*/rows/*/rust_c", 0.90, False,
            "Rust's rate over C's"),
+    Target("log_rust_c_synced", "shared_log", "designs_synced/*/rows/*/rust_c", 0.90, False,
+           "Rust's rate over C's, with sync on"),
+    # group_commit's reason to exist: one sync for the lines of many clients instead of one per
+    # line; and without sync it must cost no more than kept_open.
+    Target("log_group_sync", "shared_log", "group_over_kept/16/on_{rust,c}", 8.0, False,
+           "group_commit's rate over kept_open's, with sync on, at 16 clients"),
+    Target("log_group_nosync", "shared_log", "group_over_kept/*/off_{rust,c}", 0.90, False,
+           "group_commit's rate over kept_open's, with sync off, at every client count"),
     # Of kept_open only: open_per_line, the first design of chapter 13, makes four system calls
     # per line where the write() loop makes one, and is the reason kept_open exists.
     Target("log_write_loop", "shared_log", "designs/kept_open/rows/1/rust_write_loop", 0.50,
@@ -265,21 +273,52 @@ def met(value: float | None, t: Target) -> bool | None:
     return value <= t.value if t.at_most else value >= t.value
 
 
-def verdict(bench: str, key: str, value: float | None, data: dict) -> str | None:
-    """The word a table prints for a cell: "met", "**missed**", "–" when the cell was not
-    measured, None when no target applies to it."""
+def spread(key: str, keys: dict) -> tuple[float, float] | None:
+    """The range a cell's value was measured within, when its bench keeps one: the numbers
+    under the key's sibling `<name>_range` (a ratio's range from the middle halves of the
+    samples of its two rates, tools/bench/bench_report.py)."""
+    lo, hi = keys.get(f"{key}_range/0"), keys.get(f"{key}_range/1")
+    return (lo, hi) if lo is not None and hi is not None else None
+
+
+def resolved(value: float | None, t: Target, within: tuple[float, float] | None) -> bool | None:
+    """Whether a cell meets its target (True), misses it (False), or cannot say: not measured,
+    or measured within a range that holds the target, on both sides of which the samples fell
+    (None)."""
+    if within is not None and within[0] < t.value < within[1]:
+        return None
+    return met(value, t)
+
+
+def cell_met(bench: str, key: str, value: float | None, data: dict,
+             keys: dict | None = None) -> bool | None:
+    """`resolved` for a cell of a bench's data (`keys`: its flattened keys, if at hand)."""
     t = rule_for(bench, key, data)
     if t is None:
         return None
-    ok = met(value, t)
-    return "–" if ok is None else "met" if ok else "**missed**"
+    return resolved(value, t, spread(key, keys if keys is not None else flatten(data)))
+
+
+def verdict(bench: str, key: str, value: float | None, data: dict) -> str | None:
+    """The word a table prints for a cell: "met", "**missed**", "not resolved" when the range
+    of its samples holds the target, "–" when the cell was not measured, None when no target
+    applies to it."""
+    t = rule_for(bench, key, data)
+    if t is None:
+        return None
+    if value is None:
+        return "–"
+    ok = resolved(value, t, spread(key, flatten(data)))
+    return "not resolved" if ok is None else "met" if ok else "**missed**"
 
 
 def judged(bench: str, data: dict) -> list[tuple[str, float | None, Target, bool | None]]:
-    """(key, value, target, met) for every cell of a bench's data that has a target."""
+    """(key, value, target, met) for every cell of a bench's data that has a target (met: None
+    when not measured or not resolved)."""
     out = []
-    for key, value in flatten(data).items():
+    keys = flatten(data)
+    for key, value in keys.items():
         t = rule_for(bench, key, data)
         if t is not None:
-            out.append((key, value, t, met(value, t)))
+            out.append((key, value, t, resolved(value, t, spread(key, keys))))
     return out

@@ -304,7 +304,7 @@ def load_code() -> Code:
     rust = {str(f.relative_to(ROOT)): strip_rust(f.read_text()) for f in sorted(RUST_DIR.rglob("*.rs"))}
     ours: dict[str, list[str]] = defaultdict(list)
     for f, text in rust.items():
-        for name in re.findall(r"(?<![\w'])(?:fn|struct|enum|trait|type|const|static|union)\s+(?:mut\s+)?(\w+)",
+        for name in re.findall(r"(?<![\w'])(?:fn|struct|enum|trait|type|const(?!\s+fn\b)|static|union)\s+(?:mut\s+)?(\w+)",
                                text):
             if f not in ours[name]:
                 ours[name].append(f)
