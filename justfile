@@ -158,9 +158,9 @@ difftest-long seconds="3600":
     XFUNC_DIFFTEST_CALLS=${XFUNC_DIFFTEST_CALLS:-1000000} XFUNC_DIFFTEST_SECONDS={{seconds}} \
         cargo test --test differential -- --nocapture
 
-# CLIENTS, CALLS and DESIGNS override the defaults (16, 10000, every design). Each CASE is a
-# filter of the test names (`cargo test --test cluster -- --list`); libtest-mimic takes one
-# filter a run, so several cases run one after the other, in the order given.
+# CLIENTS, CALLS, CALLS_SYNC, DESIGNS and SYNCS override the defaults (16, 10000, 200, all three designs, sync off and on).
+# Each CASE is a filter of the test names (`cargo test --test cluster -- --list`); libtest-mimic
+# takes one filter a run, so several cases run one after the other, in the order given.
 # chapters 12-13 on both builds and log designs (tests/cluster/), or the named cases: load, kill -9, failing writes, no preload
 [group('test')]
 [positional-arguments]

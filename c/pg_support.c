@@ -27,6 +27,13 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static void pg_support_shmem_request(void);
 static void pg_support_shmem_startup(void);
 
+/* The struct's size, its tail included: only from the request hook on. */
+static Size
+shmem_struct_size(const ShmemStruct *s)
+{
+	return add_size(s->size, s->tail_size ? s->tail_size() : 0);
+}
+
 /* ANCHOR: register */
 /*
  * Called from _PG_init. Outside shared_preload_libraries it is too late to ask for shared
@@ -76,7 +83,7 @@ pg_support_shmem_request(void)
 
 	for (ShmemStruct *s = registered; s != NULL; s = s->next)
 	{
-		RequestAddinShmemSpace(MAXALIGN(s->size));
+		RequestAddinShmemSpace(MAXALIGN(shmem_struct_size(s)));
 		RequestNamedLWLockTranche(s->tranche, 1);
 	}
 }
@@ -100,7 +107,7 @@ pg_support_shmem_startup(void)
 	{
 		bool		found;
 
-		s->ptr = ShmemInitStruct(s->name, s->size, &found);
+		s->ptr = ShmemInitStruct(s->name, shmem_struct_size(s), &found);
 		if (!found)
 			s->init(s->ptr, &(GetNamedLWLockTranche(s->tranche))->lock);
 	}

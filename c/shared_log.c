@@ -8,31 +8,57 @@
  *
  *		<UTC timestamp> <pid> <sequence number> <message, escaped>\n
  *
- * What lives in shared memory: one SharedLog struct, named "xfunc_c shared log" in the shared
- * memory index, guarded by the only lock of the LWLock tranche "xfunc_c_log". It caches what
- * the next writer needs to know about the file: which file it is (device and inode), how long
- * it was after the last line we wrote, and the sequence number of the next line. The file is
- * the truth; the struct is a cache of it.
+ * What lives in shared memory, and which lock guards it:
  *
- * Locking: a writer holds the lock LW_EXCLUSIVE from before it looks at the file until its
- * line is written: checking the cache, numbering the line and writing it are one locked section
- * (no START_CRIT_SECTION: an ERROR stays an ERROR), so lines never interleave, the file is in
- * sequence-number order, and a line's number is the number of lines before it plus one.
- * xfunc_log_tail and xfunc_log_lines hold it LW_SHARED while they read, so they never see half
- * a line nor a file a writer is cutting short. Nothing else is locked while the lock is held.
+ * - SharedLog, "xfunc_c shared log" in the shared memory index, and the only lock of the
+ *   LWLock tranche "xfunc_c_log", the write lock. The struct caches what the next writer needs
+ *   to know about the file: which file it is (device and inode), how long it was after the last
+ *   line we wrote, and the sequence number of the next line. The file is the truth; the struct
+ *   is a cache of it. The write lock guards the cache and every write(), fdatasync() and
+ *   ftruncate() of the file.
+ * - LogBuffer, "xfunc_c shared log buffer", for the design group_commit, with the only lock of
+ *   the tranche "xfunc_c_log_buffer", the insert lock. It holds two halves of HALF bytes:
+ *   backends copy their lines into the current half (under the insert lock) while a flusher
+ *   writes the other one (under the write lock). After it, in the same allocation, one Slot
+ *   per backend (MaxBackends), where a flusher leaves the outcome of each line it took.
  *
- * Errors: an ERROR raised while the lock is held (a failed fstat, write or read) releases it
- * through the transaction abort (AbortTransaction calls LWLockReleaseAll) and closes the file
- * (OpenTransientFile registers it). A write that fails part-way is cut off again with
- * ftruncate before the ERROR, and the sequence number is not advanced: the file holds only
- * whole lines, and a line that was not written leaves no gap.
+ * Locking: a writer holds the write lock LW_EXCLUSIVE from before it looks at the file until
+ * its lines are written (and synced, with xfunc_c.log_sync): checking the cache, numbering the
+ * lines and writing them are one locked section (no START_CRIT_SECTION: an ERROR stays an
+ * ERROR), so lines never interleave, the file is in sequence-number order, and a line's number
+ * is the number of lines before it plus one. open_per_line and kept_open write one line per
+ * locked section; in group_commit the holder of the write lock writes every line waiting in
+ * the buffer. xfunc_log_tail and xfunc_log_lines hold the write lock LW_SHARED while they read,
+ * so they never see half a line nor a file a writer is cutting short. The insert lock is held
+ * LW_EXCLUSIVE only to copy one line into the current half, or, by a flusher holding the write
+ * lock, to swap the halves: the order is write lock, then insert lock, never the other way (an
+ * inserter that finds the half full releases the insert lock before it waits for the write
+ * lock). The fields of LogBuffer say which lock guards each. A slot's outcome is written by
+ * the flusher holding the write lock, and read by the slot's backend without a lock: the
+ * ticket of the outcome is stored last (after a write barrier) and read first (then a read
+ * barrier).
+ *
+ * Errors: an ERROR raised while the lock is held (a failed fstat, write, sync or read)
+ * releases it through the transaction abort (AbortTransaction calls LWLockReleaseAll) and
+ * closes the file (OpenTransientFile registers it). A write or a sync that fails is cut off
+ * again with ftruncate before the ERROR, and the sequence number is not advanced: the file
+ * holds only whole lines, and a line that was not written leaves no gap. A group_commit
+ * flusher catches any ERROR after it took a batch out of the buffer (PG_TRY), writes it into
+ * the slot of every line of the batch, and each of those calls raises it: the flusher's
+ * included, and no other. From copying its line in to reading its outcome, a group_commit
+ * backend holds interrupts off: a query cancel, statement_timeout or pg_terminate_backend takes
+ * effect once its line is in the file (or has failed), never with the line still waiting in
+ * the buffer. If a flusher left with a batch and no outcomes (an ERROR in the catch handler
+ * itself), the next holder of the write lock finds the batch still marked as taken and fails
+ * its lines.
  *
  * Crash and restart: shared memory is created anew, the cache is empty (next_seq = 0), and the
  * first writer reads the last line of the file to continue its numbering. Because the number
  * always continues from the file, a gap in the sequence proves a lost line, even across a
  * crash. A last line without its newline (a write cut short by a power failure) is removed
  * when the numbering is recovered, with a LOG message, if the line before it is ours; a file
- * whose last complete line is not ours is never changed.
+ * whose last complete line is not ours is never changed. Lines that were in the buffer are
+ * lost with it; none of their calls had returned.
  */
 #include "postgres.h"
 
@@ -47,13 +73,16 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "port/atomics.h"
 #include "postmaster/syslogger.h"
+#include "storage/backendid.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -84,24 +113,130 @@ static ShmemStruct shared_log = {
 static char *log_file = NULL;
 /* ANCHOR_END: shared_struct */
 
+/* ANCHOR: group_buffer */
+/* Bytes in each half of the group_commit buffer. */
+#define HALF (64 * 1024)
+
+/* One half: aligned for the entry headers in it. */
+typedef union Half
+{
+	char		data[HALF];
+	uint64		force_align;
+} Half;
+
+/*
+ * What a backend copies in before its line's message: then the escaped message and its
+ * newline, padded to 8 bytes.
+ */
+typedef struct EntryHeader
+{
+	uint64		ticket;
+	uint32		len;			/* bytes of the message and its newline */
+	int32		pid;			/* the pid of the line's prefix: the backend that logged it */
+	uint32		slot;			/* where its outcome goes: MyBackendId - 1 */
+	uint32		sync;			/* 1: the line must be synced before its call returns */
+} EntryHeader;
+
+/* Bytes an entry takes in a half. */
+#define ENTRY_SIZE(message_len) (sizeof(EntryHeader) + TYPEALIGN(8, (message_len)))
+
+/* Room for the message of any ERROR our functions raise, a path of MAXPGPATH included. */
+#define SLOT_MESSAGE 1264
+
+/* One backend's mailbox: the outcome of its last line that a flusher wrote, or failed to. */
+typedef struct Slot
+{
+	/*
+	 * The ticket of the line the outcome is for. Written last (after a write barrier) by the
+	 * flusher holding the write lock, read first (then a read barrier) by the slot's backend,
+	 * without a lock.
+	 */
+	pg_atomic_uint64 done;
+	int			sqlerrcode;		/* 0: written (and synced, if asked); else the ERROR's */
+	uint32		len;			/* bytes of message in use */
+	char		message[SLOT_MESSAGE];	/* the ERROR's message */
+} Slot;
+
+/*
+ * The design group_commit's buffer, in shared memory: two halves, one of which takes lines
+ * while a flusher writes the other, and after the struct one Slot per backend.
+ */
+typedef struct LogBuffer
+{
+	LWLock	   *insert_lock;	/* the one lock of tranche "xfunc_c_log_buffer" */
+
+	/* Guarded by the insert lock: where the next line goes. */
+	int			current;		/* the half lines are copied into, 0 or 1 */
+	uint64		next_ticket;	/* 1, 2, 3, ...: tells lines apart; the sequence number is
+								 * given when a line is written */
+
+	/*
+	 * Bytes of the current half in use: written under the insert lock, read under it or, by a
+	 * flusher that only wants to know whether any line waits, without it.
+	 */
+	pg_atomic_uint64 used;
+
+	/*
+	 * Guarded by the write lock (SharedLog.lock): the half a flusher took out of the buffer.
+	 * in_flight: its lines have no outcome yet (a flusher is writing it, or left without
+	 * finishing: then the next holder of the write lock fails its lines).
+	 */
+	bool		in_flight;
+	int			taken_half;
+	Size		taken_len;
+
+	/*
+	 * Guarded by the write lock: the lines of the last batch written, and how long its write
+	 * and sync took (0: it was not synced, or failed): what the next flusher gathers by.
+	 */
+	uint64		last_lines;
+	int64		last_usecs;
+
+	/* halves[current] is guarded by the insert lock, the other half by the write lock. */
+	Half		halves[2];
+	Slot		slots[FLEXIBLE_ARRAY_MEMBER];	/* MaxBackends of them */
+} LogBuffer;
+
+static Size log_buffer_slots_size(void);
+static void log_buffer_init_struct(void *ptr, LWLock *lock);
+
+/* The buffer, its slots and its lock: the tranche "xfunc_c_log_buffer". */
+static ShmemStruct log_buffer = {
+	.name = "xfunc_c shared log buffer",
+	.tranche = "xfunc_c_log_buffer",
+	.size = offsetof(LogBuffer, slots),
+	.tail_size = log_buffer_slots_size,
+	.init = log_buffer_init_struct,
+};
+/* ANCHOR_END: group_buffer */
+
 /* ANCHOR: design_setting */
 /*
- * The setting xfunc_c.log_design: how xfunc_log gets at the file. Both designs keep the
- * shared cache true to the file, so backends using different designs may log at once.
+ * The setting xfunc_c.log_design: how xfunc_log gets at the file. Every design numbers and
+ * writes its lines under the one write lock, from the shared cache it keeps true to the file,
+ * so backends using different designs may log to one file at once.
  */
 typedef enum LogDesign
 {
 	LOG_DESIGN_OPEN_PER_LINE,	/* the book's first design: open, lock, append, unlock, close */
-	LOG_DESIGN_KEPT_OPEN		/* each backend keeps its file open (append_kept_open) */
+	LOG_DESIGN_KEPT_OPEN,		/* each backend keeps its file open (append_kept_open) */
+	LOG_DESIGN_GROUP_COMMIT		/* lines meet in a shared buffer (append_group_commit) */
 } LogDesign;
 
 static const struct config_enum_entry log_design_options[] = {
 	{"open_per_line", LOG_DESIGN_OPEN_PER_LINE, false},
 	{"kept_open", LOG_DESIGN_KEPT_OPEN, false},
+	{"group_commit", LOG_DESIGN_GROUP_COMMIT, false},
 	{NULL, 0, false}
 };
 
 static int	log_design = LOG_DESIGN_KEPT_OPEN;
+
+/*
+ * The setting xfunc_c.log_sync: on, a call returns only once its line is on disk (fdatasync),
+ * in every design.
+ */
+static bool log_sync = false;
 /* ANCHOR_END: design_setting */
 
 /* Longest line prefix: timestamp, pid, sequence number and three spaces. */
@@ -125,17 +260,31 @@ shared_log_init(void)
 							   GUC_SUPERUSER_ONLY,
 							   check_log_file, NULL, NULL);
 	DefineCustomEnumVariable("xfunc_c.log_design",
-							 "How xfunc_log() writes: open_per_line or kept_open.",
+							 "How xfunc_log() writes: open_per_line, kept_open or group_commit.",
 							 "open_per_line opens and closes the file for every line; kept_open "
-							 "keeps it open in each backend. Both take the lock for every line.",
+							 "keeps it open in each backend; group_commit writes the lines of "
+							 "many backends at once.",
 							 &log_design,
 							 LOG_DESIGN_KEPT_OPEN,
 							 log_design_options,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	/* ANCHOR: sync_setting */
+	DefineCustomBoolVariable("xfunc_c.log_sync",
+							 "Whether xfunc_log() waits until its line is on disk (fdatasync).",
+							 "on: a call returns once its line is written and synced; off: once "
+							 "it is written (a crash of the operating system may lose it). Obeys "
+							 "fsync = off, as the server's own files do.",
+							 &log_sync,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	/* ANCHOR_END: sync_setting */
 	MarkGUCPrefixReserved("xfunc_c");
 	shmem_struct_request(&shared_log);
+	shmem_struct_request(&log_buffer);
 }
 /* ANCHOR_END: init */
 
@@ -149,6 +298,36 @@ shared_log_init_struct(void *ptr, LWLock *lock)
 	log->dev = 0;
 	log->ino = 0;
 	log->size = 0;
+}
+
+/* One slot per backend: MaxBackends is known when the request hook runs. */
+static Size
+log_buffer_slots_size(void)
+{
+	return mul_size(MaxBackends, sizeof(Slot));
+}
+
+/* The halves (128 kB) are left as they are: only ever read where a line was copied in. */
+static void
+log_buffer_init_struct(void *ptr, LWLock *lock)
+{
+	LogBuffer  *buf = ptr;
+
+	buf->insert_lock = lock;
+	buf->current = 0;
+	buf->next_ticket = 1;
+	pg_atomic_init_u64(&buf->used, 0);
+	buf->in_flight = false;
+	buf->taken_half = 0;
+	buf->taken_len = 0;
+	buf->last_lines = 0;
+	buf->last_usecs = 0;
+	for (int i = 0; i < MaxBackends; i++)
+	{
+		pg_atomic_init_u64(&buf->slots[i].done, 0);
+		buf->slots[i].sqlerrcode = 0;
+		buf->slots[i].len = 0;
+	}
 }
 
 /* ANCHOR: path_check */
@@ -316,7 +495,7 @@ static int	prefix_datetime_len;
  * its length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
  */
 static int
-format_prefix(char *prefix, TimestampTz now, uint64 seq)
+format_prefix(char *prefix, TimestampTz now, int pid, uint64 seq)
 {
 	char	   *p = prefix;
 	int			usec = (int) (now % USECS_PER_SEC);
@@ -345,7 +524,7 @@ format_prefix(char *prefix, TimestampTz now, uint64 seq)
 	p += 6;
 	*p++ = 'Z';
 	*p++ = ' ';
-	p += pg_ultoa_n((uint32) MyProcPid, p);
+	p += pg_ultoa_n((uint32) pid, p);
 	*p++ = ' ';
 	p += pg_ulltoa_n(seq, p);
 	*p++ = ' ';
@@ -394,12 +573,15 @@ line_init(LineBuf *line, const char *message, int len)
 	line->start = PREFIX_MAX;
 }
 
-/* Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message. */
+/*
+ * Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message: the time, this
+ * backend's pid and the line's number.
+ */
 static void
 line_set_prefix(LineBuf *line, TimestampTz now, uint64 seq)
 {
 	char		prefix[PREFIX_MAX];
-	int			n = format_prefix(prefix, now, seq);
+	int			n = format_prefix(prefix, now, MyProcPid, seq);
 
 	line->start = PREFIX_MAX - n;
 	memcpy(line->buf + line->start, prefix, n);
@@ -591,42 +773,62 @@ sync_cache(SharedLog *log, int fd, const char *path)
 	}
 }
 
+static const char *append_lines(SharedLog *log, int fd, const char *bytes, size_t len,
+								uint64 lines, bool sync);
+
 /*
  * Under the lock held exclusively, with the cache describing the file: numbers the line,
- * takes the time, writes the line whole and advances the cache. A write that fails part-way
- * is cut off again (nobody appends meanwhile) and the number is not used: false, with errno
- * set, and the caller raises the ERROR.
+ * takes the time, and appends it (append_lines).
  */
-static bool
-append_line(SharedLog *log, int fd, LineBuf *line)
+static const char *
+append_line(SharedLog *log, int fd, LineBuf *line, bool sync)
 {
-	uint64		seq = log->next_seq;
+	line_set_prefix(line, GetCurrentTimestamp(), log->next_seq);
+	return append_lines(log, fd, line->buf + line->start, line->len - line->start, 1, sync);
+}
 
-	line_set_prefix(line, GetCurrentTimestamp(), seq);
-	if (!write_all(fd, line->buf + line->start, line->len - line->start))
+/*
+ * Under the lock held exclusively, with the cache describing the file: writes bytes, which
+ * hold `lines` whole lines numbered from log->next_seq, then syncs them if sync, and advances
+ * the cache. A write that fails part-way, or a sync that fails, is cut off again (nobody
+ * appends meanwhile) and the numbers are not used: returns what failed ("write to log file"),
+ * with errno set, for the caller's ERROR; NULL when all went well.
+ */
+static const char *
+append_lines(SharedLog *log, int fd, const char *bytes, size_t len, uint64 lines, bool sync)
+{
+	const char *failed = NULL;
+
+	if (!write_all(fd, bytes, len))
+		failed = "write to log file";
+	else if (sync && pg_fdatasync(fd) != 0)
+		failed = "fdatasync log file";
+	if (failed != NULL)
 	{
 		int			save_errno = errno;
 
 		if (ftruncate(fd, log->size) != 0)
 			log->next_seq = 0;	/* could not: let the next writer look at the file */
 		errno = save_errno;
-		return false;
+		return failed;
 	}
-	log->next_seq = seq + 1;
-	log->size += line->len - line->start;
-	return true;
+	log->next_seq += lines;
+	log->size += len;
+	return NULL;
 }
 /* ANCHOR_END: locked_section */
 
-static void append_open_per_line(SharedLog *log, LineBuf *line);
-static void append_kept_open(SharedLog *log, LineBuf *line);
+static void append_open_per_line(SharedLog *log, LineBuf *line, bool sync);
+static void append_kept_open(SharedLog *log, LineBuf *line, bool sync);
+static void append_group_commit(SharedLog *log, LogBuffer *buf, LineBuf *line, bool sync);
 
 /* ANCHOR: xfunc_log */
 /*
  * xfunc_log(message text) RETURNS void
  *
- * Appends one line to the log file. xfunc_c.log_design says how the file is reached; the
- * locked section is the same.
+ * Appends one line to the log file. xfunc_c.log_design says how the file is reached,
+ * xfunc_c.log_sync whether the line is synced before the call returns; the locked section is
+ * the same.
  */
 PG_FUNCTION_INFO_V1(xfunc_log);
 
@@ -639,9 +841,11 @@ xfunc_log(PG_FUNCTION_ARGS)
 
 	line_init(&line, VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message));
 	if (log_design == LOG_DESIGN_OPEN_PER_LINE)
-		append_open_per_line(log, &line);
+		append_open_per_line(log, &line, log_sync);
+	else if (log_design == LOG_DESIGN_KEPT_OPEN)
+		append_kept_open(log, &line, log_sync);
 	else
-		append_kept_open(log, &line);
+		append_group_commit(log, shmem_struct_get(&log_buffer), &line, log_sync);
 	PG_RETURN_VOID();
 }
 
@@ -652,9 +856,10 @@ xfunc_log(PG_FUNCTION_ARGS)
  * and close the file.
  */
 static void
-append_open_per_line(SharedLog *log, LineBuf *line)
+append_open_per_line(SharedLog *log, LineBuf *line, bool sync)
 {
 	const char *path = log_file_checked();
+	const char *failed;
 	int			fd;
 
 	fd = OpenTransientFile(path, O_RDWR | O_APPEND | O_CREAT | PG_BINARY);
@@ -665,10 +870,11 @@ append_open_per_line(SharedLog *log, LineBuf *line)
 
 	LWLockAcquire(log->lock, LW_EXCLUSIVE);
 	sync_cache(log, fd, path);
-	if (!append_line(log, fd, line))
+	failed = append_line(log, fd, line, sync);
+	if (failed != NULL)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not write to log file \"%s\": %m", path)));
+				 errmsg("could not %s \"%s\": %m", failed, path)));
 	LWLockRelease(log->lock);
 
 	if (CloseTransientFile(fd) != 0)
@@ -720,26 +926,59 @@ names_kept_file(const char *path)
 }
 
 /*
- * The faster design: one write() per line, and no other system call, while the file stays
- * what it was. Before the lock: the kept file is reopened when the setting names another
- * file, and every RECHECK_USECS the path is checked (the rules, and stat: is it still our
- * file?). Under the lock: when the cache describes another file, ours has been replaced
- * (another backend found out first): reopen. At a check, or with a file just opened, the
- * cache is compared with fstat, as the first design does for every line. Then the same
- * locked section. An ERROR anywhere closes the kept file: the next line opens it again.
+ * Opens path to keep, and takes its identity; false when this backend may keep no more files
+ * open (AcquireExternalFD).
  */
-static void
-append_kept_open(SharedLog *log, LineBuf *line)
+static bool
+open_kept(const char *path, TimestampTz now)
+{
+	struct stat st;
+	int			fd;
+
+	if (!AcquireExternalFD())
+		return false;
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | PG_BINARY, pg_file_create_mode);
+	if (fd < 0 || fstat(fd, &st) != 0)
+	{
+		int			save_errno = errno;
+		bool		opened = fd >= 0;
+
+		if (opened)
+			close(fd);
+		ReleaseExternalFD();
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not %s log file \"%s\": %m", opened ? "stat" : "open", path)));
+	}
+	kept.fd = fd;
+	if (kept.path != path)
+		strlcpy(kept.path, path, sizeof(kept.path));
+	kept.dev = st.st_dev;
+	kept.ino = st.st_ino;
+	kept.checked_at = now;
+	return true;
+}
+
+/*
+ * Before the lock (step 1 of kept_open): closes the kept file if the last line ended in an
+ * ERROR, reopens it when the setting names another file, and every RECHECK_USECS checks the
+ * path (the rules, and stat: is it still our file?). Sets *due when the path was checked now
+ * (compare the cache with the file under the lock), *fresh when the file was opened now.
+ * False when there is none and this backend may keep no more files open. Marks the kept file
+ * in use until the line went in.
+ */
+static bool
+kept_file_ready(bool *due, bool *fresh)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	bool		due;
-	bool		fresh = false;
 
 	if (kept.in_use)
 		kept_close();			/* the last line ended in an ERROR */
-	due = kept.fd < 0 || strcmp(kept.path, log_file) != 0 ||
+	*fresh = false;
+	*due = kept.fd < 0 || strcmp(kept.path, log_file) != 0 ||
 		now - kept.checked_at < 0 || now - kept.checked_at >= RECHECK_USECS;
-	if (due)
+	if (*due)
 	{
 		const char *path = log_file_checked();
 
@@ -747,41 +986,36 @@ append_kept_open(SharedLog *log, LineBuf *line)
 			kept.checked_at = now;
 		else
 		{
-			struct stat st;
-			int			fd;
-
 			kept_close();		/* closes the old file first */
-			if (!AcquireExternalFD())
-			{
-				/* this backend may keep no more descriptors */
-				append_open_per_line(log, line);
-				return;
-			}
-			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | PG_BINARY,
-					  pg_file_create_mode);
-			if (fd < 0 || fstat(fd, &st) != 0)
-			{
-				int			save_errno = errno;
-				bool		opened = fd >= 0;
-
-				if (opened)
-					close(fd);
-				ReleaseExternalFD();
-				errno = save_errno;
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not %s log file \"%s\": %m", opened ? "stat" : "open",
-								path)));
-			}
-			kept.fd = fd;
-			strlcpy(kept.path, path, sizeof(kept.path));
-			kept.dev = st.st_dev;
-			kept.ino = st.st_ino;
-			kept.checked_at = now;
-			fresh = true;
+			if (!open_kept(path, now))
+				return false;
+			*fresh = true;
 		}
 	}
 	kept.in_use = true;
+	return true;
+}
+
+/*
+ * The faster design: one write() per line, and no other system call, while the file stays
+ * what it was. Before the lock: kept_file_ready. Under the lock: when the cache describes
+ * another file, ours has been replaced (another backend found out first): reopen. At a check,
+ * or with a file just opened, the cache is compared with fstat, as the first design does for
+ * every line. Then the same locked section. An ERROR anywhere closes the kept file: the next
+ * line opens it again.
+ */
+static void
+append_kept_open(SharedLog *log, LineBuf *line, bool sync)
+{
+	bool		due;
+	bool		fresh;
+	const char *failed;
+
+	if (!kept_file_ready(&due, &fresh))
+	{
+		append_open_per_line(log, line, sync);	/* may keep no more files open */
+		return;
+	}
 
 	LWLockAcquire(log->lock, LW_EXCLUSIVE);
 	if (log->next_seq != 0 && (log->dev != kept.dev || log->ino != kept.ino) && !fresh)
@@ -792,12 +1026,13 @@ append_kept_open(SharedLog *log, LineBuf *line)
 		 */
 		LWLockRelease(log->lock);
 		kept_close();
-		append_kept_open(log, line);
+		append_kept_open(log, line, sync);
 		return;
 	}
 	if (due || log->next_seq == 0 || log->dev != kept.dev || log->ino != kept.ino)
 		sync_cache(log, kept.fd, kept.path);
-	if (!append_line(log, kept.fd, line))
+	failed = append_line(log, kept.fd, line, sync);
+	if (failed != NULL)
 	{
 		int			save_errno = errno;
 
@@ -806,12 +1041,440 @@ append_kept_open(SharedLog *log, LineBuf *line)
 		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not write to log file \"%s\": %m", kept.path)));
+				 errmsg("could not %s \"%s\": %m", failed, kept.path)));
 	}
 	LWLockRelease(log->lock);
 	kept.in_use = false;
 }
 /* ANCHOR_END: kept_open */
+
+/* This backend's slot: MyBackendId - 1. */
+static int
+my_slot(void)
+{
+	if (MyBackendId < 1 || MyBackendId > MaxBackends)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("backend ID %d has no log buffer slot", MyBackendId)));
+	return MyBackendId - 1;
+}
+
+/*
+ * Where a flusher puts the lines of a batch together, prefixes and all: allocated at the
+ * first group_commit line, before anything is copied into the buffer. The most a batch can
+ * need: each line of a half gets a prefix (at most PREFIX_MAX bytes for an entry of at least
+ * ENTRY_SIZE(1)), and the flusher's own line may follow.
+ */
+static char *staging = NULL;
+
+#define STAGING_MAX (HALF + HALF / ENTRY_SIZE(1) * PREFIX_MAX + HALF + PREFIX_MAX)
+
+static uint64 insert(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *line,
+					 bool sync, int slot);
+static bool wait_for_writer(SharedLog *log, bool sync);
+static bool slot_done(LogBuffer *buf, int slot, uint64 ticket);
+static ErrorData *flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own,
+						bool sync);
+
+/* ANCHOR: group_commit */
+/*
+ * The design group_commit: a line waits in the shared buffer, and whoever holds the write lock
+ * writes every waiting line in one write() and at most one sync (XLogFlush's way with WAL
+ * records). In order:
+ *
+ * 1. Before any lock, as in kept_open: the kept file, and the path checked when due. A line
+ *	  longer than a half cannot wait in the buffer: it is written as kept_open writes one.
+ * 2. The write lock free: take it, and write the lines waiting in the buffer and ours
+ *	  together (flush). Its outcome is ours.
+ * 3. Otherwise copy the line into the buffer (insert), and until our slot says it has an
+ *	  outcome: LWLockAcquireOrWait the write lock. Given the lock, flush (our line is in the
+ *	  buffer); not given it, a flusher has just released it: look at the slot again.
+ * 4. The slot's outcome: return, or raise the ERROR the flusher met.
+ *
+ * From step 2 on, interrupts are held off: a cancel or a termination takes effect after the
+ * call, with the line in the file or failed, never while it waits in the buffer.
+ */
+static void
+append_group_commit(SharedLog *log, LogBuffer *buf, LineBuf *line, bool sync)
+{
+	bool		due;
+	bool		fresh;
+	int			slot;
+
+	if (!kept_file_ready(&due, &fresh))
+	{
+		append_open_per_line(log, line, sync);	/* may keep no more files open */
+		return;
+	}
+	if (ENTRY_SIZE(line->len - PREFIX_MAX) > HALF)
+	{
+		kept.in_use = false;
+		append_kept_open(log, line, sync);
+		return;
+	}
+	slot = my_slot();
+	if (staging == NULL)
+	{
+		staging = MemoryContextAllocExtended(TopMemoryContext, STAGING_MAX, MCXT_ALLOC_NO_OOM);
+		if (staging == NULL)
+			out_of_memory(STAGING_MAX);
+	}
+
+	HOLD_INTERRUPTS();
+	if (LWLockConditionalAcquire(log->lock, LW_EXCLUSIVE))
+	{
+		ErrorData  *failure = flush(log, buf, &due, &fresh, line, sync);
+
+		LWLockRelease(log->lock);
+		RESUME_INTERRUPTS();
+		if (failure != NULL)
+			ReThrowError(failure);	/* the kept file was closed: the next line opens it */
+	}
+	else
+	{
+		uint64		ticket = insert(log, buf, &due, &fresh, line, sync, slot);
+		Slot	   *outcome = &buf->slots[slot];
+
+		while (!slot_done(buf, slot, ticket))
+		{
+			if (wait_for_writer(log, sync))
+			{
+				/* Our line is in the buffer: the outcome goes into our slot too. */
+				if (!slot_done(buf, slot, ticket))
+				{
+					ErrorData  *failure = flush(log, buf, &due, &fresh, NULL, sync);
+
+					if (failure != NULL)
+						FreeErrorData(failure); /* in our slot too */
+				}
+				LWLockRelease(log->lock);
+			}
+		}
+		RESUME_INTERRUPTS();
+		if (outcome->sqlerrcode != 0)
+		{
+			kept_close();		/* the next line opens the file again */
+			ereport(ERROR,
+					(errcode(outcome->sqlerrcode),
+					 errmsg_internal("%.*s", (int) outcome->len, outcome->message)));
+		}
+	}
+	kept.in_use = false;
+}
+
+/*
+ * Step 3: copies the line into the current half and returns its ticket. When the half has no
+ * room, waits for the write lock (or takes it and flushes) and tries again: each flush empties
+ * a half, and lines, which are at most a half long, go in whole.
+ */
+static uint64
+insert(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *line, bool sync,
+	   int slot)
+{
+	const char *message = line->buf + PREFIX_MAX;
+	Size		len = line->len - PREFIX_MAX;
+	Size		size = ENTRY_SIZE(len);
+
+	for (;;)
+	{
+		Size		used;
+
+		LWLockAcquire(buf->insert_lock, LW_EXCLUSIVE);
+		used = pg_atomic_read_u64(&buf->used);
+		if (used + size <= HALF)
+		{
+			char	   *at = buf->halves[buf->current].data + used;
+			EntryHeader *header = (EntryHeader *) at;
+			uint64		ticket = buf->next_ticket++;
+
+			header->ticket = ticket;
+			header->len = len;
+			header->pid = MyProcPid;
+			header->slot = slot;
+			header->sync = sync;
+			memcpy(at + sizeof(EntryHeader), message, len);
+			pg_atomic_write_u64(&buf->used, used + size);
+			LWLockRelease(buf->insert_lock);
+			return ticket;
+		}
+		LWLockRelease(buf->insert_lock);
+		if (wait_for_writer(log, sync))
+		{
+			ErrorData  *failure = flush(log, buf, due, fresh, NULL, sync);
+
+			if (failure != NULL)
+				FreeErrorData(failure); /* none of its lines is ours */
+			LWLockRelease(log->lock);
+		}
+	}
+}
+
+/*
+ * Waits for the write lock as a line that waits in the buffer should; true when it took it.
+ * With the sync on, LWLockAcquireOrWait: a flusher's release wakes every such waiter at once,
+ * and most find their line written (false: not taken). Without it a batch is only a write(),
+ * most hold a line or two, and waking every waiter at each release would cost more than it
+ * saves: LWLockAcquire, as in kept_open, one waiter woken at a time, and whoever holds the
+ * lock writes every line waiting.
+ */
+static bool
+wait_for_writer(SharedLog *log, bool sync)
+{
+	if (sync)
+		return LWLockAcquireOrWait(log->lock, LW_EXCLUSIVE);
+	LWLockAcquire(log->lock, LW_EXCLUSIVE);
+	return true;
+}
+
+/*
+ * Whether our slot holds the outcome of ticket. Only a flusher holding the write lock writes
+ * it, and it stores done last: once we read our ticket there, the barrier makes the rest
+ * visible.
+ */
+static bool
+slot_done(LogBuffer *buf, int slot, uint64 ticket)
+{
+	if (pg_atomic_read_u64(&buf->slots[slot].done) != ticket)
+		return false;
+	pg_read_barrier();
+	return true;
+}
+/* ANCHOR_END: group_commit */
+
+static bool write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own,
+						bool own_sync, bool *due, bool *fresh, uint64 *nlines);
+
+/*
+ * Gives each line of halves[half] up to len its outcome, in its owner's slot: written
+ * (sqlerrcode 0) or the ERROR met. The owner may read it as soon as done holds its ticket.
+ */
+static void
+record(LogBuffer *buf, int half, Size len, int sqlerrcode, const char *message)
+{
+	for (Size at = 0; at < len;)
+	{
+		const EntryHeader *header = (const EntryHeader *) (buf->halves[half].data + at);
+		Slot	   *slot = &buf->slots[header->slot];
+
+		slot->sqlerrcode = sqlerrcode;
+		if (sqlerrcode != 0)
+		{
+			int			n = pg_mbcliplen(message, strlen(message), SLOT_MESSAGE);
+
+			memcpy(slot->message, message, n);
+			slot->len = n;
+		}
+		pg_write_barrier();
+		pg_atomic_write_u64(&slot->done, header->ticket);
+		at += ENTRY_SIZE(header->len);
+	}
+}
+
+static void gather(LogBuffer *buf, bool sync);
+
+/* ANCHOR: group_flush */
+/*
+ * Under the write lock: the flusher's work. First, the lines of a half a flusher took and
+ * left without outcomes (it met an ERROR it could not record) fail. A flusher that syncs
+ * (sync: its own setting) may wait a moment for more lines (gather). Then the current half is
+ * taken out of the buffer (the insert lock, for a moment: inserters go on in the other half),
+ * and its lines and own (the flusher's line, when it took the lock without waiting) are
+ * written in one write() and at most one sync (write_batch). Whatever ERROR that meets is
+ * caught, and every line of the half gets the outcome in its owner's slot; own's is returned:
+ * NULL, or the ERROR.
+ */
+static ErrorData *
+flush(SharedLog *log, LogBuffer *buf, bool *due, bool *fresh, LineBuf *own, bool sync)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	uint32		holdoff = InterruptHoldoffCount;
+	ErrorData  *volatile failure = NULL;
+	volatile bool synced = false;
+	uint64		lines = 0;
+	TimestampTz started;
+	int			half;
+	Size		len;
+
+	if (buf->in_flight)
+	{
+		record(buf, buf->taken_half, buf->taken_len, ERRCODE_INTERNAL_ERROR,
+			   "the backend writing this log line stopped before it could say whether the "
+			   "line was written");
+		buf->in_flight = false;
+	}
+	gather(buf, sync);
+
+	/*
+	 * Read without the insert lock: a line copied in after we read 0 is its backend's to see
+	 * written, once we release the write lock.
+	 */
+	half = 0;
+	len = 0;
+	if (pg_atomic_read_u64(&buf->used) > 0)
+	{
+		/* Write lock, then insert lock: the one order. */
+		LWLockAcquire(buf->insert_lock, LW_EXCLUSIVE);
+		half = buf->current;
+		len = pg_atomic_read_u64(&buf->used);
+
+		/*
+		 * The other half is free: its lines got their outcomes before the write lock was last
+		 * released.
+		 */
+		buf->current = 1 - half;
+		pg_atomic_write_u64(&buf->used, 0);
+		LWLockRelease(buf->insert_lock);
+	}
+	started = GetCurrentTimestamp();
+	buf->last_lines = 0;
+	buf->last_usecs = 0;
+	if (len == 0)
+	{
+		/*
+		 * Only the flusher's own line, or nothing: no line of anybody else's to answer for, so
+		 * an ERROR is the flusher's alone, and raised as kept_open raises it.
+		 */
+		if (own == NULL)
+			return NULL;
+		if (write_batch(log, NULL, 0, own, sync, due, fresh, &lines))
+			buf->last_usecs = Max(GetCurrentTimestamp() - started, 0);
+		buf->last_lines = lines;
+		return NULL;
+	}
+	buf->in_flight = true;
+	buf->taken_half = half;
+	buf->taken_len = len;
+
+	PG_TRY();
+	{
+		synced = write_batch(log, buf->halves[half].data, len, own, sync, due, fresh, &lines);
+	}
+	PG_CATCH();
+	{
+		/*
+		 * errfinish zeroed the count; we still hold the write lock and interrupts, so it is
+		 * set back, as elog.c says a handler may do.
+		 */
+		InterruptHoldoffCount = holdoff;
+		MemoryContextSwitchTo(oldcontext);
+		failure = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	if (failure != NULL)
+		record(buf, half, len, failure->sqlerrcode, failure->message);
+	else
+		record(buf, half, len, 0, NULL);
+	buf->in_flight = false;
+	buf->last_lines = failure == NULL ? lines : 0;
+	buf->last_usecs = failure == NULL && synced ?
+		Max(GetCurrentTimestamp() - started, 0) : 0;
+	if (failure != NULL)
+		kept_close();			/* the next flush opens the file again */
+	return failure;
+}
+
+/* The longest a flusher waits for lines to gather: 10 ms. */
+#define GATHER_MAX_USECS 10000
+
+/*
+ * XLogFlush's commit_delay, chosen by itself: under the write lock, before the half is taken,
+ * a flusher that syncs waits for lines to gather when others are logging (the last batch
+ * carried more than one line, or lines are waiting): half as long as the last batch's write
+ * and sync took, at most GATHER_MAX_USECS. The backends the last batch released are logging
+ * their next lines meanwhile, and go into this batch instead of the next. Alone, or without
+ * the sync, a flusher does not wait.
+ */
+static void
+gather(LogBuffer *buf, bool sync)
+{
+	bool		waiting;
+
+	if (!sync || buf->last_usecs < 2)
+		return;
+	waiting = pg_atomic_read_u64(&buf->used) > 0;	/* without the insert lock */
+	if (buf->last_lines > 1 || waiting)
+		pg_usleep(Min(buf->last_usecs / 2, GATHER_MAX_USECS));
+}
+
+/*
+ * The flusher's work under the write lock, which may raise an ERROR: the file (reopened here
+ * when the cache names another one: the batch must go somewhere), the cache compared with it
+ * when due, then every line numbered, prefixed and put together, written and synced. Returns
+ * whether the batch was synced, its number of lines in *nlines.
+ */
+static bool
+write_batch(SharedLog *log, const char *batch, Size len, LineBuf *own, bool own_sync,
+			bool *due, bool *fresh, uint64 *nlines)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	char	   *out = staging;
+	uint64		lines = 0;
+	bool		sync = false;
+	const char *failed;
+
+	if (kept.fd < 0 ||
+		(log->next_seq != 0 && (log->dev != kept.dev || log->ino != kept.ino) && !*fresh))
+	{
+		char		path[MAXPGPATH];
+
+		strlcpy(path, kept.fd >= 0 ? kept.path : log_file_checked(), sizeof(path));
+		kept_close();
+		/* We gave back the descriptor we kept (or a failed flush did): there is room. */
+		if (!open_kept(path, now))
+		{
+			errno = EMFILE;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open log file \"%s\": %m", path)));
+		}
+		kept.in_use = true;
+		*fresh = true;
+	}
+	if (*due || *fresh || log->next_seq == 0 || log->dev != kept.dev || log->ino != kept.ino)
+		sync_cache(log, kept.fd, kept.path);
+	*due = false;
+	*fresh = false;
+
+	if (len == 0)
+	{
+		/* The flusher's own line alone: written from its buffer, as kept_open writes it. */
+		failed = append_line(log, kept.fd, own, own_sync);
+		if (failed != NULL)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not %s \"%s\": %m", failed, kept.path)));
+		*nlines = 1;
+		return own_sync;
+	}
+	for (Size at = 0; at < len;)
+	{
+		const EntryHeader *header = (const EntryHeader *) (batch + at);
+
+		out += format_prefix(out, now, header->pid, log->next_seq + lines);
+		memcpy(out, batch + at + sizeof(EntryHeader), header->len);
+		out += header->len;
+		lines++;
+		sync |= header->sync != 0;
+		at += ENTRY_SIZE(header->len);
+	}
+	if (own != NULL)
+	{
+		line_set_prefix(own, now, log->next_seq + lines);
+		memcpy(out, own->buf + own->start, own->len - own->start);
+		out += own->len - own->start;
+		lines++;
+		sync |= own_sync;
+	}
+	failed = append_lines(log, kept.fd, staging, out - staging, lines, sync);
+	if (failed != NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not %s \"%s\": %m", failed, kept.path)));
+	*nlines = lines;
+	return sync;
+}
+/* ANCHOR_END: group_flush */
 
 /*
  * The readers' start: opens the log file and takes its size with fstat, under the lock held

@@ -25,15 +25,18 @@ extern TupleDesc checked_result_tupdesc(FunctionCallInfo fcinfo, int ntypes, con
 /*
  * A struct in shared memory (pg_support.c), named name in the shared memory index, with the
  * one lock of the LWLock tranche tranche. init writes its first value, given its lock: once
- * per segment, at server start and after every crash restart. ptr is this process's pointer
- * to it: set by the startup hook, NULL when the library was not preloaded. next links the
- * structs a library requested.
+ * per segment, at server start and after every crash restart. tail_size, if set, gives the
+ * bytes that follow the struct: an array whose length is known only once the postmaster has
+ * read its settings (one slot per backend, MaxBackends). ptr is this process's pointer to it:
+ * set by the startup hook, NULL when the library was not preloaded. next links the structs a
+ * library requested.
  */
 typedef struct ShmemStruct
 {
 	const char *name;
 	const char *tranche;
 	Size		size;
+	Size		(*tail_size) (void);
 	void		(*init) (void *ptr, LWLock *lock);
 	void	   *ptr;
 	struct ShmemStruct *next;

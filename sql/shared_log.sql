@@ -44,15 +44,17 @@ SELECT split_part(line, ' ', 3)::bigint - :last_seq AS seq_step,
   FROM xfunc_log_tail(1) AS line;
 
 -- ANCHOR: designs
--- Two designs (xfunc.log_design, xfunc_c.log_design; default kept_open): one sequence.
+-- Three designs (xfunc.log_design, xfunc_c.log_design; default kept_open): one sequence.
 SELECT current_setting(:'ext' || '.log_design') AS log_design;
 SET :ext.log_design = 'open_per_line';
 SELECT xfunc_log('open_per_line: open, lock, append, unlock, close');
 SET :ext.log_design = 'kept_open';
 SELECT xfunc_log('kept_open: the file stays open');
 SELECT xfunc_log('kept_open again');
+SET :ext.log_design = 'group_commit';
+SELECT xfunc_log('group_commit: through the shared buffer');
 SELECT m[1]::bigint - lag(m[1]::bigint) OVER (ORDER BY n) AS seq_step, m[2] AS message
-  FROM xfunc_log_tail(3) WITH ORDINALITY AS t(line, n),
+  FROM xfunc_log_tail(4) WITH ORDINALITY AS t(line, n),
        regexp_match(line, '^\S+ \d+ (\d+) (.*)$') AS m
  ORDER BY n;
 \set VERBOSITY sqlstate
@@ -61,6 +63,44 @@ SET :ext.log_design = 'fast';  -- expect: ERROR 22023 invalid value
 \set VERBOSITY default
 RESET :ext.log_design;
 -- ANCHOR_END: designs
+
+-- ANCHOR: sync
+-- xfunc.log_sync (xfunc_c.log_sync; default off): on, each call returns once its line is
+-- synced (fdatasync), in every design. A superuser's setting, as the design is.
+SELECT current_setting(:'ext' || '.log_sync') AS log_sync;
+SELECT split_part(name, '.', 2) AS setting, context, vartype
+  FROM pg_settings WHERE name LIKE :'ext' || '.log\_%' ORDER BY name;
+SET :ext.log_sync = on;
+SET :ext.log_design = 'open_per_line';
+SELECT xfunc_log('synced, open_per_line');
+SET :ext.log_design = 'kept_open';
+SELECT xfunc_log('synced, kept_open');
+SET :ext.log_design = 'group_commit';
+SELECT xfunc_log('synced, group_commit');
+-- A line longer than a half of the buffer (64 kB) goes to the file as kept_open writes it.
+SELECT xfunc_log(repeat('long ', 14000));
+SELECT xfunc_log('after the long line');
+SELECT m[1]::bigint - lag(m[1]::bigint) OVER (ORDER BY n) AS seq_step,
+       octet_length(m[2]) AS message_bytes, left(m[2], 30) AS message
+  FROM xfunc_log_tail(5) WITH ORDINALITY AS t(line, n),
+       regexp_match(line, '^\S+ \d+ (\d+) (.*)$') AS m
+ ORDER BY n;
+\set VERBOSITY sqlstate
+SET :ext.log_sync = 'sometimes';  -- expect: ERROR 22023 invalid value
+\echo :LAST_ERROR_SQLSTATE
+CREATE ROLE regress_shared_log_writer IN ROLE pg_write_server_files;
+SET ROLE regress_shared_log_writer;
+SET :ext.log_sync = off;  -- expect: ERROR 42501 permission denied to set parameter
+\echo :LAST_ERROR_SQLSTATE
+SET :ext.log_design = 'kept_open';  -- expect: ERROR 42501 permission denied to set parameter
+\echo :LAST_ERROR_SQLSTATE
+SELECT xfunc_log('a writer logs with the settings it was given');
+RESET ROLE;
+\set VERBOSITY default
+DROP ROLE regress_shared_log_writer;
+RESET :ext.log_sync;
+RESET :ext.log_design;
+-- ANCHOR_END: sync
 
 SELECT count(*) FROM xfunc_log_tail(0);
 SELECT count(*) FROM xfunc_log_tail(-1);  -- expect: ERROR 22023 lines must be between 0 and 1000
@@ -131,6 +171,10 @@ SELECT xfunc_log('lost');  -- expect: ERROR XX001 last line has no sequence numb
 SELECT * FROM xfunc_log_tail(5);  -- takes the lock in shared mode
 SELECT xfunc_log('lost again');  -- expect: ERROR XX001 last line has no sequence number
 \echo :LAST_ERROR_SQLSTATE
+SET :ext.log_design = 'group_commit';
+SELECT xfunc_log('lost in a group');  -- expect: ERROR XX001 last line has no sequence number
+\echo :LAST_ERROR_SQLSTATE
+RESET :ext.log_design;
 
 -- A binary file: its last line is not ours either, and ends without a newline. It is not
 -- cut, and xfunc_log_tail refuses to return what is not text.

@@ -6,32 +6,58 @@
 //! <UTC timestamp> <pid> <sequence number> <message, escaped>\n
 //! ```
 //!
-//! What lives in shared memory: one [`SharedLog`], named "xfunc shared log" in the shared
-//! memory index, guarded by the only lock of the LWLock tranche "xfunc_log". It caches what the
-//! next writer needs to know about the file: which file it is (device and inode), how long it
-//! was after the last line we wrote, and the sequence number of the next line. The file is the
-//! truth; the struct is a cache of it.
+//! What lives in shared memory, and which lock guards it:
 //!
-//! Locking: a writer holds the lock `LW_EXCLUSIVE` from before it looks at the file until its
-//! line is written: checking the cache, numbering the line and writing it are one locked section
-//! (no START_CRIT_SECTION: an ERROR stays an ERROR), so lines never interleave, the file is in
-//! sequence-number order, and a line's number is the number of lines before it plus one.
-//! `xfunc_log_tail` and `xfunc_log_lines` hold it `LW_SHARED` while they read, so they never see
-//! half a line nor a file a writer is cutting short. Nothing else is locked while it is held.
+//! - [`SharedLog`], "xfunc shared log" in the shared memory index, and the only lock of the
+//!   LWLock tranche "xfunc_log", the *write lock*. The struct caches what the next writer
+//!   needs to know about the file: which file it is (device and inode), how long it was after
+//!   the last line we wrote, and the sequence number of the next line. The file is the truth;
+//!   the struct is a cache of it. The write lock guards the cache and every `write()`,
+//!   `fdatasync()` and `ftruncate()` of the file.
+//! - [`LogBuffer`], "xfunc shared log buffer", for the design `group_commit`, with the only
+//!   lock of the tranche "xfunc_log_buffer", the *insert lock*. It holds two halves of
+//!   `HALF` bytes: backends copy their lines into the current half (under the insert lock)
+//!   while a flusher writes the other one (under the write lock). After it, in the same
+//!   allocation, one [`Slot`] per backend (`MaxBackends`), where a flusher leaves the outcome
+//!   of each line it took.
+//!
+//! Locking: a writer holds the write lock `LW_EXCLUSIVE` from before it looks at the file
+//! until its lines are written (and synced, with `xfunc.log_sync`): checking the cache,
+//! numbering the lines and writing them are one locked section (no START_CRIT_SECTION: an
+//! ERROR stays an ERROR), so lines never interleave, the file is in sequence-number order, and
+//! a line's number is the number of lines before it plus one. `open_per_line` and `kept_open`
+//! write one line per locked section; in `group_commit` the holder of the write lock writes
+//! every line waiting in the buffer. `xfunc_log_tail` and `xfunc_log_lines` hold the write lock
+//! `LW_SHARED` while they read, so they never see half a line nor a file a writer is cutting
+//! short. The insert lock is held `LW_EXCLUSIVE` only to copy one line into the current half,
+//! or, by a flusher holding the write lock, to swap the halves: the order is write lock, then
+//! insert lock, never the other way (an inserter that finds the half full releases the insert
+//! lock before it waits for the write lock). The fields of [`LogBuffer`] say which lock guards
+//! each. A slot's outcome is written by the flusher holding the write lock, and read by the
+//! slot's backend without a lock: the ticket of the outcome is stored last (release) and read
+//! first (acquire).
 //!
 //! Errors: every way out of the locked section, an `ereport!(ERROR)` included, drops the
 //! [`LwLockGuard`] (releasing the lock) and the [`File`] (closing it). On success, the writer
 //! releases the lock and then closes the file itself, to report a failed `close()` as the C
-//! twin does. A write that fails part-way is cut off again with `set_len` (ftruncate) before
+//! twin does. A write or a sync that fails is cut off again with `set_len` (ftruncate) before
 //! the ERROR, and the sequence number is not advanced: the file holds only whole lines, and a
-//! line that was not written leaves no gap.
+//! line that was not written leaves no gap. A `group_commit` flusher catches any ERROR after it
+//! took a batch out of the buffer (`PgTryBuilder`), writes it into the slot of every line of
+//! the batch, and each of those calls raises it: the flusher's included, and no other. From
+//! copying its line in to reading its outcome, a `group_commit` backend holds interrupts off:
+//! a query cancel, `statement_timeout` or `pg_terminate_backend` takes effect once its line is
+//! in the file (or has failed), never with the line still waiting in the buffer. If a flusher
+//! left with a batch and no outcomes (an ERROR in the catch handler itself), the next holder of
+//! the write lock finds the batch still marked as taken and fails its lines.
 //!
 //! Crash and restart: shared memory is created anew, the cache is empty (`next_seq == 0`), and
 //! the first writer reads the last line of the file to continue its numbering. Because the
 //! number always continues from the file, a gap in the sequence proves a lost line, even across
 //! a crash. A last line without its newline (a write cut short by a power failure) is removed
 //! when the numbering is recovered, with a LOG message, if the line before it is ours; a file
-//! whose last complete line is not ours is never changed.
+//! whose last complete line is not ours is never changed. Lines that were in the buffer are
+//! lost with it; none of their calls had returned.
 //!
 //! Encodings: a message is logged as the bytes of its characters in the database encoding,
 //! and `xfunc_log_tail` returns lines as such bytes, checked with `pg_verifymbstr`. pgrx's
@@ -40,17 +66,24 @@
 //! The C twin is `c/shared_log.c`.
 
 use crate::pg_support::file::{file_error, ExternalFile};
-use crate::pg_support::{try_vec, DbText, LwLockGuard, ShmemStruct, MAX_ALLOC_SIZE};
+use crate::pg_support::{
+    try_vec, DbText, HoldInterrupts, LwLockGuard, ShmemStruct, MAX_ALLOC_SIZE,
+};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
+use pgrx::PgTryBuilder;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString, OsStr};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
+use std::panic::AssertUnwindSafe;
 use std::ptr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 // ANCHOR: shared_struct
 /// The struct in shared memory: the lock, and what it guards.
@@ -99,8 +132,9 @@ static LOG_FILE: GucSetting<Option<CString>> =
 // ANCHOR_END: shared_struct
 
 // ANCHOR: design_setting
-/// The setting `xfunc.log_design`: how `xfunc_log` gets at the file. Both designs keep the
-/// shared cache true to the file, so backends using different designs may log at once.
+/// The setting `xfunc.log_design`: how `xfunc_log` gets at the file. Every design numbers and
+/// writes its lines under the one write lock, from the shared cache it keeps true to the file,
+/// so backends using different designs may log to one file at once.
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LogDesign {
     /// The book's first design: open the file, lock, append one line, unlock, close.
@@ -110,9 +144,17 @@ pub enum LogDesign {
     /// `xfunc_log_kept_open`).
     #[name = c"kept_open"]
     KeptOpen,
+    /// Lines meet in a shared buffer; whoever holds the write lock writes them all, in one
+    /// `write()` and at most one sync (see `append_group_commit`).
+    #[name = c"group_commit"]
+    GroupCommit,
 }
 
 static LOG_DESIGN: GucSetting<LogDesign> = GucSetting::<LogDesign>::new(LogDesign::KeptOpen);
+
+/// The setting `xfunc.log_sync`: on, a call returns only once its line is on disk
+/// (`fdatasync`), in every design.
+static LOG_SYNC: GucSetting<bool> = GucSetting::<bool>::new(false);
 // ANCHOR_END: design_setting
 
 /// Longest line prefix: timestamp, pid, sequence number and three spaces.
@@ -143,16 +185,29 @@ pub fn init() {
     }
     GucRegistry::define_enum_guc(
         c"xfunc.log_design",
-        c"How xfunc_log() writes: open_per_line or kept_open.",
+        c"How xfunc_log() writes: open_per_line, kept_open or group_commit.",
         c"open_per_line opens and closes the file for every line; kept_open keeps it open in \
-          each backend. Both take the lock for every line.",
+          each backend; group_commit writes the lines of many backends at once.",
         &LOG_DESIGN,
         GucContext::Suset,
         GucFlags::default(),
     );
+    // ANCHOR: sync_setting
+    GucRegistry::define_bool_guc(
+        c"xfunc.log_sync",
+        c"Whether xfunc_log() waits until its line is on disk (fdatasync).",
+        c"on: a call returns once its line is written and synced; off: once it is written \
+          (a crash of the operating system may lose it). Obeys fsync = off, as the server's \
+          own files do.",
+        &LOG_SYNC,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    // ANCHOR_END: sync_setting
     // SAFETY: _PG_init runs in one thread of one process, after the settings are defined.
     unsafe { pg_sys::MarkGUCPrefixReserved(c"xfunc".as_ptr()) };
     SHARED_LOG.request();
+    LOG_BUFFER.request();
 }
 // ANCHOR_END: init
 
@@ -338,16 +393,23 @@ impl LineBuf {
         }
     }
 
-    /// Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message.
+    /// Puts "2026-11-21T17:30:00.123456Z 4242 17 " in front of the message: the time, this
+    /// backend's pid and the line's number.
     fn set_prefix(&mut self, now: pg_sys::TimestampTz, seq: u64) {
         let mut prefix = [0u8; PREFIX_MAX];
-        let len = format_prefix(&mut prefix, now, seq);
+        // SAFETY: set once when the process starts, never written afterwards.
+        let len = format_prefix(&mut prefix, now, unsafe { pg_sys::MyProcPid }, seq);
         self.start = PREFIX_MAX - len;
         self.buf[self.start..PREFIX_MAX].copy_from_slice(&prefix[..len]);
     }
 
     fn bytes(&self) -> &[u8] {
         &self.buf[self.start..]
+    }
+
+    /// The escaped message and its newline, without the prefix.
+    fn escaped(&self) -> &[u8] {
+        &self.buf[PREFIX_MAX..]
     }
 }
 // ANCHOR_END: line_buffer
@@ -369,7 +431,12 @@ thread_local! {
 
 /// Writes "2026-11-21T17:30:00.123456Z 4242 17 ", the start of a line, into `out`; returns its
 /// length (at most 62: a 6-digit year, a 10-digit pid, a 20-digit sequence number).
-fn format_prefix(out: &mut [u8; PREFIX_MAX], now: pg_sys::TimestampTz, seq: u64) -> usize {
+fn format_prefix(
+    out: &mut [u8; PREFIX_MAX],
+    now: pg_sys::TimestampTz,
+    pid: i32,
+    seq: u64,
+) -> usize {
     const USECS_PER_SEC: i64 = 1_000_000;
     let mut usec = now % USECS_PER_SEC;
     PREFIX_CACHE.with(|cache| {
@@ -416,11 +483,7 @@ fn format_prefix(out: &mut [u8; PREFIX_MAX], now: pg_sys::TimestampTz, seq: u64)
         p += 7;
         out[p..p + 2].copy_from_slice(b"Z ");
         p += 2;
-        // SAFETY: set once when the process starts, never written afterwards.
-        p += put_decimal(
-            &mut out[p..],
-            u64::from(unsafe { pg_sys::MyProcPid }.unsigned_abs()),
-        );
+        p += put_decimal(&mut out[p..], u64::from(pid.unsigned_abs()));
         out[p] = b' ';
         p += 1;
         p += put_decimal(&mut out[p..], seq);
@@ -580,14 +643,17 @@ fn metadata(file: &File, path: &CStr) -> std::fs::Metadata {
 /// "Shared Memory and LWLocks" explains the lock; this is the book's example of why one is
 /// needed. The C version detoasts the argument by hand (`PG_GETARG_TEXT_PP`); pgrx does it
 /// for a [`DbText`], which hands us the bytes in the database encoding, as C has them.
-/// `xfunc.log_design` says how the file is reached; the locked section is the same.
+/// `xfunc.log_design` says how the file is reached, `xfunc.log_sync` whether the line is
+/// synced before the call returns; the locked section is the same.
 #[pg_extern(volatile)]
 pub fn xfunc_log(message: DbText<'_>) {
     let log = SHARED_LOG.get();
     let line = LineBuf::new(message.as_bytes());
+    let sync = LOG_SYNC.get();
     match LOG_DESIGN.get() {
-        LogDesign::OpenPerLine => append_open_per_line(log, line),
-        LogDesign::KeptOpen => append_kept_open(log, line),
+        LogDesign::OpenPerLine => append_open_per_line(log, line, sync),
+        LogDesign::KeptOpen => append_kept_open(log, line, sync),
+        LogDesign::GroupCommit => append_group_commit(log, LOG_BUFFER.get(), line, sync),
     }
 }
 
@@ -597,7 +663,7 @@ pub fn xfunc_log(message: DbText<'_>) {
 /// and close the file. The C version opens the file with `OpenTransientFile` so that an ERROR
 /// closes it; here `Drop` closes it on the way out of an ERROR, and `close` on success, to
 /// check it.
-fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
+fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf, sync: bool) {
     let path = log_file_checked();
     let file = ExternalFile::open(&append_options(), &path)
         .unwrap_or_else(|err| file_error("open log file", &path, &err));
@@ -606,8 +672,8 @@ fn append_open_per_line(log: *mut SharedLog, mut line: LineBuf) {
     // or writes the cache. (Others may read `lock`, which is not borrowed.)
     let shared = unsafe { &mut (*log).cache };
     sync_cache(shared, &file, &path);
-    if let Err(err) = append_line(shared, &file, &mut line) {
-        file_error("write to log file", &path, &err);
+    if let Err((action, err)) = append_line(shared, &file, &mut line, sync) {
+        file_error(action, &path, &err);
     }
     drop(guard);
 
@@ -638,24 +704,53 @@ fn sync_cache(shared: &mut LogCache, file: &File, path: &CStr) {
 }
 
 /// Under the lock held exclusively, with the cache describing `file`: numbers the line, takes
-/// the time, writes the line whole and advances the cache. A write that fails part-way is cut
-/// off again (nobody appends meanwhile) and the number is not used: the caller raises the
-/// ERROR.
-fn append_line(shared: &mut LogCache, file: &File, line: &mut LineBuf) -> io::Result<()> {
-    let seq = shared.next_seq;
+/// the time, and appends it ([`append_lines`]).
+fn append_line(
+    shared: &mut LogCache,
+    file: &File,
+    line: &mut LineBuf,
+    sync: bool,
+) -> Result<(), FileFailure> {
     // SAFETY: GetCurrentTimestamp only reads the clock.
-    line.set_prefix(unsafe { pg_sys::GetCurrentTimestamp() }, seq);
+    line.set_prefix(unsafe { pg_sys::GetCurrentTimestamp() }, shared.next_seq);
+    append_lines(shared, file, line.bytes(), 1, sync)
+}
+
+/// Under the lock held exclusively, with the cache describing `file`: writes `bytes`, which
+/// hold `lines` whole lines numbered from `shared.next_seq`, then syncs them if `sync`, and
+/// advances the cache. A write that fails part-way, or a sync that fails, is cut off again
+/// (nobody appends meanwhile) and the numbers are not used: the caller raises the ERROR.
+fn append_lines(
+    shared: &mut LogCache,
+    file: &File,
+    bytes: &[u8],
+    lines: u64,
+    sync: bool,
+) -> Result<(), FileFailure> {
     // write_all calls write() again after a short write and after EINTR.
-    if let Err(err) = (&*file).write_all(line.bytes()) {
+    let done = (&*file)
+        .write_all(bytes)
+        .map_err(|err| ("write to log file", err))
+        .and_then(|()| match sync {
+            // SAFETY: fdatasync of a descriptor we own (pg_fdatasync: none with fsync = off).
+            true if unsafe { pg_sys::pg_fdatasync(file.as_raw_fd()) } != 0 => {
+                Err(("fdatasync log file", io::Error::last_os_error()))
+            }
+            _ => Ok(()),
+        });
+    if let Err(failure) = done {
         if file.set_len(shared.size).is_err() {
             shared.next_seq = 0; // could not: let the next writer look at the file
         }
-        return Err(err);
+        return Err(failure);
     }
-    shared.next_seq = seq + 1;
-    shared.size += line.bytes().len() as u64;
+    shared.next_seq += lines;
+    shared.size += bytes.len() as u64;
     Ok(())
 }
+
+/// What failed, and how: raised with [`file_error`].
+type FileFailure = (&'static str, io::Error);
 // ANCHOR_END: locked_section
 
 // ANCHOR: kept_open
@@ -680,15 +775,20 @@ thread_local! {
 /// and that nobody but `xfunc_log` wrote to it: 100 ms.
 const RECHECK_USECS: i64 = 100_000;
 
-/// The faster design: one `write()` per line, and no other system call, while the file stays
-/// what it was. Before the lock: the kept file is reopened when the setting names another
-/// file, and every `RECHECK_USECS` the path is checked (the rules, and `stat`: is it still
-/// our file?). Under the lock: when the cache describes another file, ours has been replaced
-/// (another backend found out first): reopen. At a check, or with a file just opened, the
-/// cache is compared with `fstat`, as the first design does for every line. Then the same
-/// locked section. An ERROR anywhere closes the kept file: the next line opens it again.
-fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
-    // Taken out, and put back only after a line went in: an ERROR drops (closes) it.
+/// The kept file made ready for a line, before any lock (step 1 of `kept_open`).
+struct Ready {
+    kept: KeptFile,
+    /// The path was checked now: compare the cache with the file under the lock.
+    due: bool,
+    /// The file was opened now.
+    fresh: bool,
+}
+
+/// Before the lock: takes this backend's kept file out of `KEPT` (put back only after a line
+/// went in: an ERROR drops, and so closes, it), reopens it when the setting names another
+/// file, and every `RECHECK_USECS` checks the path (the rules, and `stat`: is it still our
+/// file?). `None` when there is none and this backend may keep no more files open.
+fn kept_file_ready() -> Option<Ready> {
     let mut kept = KEPT.with(|k| k.borrow_mut().take());
     // SAFETY: GetCurrentTimestamp only reads the clock.
     let now = unsafe { pg_sys::GetCurrentTimestamp() };
@@ -706,47 +806,61 @@ fn append_kept_open(log: *mut SharedLog, mut line: LineBuf) {
             Some(k) if k.path == path && names_file(&path, k) => k.checked_at = now,
             _ => {
                 drop(kept.take()); // closes the old file first
-                let Some(opened) = ExternalFile::open_kept(&append_options(), &path) else {
-                    return append_open_per_line(log, line); // may keep no more files open
-                };
-                let file = opened.unwrap_or_else(|err| file_error("open log file", &path, &err));
-                let meta = metadata(&file, &path);
-                kept = Some(KeptFile {
-                    file,
-                    path,
-                    dev: meta.dev(),
-                    ino: meta.ino(),
-                    checked_at: now,
-                });
+                kept = Some(open_kept(path, now)?);
                 fresh = true;
             }
         }
     }
-    let Some(k) = kept.as_ref() else {
-        unreachable!("a kept file is open here")
+    kept.map(|kept| Ready { kept, due, fresh })
+}
+
+/// Opens `path` to keep, and takes its identity; `None` when this backend may keep no more
+/// files open (`AcquireExternalFD`).
+fn open_kept(path: CString, now: pg_sys::TimestampTz) -> Option<KeptFile> {
+    let opened = ExternalFile::open_kept(&append_options(), &path)?;
+    let file = opened.unwrap_or_else(|err| file_error("open log file", &path, &err));
+    let meta = metadata(&file, &path);
+    Some(KeptFile {
+        file,
+        path,
+        dev: meta.dev(),
+        ino: meta.ino(),
+        checked_at: now,
+    })
+}
+
+/// The faster design: one `write()` per line, and no other system call, while the file stays
+/// what it was. Before the lock: [`kept_file_ready`]. Under the lock: when the cache
+/// describes another file, ours has been replaced (another backend found out first): reopen.
+/// At a check, or with a file just opened, the cache is compared with `fstat`, as the first
+/// design does for every line. Then the same locked section. An ERROR anywhere closes the
+/// kept file: the next line opens it again.
+fn append_kept_open(log: *mut SharedLog, mut line: LineBuf, sync: bool) {
+    let Some(Ready { kept, due, fresh }) = kept_file_ready() else {
+        return append_open_per_line(log, line, sync); // may keep no more files open
     };
 
     let guard = lock(log, pg_sys::LWLockMode::LW_EXCLUSIVE);
     // SAFETY: we hold the lock exclusively until `drop(guard)`.
     let shared = unsafe { &mut (*log).cache };
-    if shared.next_seq != 0 && (shared.dev, shared.ino) != (k.dev, k.ino) && !fresh {
+    if shared.next_seq != 0 && (shared.dev, shared.ino) != (kept.dev, kept.ino) && !fresh {
         // Another backend logs to another file: the path names a new one. Start again with
         // no kept file (once: a file just opened is never "not fresh").
         drop(guard);
         drop(kept);
-        return append_kept_open(log, line);
+        return append_kept_open(log, line, sync);
     }
-    if due || shared.next_seq == 0 || (shared.dev, shared.ino) != (k.dev, k.ino) {
-        sync_cache(shared, &k.file, &k.path);
+    if due || shared.next_seq == 0 || (shared.dev, shared.ino) != (kept.dev, kept.ino) {
+        sync_cache(shared, &kept.file, &kept.path);
     }
-    if let Err(err) = append_line(shared, &k.file, &mut line) {
+    if let Err((action, err)) = append_line(shared, &kept.file, &mut line, sync) {
         drop(guard);
-        let path = k.path.clone();
+        let path = kept.path.clone();
         drop(kept); // closed: the next line opens the file again
-        file_error("write to log file", &path, &err);
+        file_error(action, &path, &err);
     }
     drop(guard);
-    KEPT.with(|slot| *slot.borrow_mut() = kept);
+    KEPT.with(|slot| *slot.borrow_mut() = Some(kept));
 }
 
 /// Whether `path` names the file `kept` has open (`stat`, without the lock).
@@ -755,6 +869,581 @@ fn names_file(path: &CStr, kept: &KeptFile) -> bool {
         .is_ok_and(|meta| meta.dev() == kept.dev && meta.ino() == kept.ino)
 }
 // ANCHOR_END: kept_open
+
+// ANCHOR: group_buffer
+/// The design `group_commit`'s buffer, in shared memory: two halves, one of which takes lines
+/// while a flusher writes the other, and after the struct one [`Slot`] per backend.
+#[repr(C)]
+struct LogBuffer {
+    /// The one lock of tranche "xfunc_log_buffer", the insert lock. Set once; read by every
+    /// backend at any time.
+    insert_lock: *mut pg_sys::LWLock,
+    /// Guarded by the insert lock.
+    fill: Fill,
+    /// Bytes of the current half in use: written under the insert lock, read under it or, by
+    /// a flusher that only wants to know whether any line waits, without it.
+    used: AtomicUsize,
+    /// Guarded by the write lock (`SharedLog::lock`).
+    taken: Taken,
+    /// `halves[fill.current]` is guarded by the insert lock, the other half by the write lock.
+    halves: [Half; 2],
+}
+
+/// Where the next line goes.
+#[repr(C)]
+struct Fill {
+    /// The half lines are copied into, 0 or 1.
+    current: usize,
+    /// The ticket of the next line copied in: 1, 2, 3, ... for as long as the segment lives.
+    /// It only tells lines apart; a line's sequence number is given when it is written.
+    next_ticket: u64,
+}
+
+/// The half a flusher took out of the buffer, and the last batch written.
+#[repr(C)]
+struct Taken {
+    /// Taken, and its lines have no outcome yet: a flusher is writing it, or left without
+    /// finishing (then the next holder of the write lock fails its lines).
+    in_flight: bool,
+    half: usize,
+    len: usize,
+    /// Lines of the last batch written, and how long its write and sync took (0: it was not
+    /// synced, or failed): what the next flusher gathers by.
+    last_lines: u64,
+    last_usecs: i64,
+}
+
+/// The longest a flusher waits for lines to gather: 10 ms.
+const GATHER_MAX_USECS: i64 = 10_000;
+
+/// Bytes in each half of the buffer.
+const HALF: usize = 64 * 1024;
+
+#[repr(C, align(8))]
+struct Half([u8; HALF]);
+
+/// What a backend copies in before its line's message: then the escaped message and its
+/// newline, padded to 8 bytes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct EntryHeader {
+    ticket: u64,
+    /// Bytes of the message and its newline.
+    len: u32,
+    /// The pid of the line's prefix: the backend that logged it.
+    pid: i32,
+    /// Where its outcome goes: the slot of the backend that logged it (`MyBackendId - 1`).
+    slot: u32,
+    /// 1: the line must be synced before its call returns.
+    sync: u32,
+}
+
+const HEADER: usize = size_of::<EntryHeader>();
+
+/// Bytes an entry takes in a half.
+const fn entry_size(message: usize) -> usize {
+    HEADER + message.next_multiple_of(8)
+}
+
+/// One backend's mailbox: the outcome of its last line that a flusher wrote, or failed to.
+#[repr(C)]
+struct Slot {
+    /// The ticket of the line the outcome is for. Written last (Release) by the flusher
+    /// holding the write lock, read first (Acquire) by the slot's backend, without a lock.
+    done: AtomicU64,
+    /// 0: written (and synced, if asked); else the ERROR's SQLSTATE, as PostgreSQL encodes it.
+    sqlerrcode: i32,
+    /// Bytes of `message` in use.
+    len: u32,
+    /// The ERROR's message (room for any our functions raise, a path of MAXPGPATH included).
+    message: [u8; SLOT_MESSAGE],
+}
+
+const SLOT_MESSAGE: usize = 1264;
+
+/// The buffer, its slots and its lock: the tranche "xfunc_log_buffer".
+static LOG_BUFFER: ShmemStruct<LogBuffer> = ShmemStruct::with_tail(
+    c"xfunc shared log buffer",
+    c"xfunc_log_buffer",
+    LogBuffer::init,
+    LogBuffer::slots_size,
+);
+
+impl LogBuffer {
+    /// One slot per backend: `MaxBackends` is known when the request hook runs.
+    fn slots_size() -> usize {
+        // SAFETY: set by the postmaster before it calls the request hooks, never changed.
+        let backends = usize::try_from(unsafe { pg_sys::MaxBackends }).unwrap_or(0);
+        // SAFETY: mul_size only multiplies, raising an ERROR on overflow.
+        unsafe { pg_sys::mul_size(backends, size_of::<Slot>()) }
+    }
+
+    /// # Safety
+    /// `this` points to uninitialised shared memory for the struct and its slots, seen by
+    /// nobody else yet.
+    unsafe fn init(this: *mut LogBuffer, lock: *mut pg_sys::LWLock) {
+        // SAFETY: as the caller guarantees. Field by field: the halves (128 KiB) are not
+        // built on the stack, and are only ever read where a line was copied in.
+        unsafe {
+            (&raw mut (*this).insert_lock).write(lock);
+            (&raw mut (*this).fill).write(Fill {
+                current: 0,
+                next_ticket: 1,
+            });
+            (&raw mut (*this).used).write(AtomicUsize::new(0));
+            (&raw mut (*this).taken).write(Taken {
+                in_flight: false,
+                half: 0,
+                len: 0,
+                last_lines: 0,
+                last_usecs: 0,
+            });
+            for i in 0..Self::slots_size() / size_of::<Slot>() {
+                Self::slot(this, i).write(Slot {
+                    done: AtomicU64::new(0),
+                    sqlerrcode: 0,
+                    len: 0,
+                    message: [0; SLOT_MESSAGE],
+                });
+            }
+        }
+    }
+
+    /// Slot `i`, which the caller knows exists.
+    ///
+    /// # Safety
+    /// `this` is the struct in shared memory and `i < MaxBackends`.
+    unsafe fn slot(this: *mut LogBuffer, i: usize) -> *mut Slot {
+        // SAFETY: the slots follow the struct (its size is a multiple of its alignment, 8,
+        // which is the slots' too).
+        unsafe { this.add(1).cast::<Slot>().add(i) }
+    }
+}
+// ANCHOR_END: group_buffer
+
+/// This backend's slot: `MyBackendId - 1`.
+fn my_slot() -> usize {
+    // SAFETY: set once when the backend starts, never written afterwards.
+    let (id, max) = unsafe { (pg_sys::MyBackendId, pg_sys::MaxBackends) };
+    if !(1..=max).contains(&id) {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("backend ID {id} has no log buffer slot")
+        );
+    }
+    (id - 1) as usize
+}
+
+thread_local! {
+    /// Where a flusher puts the lines of a batch together, prefixes and all: allocated at the
+    /// first `group_commit` line, before anything is copied into the buffer.
+    static STAGING: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The most a batch can need: each line of a half gets a prefix (at most `PREFIX_MAX` bytes
+/// for an entry of at least `entry_size(1)`), and the flusher's own line may follow.
+const STAGING_MAX: usize = HALF + HALF / entry_size(1) * PREFIX_MAX + HALF + PREFIX_MAX;
+
+/// The file a flusher writes to, and whether it must be compared with the cache.
+struct FlushFile {
+    kept: Option<KeptFile>,
+    due: bool,
+    fresh: bool,
+}
+
+// ANCHOR: group_commit
+/// The design `group_commit`: a line waits in the shared buffer, and whoever holds the write
+/// lock writes every waiting line in one `write()` and at most one sync (`XLogFlush`'s way with
+/// WAL records). In order:
+///
+/// 1. Before any lock, as in `kept_open`: the kept file, and the path checked when due. A line
+///    longer than a half cannot wait in the buffer: it is written as `kept_open` writes one.
+/// 2. The write lock free: take it, and write the lines waiting in the buffer and ours
+///    together ([`flush`]). Its outcome is ours.
+/// 3. Otherwise copy the line into the buffer ([`insert`]), and until our slot says it has an
+///    outcome: `LWLockAcquireOrWait` the write lock. Given the lock, flush (our line is in the
+///    buffer); not given it, a flusher has just released it: look at the slot again.
+/// 4. The slot's outcome: return, or raise the ERROR the flusher met.
+///
+/// From step 2 on, interrupts are held off: a cancel or a termination takes effect after the
+/// call, with the line in the file or failed, never while it waits in the buffer.
+fn append_group_commit(log: *mut SharedLog, buf: *mut LogBuffer, line: LineBuf, sync: bool) {
+    let Some(Ready { kept, due, fresh }) = kept_file_ready() else {
+        return append_open_per_line(log, line, sync); // may keep no more files open
+    };
+    if entry_size(line.escaped().len()) > HALF {
+        KEPT.with(|k| *k.borrow_mut() = Some(kept));
+        return append_kept_open(log, line, sync);
+    }
+    let slot = my_slot();
+    let mut staging = STAGING.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    if staging.capacity() < STAGING_MAX {
+        staging = try_vec(STAGING_MAX);
+    }
+    let mut file = FlushFile {
+        kept: Some(kept),
+        due,
+        fresh,
+    };
+    let mut line = line;
+
+    let held = HoldInterrupts::new();
+    // SAFETY: `log` comes from SHARED_LOG.get(); its lock never changes.
+    if let Some(guard) = unsafe { LwLockGuard::try_acquire((*log).lock, EXCLUSIVE) } {
+        let outcome = flush(
+            log,
+            buf,
+            &mut file,
+            &mut staging,
+            Some((&mut line, sync)),
+            sync,
+        );
+        drop(guard);
+        drop(held);
+        if let Err(error) = outcome {
+            error.rethrow(); // drops the kept file: the next line opens it again
+        }
+    } else {
+        let ticket = insert(log, buf, &mut file, &mut staging, &line, sync, slot);
+        let failed = loop {
+            if let Some(outcome) = outcome(buf, slot, ticket) {
+                break outcome;
+            }
+            if let Some(guard) = wait_for_writer(log, sync) {
+                if outcome(buf, slot, ticket).is_none() {
+                    // Our line is in the buffer: the outcome goes into our slot too.
+                    let _ = flush(log, buf, &mut file, &mut staging, None, sync);
+                }
+                drop(guard);
+            }
+        };
+        drop(held);
+        if let Some((code, message)) = failed {
+            drop(file); // closes the kept file: the next line opens it again
+            ereport!(ERROR, code, message);
+        }
+    }
+    STAGING.with(|s| *s.borrow_mut() = staging);
+    KEPT.with(|k| *k.borrow_mut() = file.kept);
+}
+
+const EXCLUSIVE: pg_sys::LWLockMode::Type = pg_sys::LWLockMode::LW_EXCLUSIVE;
+
+/// Waits for the write lock as a line that waits in the buffer should. With the sync on,
+/// `LWLockAcquireOrWait`: a flusher's release wakes every such waiter at once, and most find
+/// their line written (`None`: not taken). Without it a batch is only a `write()`, most hold
+/// a line or two, and waking every waiter at each release would cost more than it saves:
+/// `LWLockAcquire`, as in `kept_open`, one waiter woken at a time, and whoever holds the lock
+/// writes every line waiting.
+fn wait_for_writer(log: *mut SharedLog, sync: bool) -> Option<LwLockGuard> {
+    // SAFETY: `log` comes from SHARED_LOG.get(); its lock never changes.
+    unsafe {
+        match sync {
+            true => LwLockGuard::acquire_or_wait((*log).lock, EXCLUSIVE),
+            false => Some(LwLockGuard::acquire((*log).lock, EXCLUSIVE)),
+        }
+    }
+}
+
+/// Step 3: copies the line into the current half and returns its ticket. When the half has no
+/// room, waits for the write lock (or takes it and flushes) and tries again: each flush empties
+/// a half, and lines, which are at most a half long, go in whole.
+fn insert(
+    log: *mut SharedLog,
+    buf: *mut LogBuffer,
+    file: &mut FlushFile,
+    staging: &mut Vec<u8>,
+    line: &LineBuf,
+    sync: bool,
+    slot: usize,
+) -> u64 {
+    let message = line.escaped();
+    let size = entry_size(message.len());
+    loop {
+        {
+            // SAFETY: `buf` comes from LOG_BUFFER.get(); its lock never changes.
+            let _insert = unsafe { LwLockGuard::acquire((*buf).insert_lock, EXCLUSIVE) };
+            // SAFETY: we hold the insert lock: `fill`, `used` and the current half are ours.
+            let (fill, used) = unsafe { (&mut (*buf).fill, &(*buf).used) };
+            let at = used.load(Ordering::Relaxed);
+            if at + size <= HALF {
+                let ticket = fill.next_ticket;
+                let header = EntryHeader {
+                    ticket,
+                    len: message.len() as u32,
+                    // SAFETY: set once when the process starts.
+                    pid: unsafe { pg_sys::MyProcPid },
+                    slot: slot as u32,
+                    sync: u32::from(sync),
+                };
+                // SAFETY: as above; `at + size <= HALF`, and `at` is a multiple of 8.
+                unsafe {
+                    let entry = (&raw mut (*buf).halves[fill.current].0)
+                        .cast::<u8>()
+                        .add(at);
+                    entry.cast::<EntryHeader>().write(header);
+                    ptr::copy_nonoverlapping(message.as_ptr(), entry.add(HEADER), message.len());
+                }
+                used.store(at + size, Ordering::Relaxed);
+                fill.next_ticket += 1;
+                return ticket;
+            }
+        }
+        if let Some(guard) = wait_for_writer(log, sync) {
+            let _ = flush(log, buf, file, staging, None, sync); // none of its lines is ours
+            drop(guard);
+        }
+    }
+}
+
+/// Our slot's outcome for `ticket`: `None` while there is none; `Some(None)`: written;
+/// `Some(Some(error))`: the ERROR the flusher met.
+#[allow(clippy::type_complexity)]
+fn outcome(
+    buf: *mut LogBuffer,
+    slot: usize,
+    ticket: u64,
+) -> Option<Option<(PgSqlErrorCode, String)>> {
+    // SAFETY: `slot` is ours (my_slot). Only a flusher holding the write lock writes it, and
+    // it stores `done` last: once we read our ticket there (Acquire), the rest is written.
+    unsafe {
+        let slot = LogBuffer::slot(buf, slot);
+        if (*slot).done.load(Ordering::Acquire) != ticket {
+            return None;
+        }
+        if (*slot).sqlerrcode == 0 {
+            return Some(None);
+        }
+        let message = &(&(*slot).message)[..(*slot).len as usize];
+        Some(Some((
+            PgSqlErrorCode::from((*slot).sqlerrcode),
+            String::from_utf8_lossy(message).into_owned(),
+        )))
+    }
+}
+// ANCHOR_END: group_commit
+
+// ANCHOR: group_flush
+/// Under the write lock: the flusher's work. First, the lines of a half a flusher took and
+/// left without outcomes (it met an ERROR it could not record) fail. A flusher that syncs
+/// (`sync`: its own setting) may wait a moment for more lines ([`gather`]). Then the current
+/// half is taken out of the buffer (the insert lock, for a moment: inserters go on in the other half),
+/// and its lines and `own` (the flusher's line, when it took the lock without waiting) are
+/// written in one `write()` and at most one sync ([`write_batch`]). Whatever ERROR that meets
+/// is caught, and every line of the half gets the outcome in its owner's slot; `own`'s is
+/// returned.
+fn flush(
+    log: *mut SharedLog,
+    buf: *mut LogBuffer,
+    file: &mut FlushFile,
+    staging: &mut Vec<u8>,
+    own: Option<(&mut LineBuf, bool)>,
+    sync: bool,
+) -> Result<(), Box<CaughtError>> {
+    // SAFETY: we hold the write lock: `taken`, and the half it names, are ours.
+    let taken = unsafe { &mut (*buf).taken };
+    if taken.in_flight {
+        let abandoned = (
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "the backend writing this log line stopped before it could say whether the line \
+             was written",
+        );
+        record(buf, taken.half, taken.len, Some(abandoned));
+        taken.in_flight = false;
+    }
+    gather(buf, taken, sync);
+    // SAFETY: an atomic, read without the insert lock: a line copied in after we read 0 is
+    // its backend's to see written, once we release the write lock.
+    let (half, len) = match unsafe { (*buf).used.load(Ordering::Relaxed) } {
+        0 => (0, 0),
+        _ => {
+            // SAFETY: as in insert. Write lock, then insert lock: the one order.
+            let _insert = unsafe { LwLockGuard::acquire((*buf).insert_lock, EXCLUSIVE) };
+            // SAFETY: we hold the insert lock.
+            let (fill, used) = unsafe { (&mut (*buf).fill, &(*buf).used) };
+            let half = fill.current;
+            // The other half is free: its lines got their outcomes before the write lock was
+            // last released.
+            fill.current = 1 - half;
+            (half, used.swap(0, Ordering::Relaxed))
+        }
+    };
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    let started = unsafe { pg_sys::GetCurrentTimestamp() };
+    (taken.last_lines, taken.last_usecs) = (0, 0);
+    if len == 0 {
+        // Only the flusher's own line, or nothing: no line of anybody else's to answer for, so
+        // an ERROR is the flusher's alone, and raised as kept_open raises it.
+        let Some(own) = own else { return Ok(()) };
+        let (lines, synced) = write_batch(log, file, staging, &[], Some(own));
+        taken.last_lines = lines;
+        if synced {
+            // SAFETY: as above.
+            taken.last_usecs = (unsafe { pg_sys::GetCurrentTimestamp() } - started).max(0);
+        }
+        return Ok(());
+    }
+    (taken.in_flight, taken.half, taken.len) = (true, half, len);
+    // SAFETY: the half is taken: no inserter writes it until a flusher makes it current
+    // again, after we have released the write lock.
+    let batch =
+        unsafe { std::slice::from_raw_parts((&raw const (*buf).halves[half].0).cast::<u8>(), len) };
+    // SAFETY: a backend's own counter. An ERROR raised inside PostgreSQL zeroes it before it
+    // unwinds to the catch (errfinish); we still hold the write lock and interrupts, so it is
+    // set back, as elog.c says a handler may do.
+    let holdoff = unsafe { pg_sys::InterruptHoldoffCount };
+    let written = PgTryBuilder::new(AssertUnwindSafe(|| {
+        Ok(write_batch(log, file, staging, batch, own))
+    }))
+    .catch_others(|error| {
+        // SAFETY: as above.
+        unsafe { pg_sys::InterruptHoldoffCount = holdoff };
+        Err(Box::new(error))
+    })
+    .execute();
+    let failure = written.as_ref().err().map(|error| {
+        let report = match &**error {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+            CaughtError::RustPanic { ereport, .. } => ereport,
+        };
+        (report.sql_error_code(), report.message())
+    });
+    record(buf, half, len, failure);
+    taken.in_flight = false;
+    // SAFETY: as above.
+    let took = unsafe { pg_sys::GetCurrentTimestamp() } - started;
+    (taken.last_lines, taken.last_usecs) = match written {
+        Ok((lines, true)) => (lines, took.max(0)),
+        Ok((lines, false)) => (lines, 0),
+        Err(_) => (0, 0),
+    };
+    if written.is_err() {
+        file.kept = None; // closed: the next flush opens the file again
+    }
+    written.map(|_| ())
+}
+
+/// XLogFlush's `commit_delay`, chosen by itself: under the write lock, before the half is
+/// taken, a flusher that syncs waits for lines to gather when others are logging (the last
+/// batch carried more than one line, or lines are waiting): half as long as the last batch's
+/// write and sync took, at most `GATHER_MAX_USECS`. The backends the last batch released are
+/// logging their next lines meanwhile, and go into this batch instead of the next. Alone, or
+/// without the sync, a flusher does not wait.
+fn gather(buf: *mut LogBuffer, taken: &Taken, sync: bool) {
+    if !sync || taken.last_usecs < 2 {
+        return;
+    }
+    // SAFETY: `used` is an atomic, read without the insert lock.
+    let waiting = unsafe { (*buf).used.load(Ordering::Relaxed) } > 0;
+    if taken.last_lines > 1 || waiting {
+        // SAFETY: pg_usleep only sleeps (a signal cuts it short).
+        unsafe { pg_sys::pg_usleep((taken.last_usecs / 2).min(GATHER_MAX_USECS)) };
+    }
+}
+
+/// Gives each line of `half[..len]` its outcome, in its owner's slot: written (`None`) or the
+/// ERROR met. The owner may read it as soon as `done` holds its ticket.
+fn record(buf: *mut LogBuffer, half: usize, len: usize, failure: Option<(PgSqlErrorCode, &str)>) {
+    let mut at = 0;
+    while at < len {
+        // SAFETY: we hold the write lock, and the half holds whole entries up to `len`, each
+        // naming a slot that exists (my_slot checked it).
+        unsafe {
+            let entry = (&raw const (*buf).halves[half].0).cast::<u8>().add(at);
+            let header = entry.cast::<EntryHeader>().read();
+            let slot = LogBuffer::slot(buf, header.slot as usize);
+            match failure {
+                None => (*slot).sqlerrcode = 0,
+                Some((code, message)) => {
+                    let mut n = message.len().min(SLOT_MESSAGE);
+                    while !message.is_char_boundary(n) {
+                        n -= 1;
+                    }
+                    (*slot).sqlerrcode = code as i32;
+                    (*slot).len = n as u32;
+                    (&mut (*slot).message)[..n].copy_from_slice(&message.as_bytes()[..n]);
+                }
+            }
+            (*slot).done.store(header.ticket, Ordering::Release);
+            at += entry_size(header.len as usize);
+        }
+    }
+}
+
+/// The flusher's work under the write lock, which may raise an ERROR: the file (reopened here
+/// when the cache names another one: the batch must go somewhere), the cache compared with it
+/// when due, then every line numbered, prefixed and put together, written and synced.
+fn write_batch(
+    log: *mut SharedLog,
+    file: &mut FlushFile,
+    staging: &mut Vec<u8>,
+    batch: &[u8],
+    own: Option<(&mut LineBuf, bool)>,
+) -> (u64, bool) {
+    // SAFETY: we hold the write lock exclusively.
+    let shared = unsafe { &mut (*log).cache };
+    // SAFETY: GetCurrentTimestamp only reads the clock.
+    let now = unsafe { pg_sys::GetCurrentTimestamp() };
+    let stale = |k: &KeptFile| shared.next_seq != 0 && (shared.dev, shared.ino) != (k.dev, k.ino);
+    if file.kept.as_ref().is_none_or(|k| stale(k) && !file.fresh) {
+        let path = match file.kept.take() {
+            Some(k) => k.path.clone(), // closed here
+            None => log_file_checked(),
+        };
+        // We gave back the descriptor we kept (or a failed flush did): there is room for one.
+        let Some(reopened) = open_kept(path.clone(), now) else {
+            let err = io::Error::from_raw_os_error(libc::EMFILE);
+            file_error("open log file", &path, &err)
+        };
+        file.kept = Some(reopened);
+        file.fresh = true;
+    }
+    let Some(kept) = file.kept.as_ref() else {
+        unreachable!("a file is open here")
+    };
+    if file.due || file.fresh || shared.next_seq == 0 || stale(kept) {
+        sync_cache(shared, &kept.file, &kept.path);
+    }
+    (file.due, file.fresh) = (false, false);
+
+    if batch.is_empty() {
+        let Some((line, sync)) = own else {
+            return (0, false);
+        };
+        if let Err((action, err)) = append_line(shared, &kept.file, line, sync) {
+            file_error(action, &kept.path, &err);
+        }
+        return (1, sync);
+    }
+    staging.clear();
+    let (mut lines, mut sync) = (0, false);
+    let mut at = 0;
+    while at < batch.len() {
+        // SAFETY: the batch holds whole entries, each a header at a multiple of 8.
+        let header = unsafe { batch.as_ptr().add(at).cast::<EntryHeader>().read() };
+        let message = &batch[at + HEADER..at + HEADER + header.len as usize];
+        let mut prefix = [0u8; PREFIX_MAX];
+        let n = format_prefix(&mut prefix, now, header.pid, shared.next_seq + lines);
+        // Within the capacity reserved (STAGING_MAX): no allocation.
+        staging.extend_from_slice(&prefix[..n]);
+        staging.extend_from_slice(message);
+        lines += 1;
+        sync |= header.sync != 0;
+        at += entry_size(header.len as usize);
+    }
+    if let Some((line, own_sync)) = own {
+        line.set_prefix(now, shared.next_seq + lines);
+        staging.extend_from_slice(line.bytes());
+        lines += 1;
+        sync |= own_sync;
+    }
+    if let Err((action, err)) = append_lines(shared, &kept.file, staging, lines, sync) {
+        file_error(action, &kept.path, &err);
+    }
+    (lines, sync)
+}
+// ANCHOR_END: group_flush
 
 // ANCHOR: xfunc_log_tail
 /// `xfunc_log_tail(lines integer DEFAULT 10) RETURNS SETOF text`: the last `lines` lines of

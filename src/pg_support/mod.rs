@@ -26,7 +26,7 @@ mod shmem;
 mod text;
 pub mod unguarded;
 
-pub use lwlock::LwLockGuard;
+pub use lwlock::{HoldInterrupts, LwLockGuard};
 pub use shmem::ShmemStruct;
 pub use text::DbText;
 

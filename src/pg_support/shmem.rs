@@ -1,7 +1,7 @@
 //! A struct in shared memory with the LWLock that guards it, set up by PostgreSQL 15's hook
 //! pair: `shmem_request_hook` asks for the space and the lock, `shmem_startup_hook` creates
-//! the struct. Chapters 12 and 13 each declare one [`ShmemStruct`] and call
-//! [`ShmemStruct::request`] from `_PG_init`; one pair of hooks serves them all.
+//! the struct. Chapters 12 and 13 declare [`ShmemStruct`]s and call [`ShmemStruct::request`]
+//! from `_PG_init`; one pair of hooks serves them all.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -16,9 +16,12 @@ use std::sync::{Mutex, PoisonError};
 pub struct ShmemStruct<T: 'static> {
     name: &'static CStr,
     tranche: &'static CStr,
-    /// Writes the struct's first value at its address, given its lock. Runs once per
-    /// segment: at server start, and again after every crash restart.
+    /// Writes the struct's first value at its address (and its tail's, if it has one), given
+    /// its lock. Runs once per segment: at server start, and again after every crash restart.
     init: unsafe fn(this: *mut T, lock: *mut pg_sys::LWLock),
+    /// How many bytes follow the struct: an array whose length is known only once the
+    /// postmaster has read its settings (e.g. one slot per backend, `MaxBackends`).
+    tail: fn() -> usize,
     /// This process's pointer to it: set by the startup hook, null when not preloaded. A
     /// backend is single-threaded; the atomic only spares us a `static mut`.
     ptr: AtomicPtr<T>,
@@ -32,10 +35,22 @@ impl<T> ShmemStruct<T> {
         tranche: &'static CStr,
         init: unsafe fn(this: *mut T, lock: *mut pg_sys::LWLock),
     ) -> Self {
+        Self::with_tail(name, tranche, init, || 0)
+    }
+
+    /// The same, followed by `tail()` bytes, asked for when the request hook runs. The tail
+    /// starts at `this.add(1)`, aligned as `T` is.
+    pub const fn with_tail(
+        name: &'static CStr,
+        tranche: &'static CStr,
+        init: unsafe fn(this: *mut T, lock: *mut pg_sys::LWLock),
+        tail: fn() -> usize,
+    ) -> Self {
         ShmemStruct {
             name,
             tranche,
             init,
+            tail,
             ptr: AtomicPtr::new(ptr::null_mut()),
         }
     }
@@ -82,6 +97,7 @@ impl<T> ShmemStruct<T> {
 
 /// What the hooks need of a [`ShmemStruct`], whatever its `T`.
 trait Registered: Sync {
+    /// The struct's size, its tail included: only from the request hook on.
     fn size(&self) -> usize;
     fn tranche(&self) -> &'static CStr;
     /// Finds or creates the struct and sets this process's pointer to it.
@@ -93,7 +109,8 @@ trait Registered: Sync {
 
 impl<T> Registered for ShmemStruct<T> {
     fn size(&self) -> usize {
-        size_of::<T>()
+        // SAFETY: add_size only adds, raising an ERROR on overflow.
+        unsafe { pg_sys::add_size(size_of::<T>(), (self.tail)()) }
     }
 
     fn tranche(&self) -> &'static CStr {
@@ -108,7 +125,7 @@ impl<T> Registered for ShmemStruct<T> {
         // The tranche was requested by the request hook, so it exists.
         unsafe {
             let this =
-                pg_sys::ShmemInitStruct(self.name.as_ptr(), size_of::<T>(), &mut found).cast::<T>();
+                pg_sys::ShmemInitStruct(self.name.as_ptr(), self.size(), &mut found).cast::<T>();
             if !found {
                 let lock = &raw mut (*pg_sys::GetNamedLWLockTranche(self.tranche.as_ptr())).lock;
                 (self.init)(this, lock);

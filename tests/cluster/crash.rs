@@ -11,7 +11,8 @@ use xfunc_test_support::log_file::Expect;
 /// kill -9 one backend while CLIENTS others log. The postmaster ends every backend, creates
 /// shared memory anew (the chapter 12 counter is 0 again), and logging goes on; the file holds
 /// only whole lines, numbered without a gap across the crash, and every call pgbench counted
-/// as done has its line. Then a torn last line is cut off.
+/// as done has its line. Then a torn last line is cut off. With sync on, where every line waits
+/// for the disk, the counts follow CALLS_SYNC instead of CALLS.
 pub fn crash(r: &Run) -> Check {
     let (ext, db, file) = (
         r.ext,
@@ -58,18 +59,21 @@ pub fn crash(r: &Run) -> Check {
         "{ext}: {before} lines before and during the crash; pgbench counted {} calls done",
         processed.map_or("?".to_owned(), |n| n.to_string())
     ));
-    let args = ["-c", "4", "-j", "2", "-t", "1000"];
+    let after = r.calls() / 10;
+    let args = ["-c", "4", "-j", "2", "-t", &after.to_string()];
     r.pgbench(&args, &script, &db, "pgbench_after_crash.txt")?;
-    r.check_log(&file, Expect::lines(before + 4000))?;
+    r.check_log(&file, Expect::lines(before + 4 * after))?;
     r.ok(format!(
-        "{ext}: 4000 more lines after the restart, numbered on from {}",
+        "{ext}: {} more lines after the restart, numbered on from {}",
+        4 * after,
         before + 1
     ));
-    torn_line(r, &file, before + 4000)
+    torn_line(r, &file, before + 4 * after)
 }
 
 /// Starts CLIENTS pgbench clients logging for up to a minute (what they print goes to
-/// `output`), kills one of their backends with SIGKILL once the file has 5000 lines, and
+/// `output`), kills one of their backends with SIGKILL once the file has CALLS / 2 lines
+/// (CALLS_SYNC / 2 with sync on), and
 /// checks that pgbench noticed and that the postmaster reinitialized.
 fn kill_one_backend(r: &Run, file: &str, script: &str, output: &std::path::Path) -> Check {
     let (ext, db) = (r.ext, r.db());
@@ -106,8 +110,8 @@ fn kill_one_backend(r: &Run, file: &str, script: &str, output: &std::path::Path)
     Ok(())
 }
 
-/// The PID of one of the backends of the pgbench run `bench`, once `file` has 5000 lines (or
-/// after 10 s).
+/// The PID of one of the backends of the pgbench run `bench`, once `file` has CALLS / 2 lines
+/// (CALLS_SYNC / 2 with sync on), or after 30 s.
 fn victim(r: &Run, file: &str, bench: &mut Child) -> Check<String> {
     let victim_query = format!(
         "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' AND datname = '{}'
@@ -115,10 +119,11 @@ fn victim(r: &Run, file: &str, bench: &mut Child) -> Check<String> {
         r.db()
     );
     let mut victim = String::new();
-    for _ in 0..100 {
+    let enough = r.calls() / 2;
+    for _ in 0..300 {
         std::thread::sleep(Duration::from_millis(100));
         victim = r.value("postgres", &victim_query)?;
-        if !victim.is_empty() && count_lines(&r.pgdata.join(file)) > 5000 {
+        if !victim.is_empty() && count_lines(&r.pgdata.join(file)) > enough {
             break;
         }
     }

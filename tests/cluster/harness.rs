@@ -1,10 +1,12 @@
 //! The harness of the cluster tests: the cluster and the knobs of the run (`Env`, one for the
-//! whole run), and what one run of a case is given (`Run`: the build, the log design, the label
-//! its files carry, the socket directory its sessions connect to), with the verbs the cases
-//! use: sessions and statements, pgbench, the log-file check, commands as the server's user.
+//! whole run), and what one run of a case is given (`Run`: the build, the log design and sync
+//! setting, the label its files carry, the socket directory its sessions connect to), with the
+//! verbs the cases use: sessions and statements, pgbench, the log-file check, commands as the
+//! server's user.
 
 use postgres::types::{FromSql, Type};
 use postgres::{Client, SimpleQueryMessage};
+use std::collections::BTreeMap;
 use std::fs;
 use std::ops::Deref;
 use std::os::unix::fs::PermissionsExt;
@@ -13,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use xfunc_test_support as support;
 use xfunc_test_support::crash_check::CrashCheck;
-use xfunc_test_support::log_file::{check_log_file, Expect};
+use xfunc_test_support::log_file::{check_log_file, parse_line, Expect};
 
 /// A check's outcome: what went wrong, in one message.
 pub type Check<T = ()> = Result<T, String>;
@@ -23,14 +25,21 @@ pub const EXTS: [&str; 2] = ["xfunc", "xfunc_c"];
 
 /// The shared log's designs (the setting xfunc.log_design): a case that runs in each design runs
 /// in each of these, in this order, unless DESIGNS names fewer.
-pub const DESIGNS: &[&str] = &["open_per_line", "kept_open"];
+pub const DESIGNS: &[&str] = &["open_per_line", "kept_open", "group_commit"];
+
+/// The settings of xfunc.log_sync (xfunc_c.log_sync) a case that runs in each design runs with,
+/// in this order, unless SYNCS names fewer: the sync off, then on.
+pub const SYNCS: &[bool] = &[false, true];
 
 /// The knobs of a run, from the environment: CLIENTS (pgbench clients, 16), CALLS (calls per
-/// client, 10000), DESIGNS (default: all of `DESIGNS`).
+/// client, 10000), CALLS_SYNC (calls per client with sync on, where every line waits for the
+/// disk: 200), DESIGNS (default: all of `DESIGNS`), SYNCS (`off on`).
 pub struct Knobs {
     pub clients: usize,
     pub calls: usize,
+    pub calls_sync: usize,
     pub designs: Vec<&'static str>,
+    pub syncs: Vec<bool>,
 }
 
 impl Knobs {
@@ -55,10 +64,23 @@ impl Knobs {
                 })
                 .collect(),
         };
+        let syncs = match std::env::var("SYNCS") {
+            Err(_) => SYNCS.to_vec(),
+            Ok(values) => values
+                .split_whitespace()
+                .map(|v| match v {
+                    "off" => false,
+                    "on" => true,
+                    _ => panic!("SYNCS: {v} is neither off nor on"),
+                })
+                .collect(),
+        };
         Knobs {
             clients: number("CLIENTS", 16),
             calls: number("CALLS", 10000),
+            calls_sync: number("CALLS_SYNC", 200),
             designs,
+            syncs,
         }
     }
 }
@@ -68,6 +90,7 @@ impl Knobs {
 pub struct Env {
     pub clients: usize,
     pub calls: usize,
+    pub calls_sync: usize,
     /// Where pgbench's scripts and outputs go: target/cluster-tests.
     pub work: PathBuf,
     pub pgdata: PathBuf,
@@ -89,6 +112,7 @@ impl Env {
         Env {
             clients: knobs.clients,
             calls: knobs.calls,
+            calls_sync: knobs.calls_sync,
             work,
             pgdata: support::env_path("XFUNC_PGDATA"),
             pglog: support::env_path("XFUNC_PGLOG"),
@@ -130,14 +154,17 @@ impl Env {
 /// What one run of a case is given: the cluster (`Env`, whose fields and verbs it lends), the
 /// run's crash check (which a case that kills a backend on purpose tells so), the socket
 /// directory its sessions connect to, the log design its sessions and pgbench runs use (None:
-/// each build's default), the label its files are named after, and the build it tests (`""`
-/// for a case that runs once for both).
+/// each build's default) and whether they sync, the label its files are named after (the
+/// design, and `_sync` with sync on), and the build it tests (`""` for a case that runs once
+/// for both).
+#[derive(Clone)]
 pub struct Run<'a> {
     pub env: &'a Env,
     pub crash_check: &'a CrashCheck,
     pub host: PathBuf,
     pub design: Option<&'static str>,
-    pub label: &'static str,
+    pub sync: bool,
+    pub label: &'a str,
     pub ext: &'static str,
 }
 
@@ -159,14 +186,44 @@ impl Run<'_> {
         println!("cluster: ok [{}] {what}", self.label);
     }
 
-    pub fn connect(&self, db: &str) -> Check<Client> {
+    /// Calls per client in this run: CALLS_SYNC with sync on, where each line waits for the
+    /// disk, else CALLS.
+    pub fn calls(&self) -> usize {
+        if self.sync {
+            self.calls_sync
+        } else {
+            self.calls
+        }
+    }
+
+    /// The settings every session and pgbench run of this run gets (PGOPTIONS): the design, if
+    /// any, and the sync setting, for both builds; None, for a run in each build's defaults.
+    pub fn session_options(&self) -> Option<String> {
+        if self.design.is_none() && !self.sync {
+            return None;
+        }
+        let sync = if self.sync { "on" } else { "off" };
+        let mut options = Vec::new();
+        for ext in EXTS {
+            if let Some(design) = self.design {
+                options.push(format!("-c {ext}.log_design={design}"));
+            }
+            options.push(format!("-c {ext}.log_sync={sync}"));
+        }
+        Some(options.join(" "))
+    }
+
+    /// The connection settings of a session of this run, to `db`.
+    pub fn config(&self, db: &str) -> postgres::Config {
         let mut config = support::config_at(&self.host, db);
-        if let Some(design) = self.design {
-            config.options(&format!(
-                "-c xfunc.log_design={design} -c xfunc_c.log_design={design}"
-            ));
+        if let Some(options) = self.session_options() {
+            config.options(&options);
         }
         config
+    }
+
+    pub fn connect(&self, db: &str) -> Check<Client> {
+        self.config(db)
             .connect(postgres::NoTls)
             .map_err(|e| format!("connecting to {db}: {e}"))
     }
@@ -249,7 +306,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// pgbench with `args`, `script`, on `db`, in the run's design.
+    /// pgbench with `args`, `script`, on `db`, in the run's design and sync setting.
     pub fn pgbench_command(&self, args: &[&str], script: &str, db: &str) -> Command {
         let mut command = Command::new(self.bindir.join("pgbench"));
         command
@@ -259,11 +316,8 @@ impl Run<'_> {
             .args(args)
             .args(["-f", script, db])
             .stdin(Stdio::null());
-        match self.design {
-            Some(d) => command.env(
-                "PGOPTIONS",
-                format!("-c xfunc.log_design={d} -c xfunc_c.log_design={d}"),
-            ),
+        match self.session_options() {
+            Some(options) => command.env("PGOPTIONS", options),
             None => command.env_remove("PGOPTIONS"),
         };
         command
@@ -318,6 +372,58 @@ pub fn rows(client: &mut Client, sql: &str) -> Check<Vec<String>> {
 /// `Ok` with the rows joined, or the statement's `SQLSTATE: message`.
 pub fn outcome(client: &mut Client, sql: &str) -> Check<String> {
     rows(client, sql).map(|r| r.join("\n"))
+}
+
+/// Each client, in a thread of its own, logs "<tag> session <i> call <j>" for j in 0..calls;
+/// returns what each call said, session by session.
+pub fn log_at_once(clients: Vec<Client>, tag: &str, calls: usize) -> Vec<Vec<Check<String>>> {
+    let threads: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut client)| {
+            let tag = tag.to_owned();
+            std::thread::spawn(move || {
+                (0..calls)
+                    .map(|j| {
+                        outcome(
+                            &mut client,
+                            &format!("SELECT xfunc_log('{tag} session {i} call {j}')"),
+                        )
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().unwrap_or_default())
+        .collect()
+}
+
+/// The calls whose lines "<tag> session <i> call <j>" a log file holds: j in file order, by i.
+pub fn session_lines(path: &Path, tag: &str) -> Check<BTreeMap<usize, Vec<usize>>> {
+    let data = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let prefix = format!("{tag} session ");
+    for line in data.split(|&b| b == b'\n') {
+        let Some((_, _, _, message)) = parse_line(line) else {
+            continue;
+        };
+        let Some(rest) = std::str::from_utf8(message)
+            .ok()
+            .and_then(|m| m.strip_prefix(&prefix))
+        else {
+            continue;
+        };
+        let parsed = rest
+            .split_once(" call ")
+            .and_then(|(i, j)| Some((i.parse().ok()?, j.parse().ok()?)));
+        let Some((i, j)) = parsed else {
+            fail!("not a line of the test: {rest}");
+        };
+        lines.entry(i).or_default().push(j);
+    }
+    Ok(lines)
 }
 
 /// A column's bytes as the server sent them, whatever the client encoding.

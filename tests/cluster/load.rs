@@ -30,16 +30,17 @@ const WAIT_SAMPLER: [&str; 3] = [
 ];
 
 // ANCHOR: concurrency
-/// CLIENTS backends x CALLS calls: exactly CLIENTS*CALLS lines, numbered 1.. in file order,
-/// CALLS from each client. Meanwhile a sampler counts the LWLock wait events of the clients.
-/// Then one client alone, and the counters of chapter 12 under the same load.
+/// CLIENTS backends x CALLS calls (CALLS_SYNC with sync on): exactly CLIENTS*CALLS lines,
+/// numbered 1.. in file order, CALLS from each client. Meanwhile a sampler counts the LWLock
+/// wait events of the clients. Then one client alone, and (with the sync off: they do not log)
+/// the counters of chapter 12 under the same load.
 pub fn concurrency(r: &Run) -> Check {
     let (ext, db, file) = (
         r.ext,
         r.db(),
         format!("shmem_concurrency_{}_{}.log", r.ext, r.label),
     );
-    let (clients, calls) = (r.clients, r.calls);
+    let (clients, calls) = (r.clients, r.calls());
     r.fresh_log_file(&file)?;
     let script = r.work_file("xfunc_log.sql", PGBENCH_SCRIPT)?;
     let mut sampler = r.connect(&db)?;
@@ -86,7 +87,10 @@ pub fn concurrency(r: &Run) -> Check {
         "{ext}: pgbench 1 client x {calls} calls, {}",
         tps(&out)
     ));
-    counters(r)
+    match r.sync {
+        false => counters(r),
+        true => Ok(()),
+    }
 }
 
 /// The chapter 12 counter under the same load: no update lost; then the contention
@@ -132,23 +136,31 @@ fn counters(r: &Run) -> Check {
 // ANCHOR_END: concurrency
 
 // ANCHOR: mixed
-/// Every design at once on one file: CLIENTS / (number of designs) pgbench clients with each.
-/// Every line whole, numbered 1.. in file order, CALLS from each client: the designs share one
-/// critical section.
+/// Every design at once on one file, CLIENTS / (number of groups) pgbench clients in each
+/// design (with sync on, one group more: group_commit without the sync, whose lines share
+/// batches with synced ones). Every line whole, numbered 1.. in file order, CALLS from each
+/// client: the designs number and write under one lock.
 pub fn mixed(r: &Run) -> Check {
-    let (ext, db, file) = (r.ext, r.db(), format!("shmem_mixed_{}.log", r.ext));
-    let (each, calls) = (r.clients / DESIGNS.len(), r.calls);
+    let (ext, db, file) = (r.ext, r.db(), format!("shmem_{}_{}.log", r.label, r.ext));
+    let mut groups: Vec<(&str, bool)> = DESIGNS.iter().map(|&d| (d, r.sync)).collect();
+    if r.sync {
+        groups.push(("group_commit", false));
+    }
+    let (each, calls) = (r.clients / groups.len(), r.calls());
     r.fresh_log_file(&file)?;
-    let script = r.work_file("xfunc_log.sql", PGBENCH_SCRIPT)?;
-    let runs: Vec<_> = DESIGNS
-        .iter()
-        .map(|design| {
-            let args = ["-c", &each.to_string(), "-j", "1", "-t", &calls.to_string()];
-            let mut bench = r.pgbench_command(&args, &script, &db);
-            bench.env("PGOPTIONS", format!("-c {ext}.log_design={design}"));
-            std::thread::spawn(move || bench.output())
-        })
-        .collect();
+    let mut runs = Vec::new();
+    for (i, &(design, sync)) in groups.iter().enumerate() {
+        // Client ids made distinct across the runs: pgbench numbers each run's from 0.
+        let script = PGBENCH_SCRIPT.replace(":client_id:", ":id:");
+        let script = format!("\\set id :client_id + {}\n{script}", i * each);
+        let script = r.work_file(&format!("xfunc_log_mixed_{i}.sql"), &script)?;
+        let args = ["-c", &each.to_string(), "-j", "1", "-t", &calls.to_string()];
+        let mut bench = r.pgbench_command(&args, &script, &db);
+        let sync = if sync { "on" } else { "off" };
+        let options = format!("-c {ext}.log_design={design} -c {ext}.log_sync={sync}");
+        bench.env("PGOPTIONS", options);
+        runs.push(std::thread::spawn(move || bench.output()));
+    }
     for run in runs {
         let out = run.join().map_err(|_| "pgbench thread panicked")?;
         match out {
@@ -160,19 +172,21 @@ pub fn mixed(r: &Run) -> Check {
             Err(e) => fail!("pgbench (mixed designs): {e}"),
         }
     }
-    // pgbench numbers its clients from 0 in each run: each client id comes once per design.
-    let designs = DESIGNS.len();
     r.check_log(
         &file,
         Expect {
-            lines: Some(designs * each * calls),
-            clients: Some((each, designs * calls)),
+            lines: Some(groups.len() * each * calls),
+            clients: Some((groups.len() * each, calls)),
             ..Expect::default()
         },
     )?;
+    let said: Vec<String> = groups
+        .iter()
+        .map(|(d, sync)| format!("{each} {d}{}", if *sync { " synced" } else { "" }))
+        .collect();
     r.ok(format!(
-        "{ext}: {each} clients in each design ({}) x {calls} calls: one sequence",
-        DESIGNS.join(", ")
+        "{ext}: {} x {calls} calls: one sequence",
+        said.join(" + ")
     ));
     Ok(())
 }

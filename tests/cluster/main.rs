@@ -1,18 +1,22 @@
 //! The tests of chapters 12 and 13 that a regress file cannot make: many backends at once, a
-//! backend killed with SIGKILL, failing writes and reads, a database that is not UTF-8, all log
+//! backend killed with SIGKILL, failing writes, syncs and reads, a write failure carried by a
+//! batch, calls cancelled and terminated while they wait, a database that is not UTF-8, all log
 //! designs on one file, a kept file rotated away, and a cluster that does not preload the
 //! libraries. Each runs against both builds, xfunc (Rust) and xfunc_c (C).
 //!
 //!   cargo test --test cluster [-- FILTER]        (just cluster-tests [CASE...])
 //!   cargo test --test cluster -- --list
 //!
-//! A libtest-mimic harness: each case of `CASES` is one test, or one per log design, named
-//! `case::design` (`crash::kept_open`); the standard options work (`--list`, a filter,
-//! `--exact`, `--skip`), and the tests run one at a time, in the order of `CASES`. The cases
-//! that run in each design (DESIGNS, default all of harness::DESIGNS) set it for every session
-//! and every pgbench run with `-c xfunc.log_design=... -c xfunc_c.log_design=...` (PGOPTIONS);
-//! the files they write carry the design's name. Environment: CLIENTS (pgbench clients, 16),
-//! CALLS (calls per client, 10000), DESIGNS.
+//! A libtest-mimic harness: each case of `CASES` is one test, or one per log design and sync
+//! setting, named `case::design` with the sync off and `case::design_sync` with it on
+//! (`crash::kept_open`, `crash::group_commit_sync`); the standard options work (`--list`, a
+//! filter, `--exact`, `--skip`), and the tests run one at a time, in the order of `CASES`. The
+//! cases that run in each design (DESIGNS, default all of harness::DESIGNS) and sync setting
+//! (SYNCS, default `off on`) set them for every session and every pgbench run with `-c
+//! xfunc.log_design=... -c xfunc.log_sync=...` and the same for xfunc_c (PGOPTIONS); the files
+//! they write carry the test's label (`group_commit_sync`). Environment: CLIENTS (pgbench
+//! clients, 16), CALLS (calls per client, 10000), CALLS_SYNC (calls per client with sync on,
+//! where every line waits for the disk: 200), DESIGNS, SYNCS.
 //!
 //! Expects the cluster to be running with both extensions installed (`just install`). Changes
 //! xfunc.log_file and xfunc_c.log_file with ALTER SYSTEM while it runs and resets them at the
@@ -29,6 +33,7 @@ macro_rules! fail {
     ($($arg:tt)*) => { return Err(format!($($arg)*)) };
 }
 
+mod cancel;
 mod crash;
 mod encoding;
 mod files;
@@ -42,14 +47,17 @@ use std::sync::OnceLock;
 use xfunc_test_support as support;
 use xfunc_test_support::crash_check::CrashCheck;
 
-/// Which builds and designs a case runs for.
+/// Which builds, designs and sync settings a case runs for.
 #[derive(Clone, Copy)]
 enum Runs {
-    /// One test per log design (DESIGNS), each for both builds in turn.
+    /// One test per log design (DESIGNS) and sync setting (SYNCS), each for both builds in
+    /// turn.
     EachDesign,
-    /// One test, for both builds in turn, every session in a design (None: each build's
-    /// default), the files named with a label.
-    EachBuild(Option<&'static str>, &'static str),
+    /// The same, for those of the designs given that DESIGNS names.
+    Designs(&'static [&'static str]),
+    /// One test per sync setting, for both builds in turn, each session in the design the case
+    /// gives it, the files named with a label (and `_sync`).
+    EachSync(&'static str),
     /// One test, run once for both builds, the label given.
     Once(&'static str),
 }
@@ -69,14 +77,16 @@ const CASES: &[Case] = &[
     case("concurrency", Runs::EachDesign, load::concurrency),
     case("crash", Runs::EachDesign, crash::crash),
     case("failures", Runs::EachDesign, files::failures),
+    case("carried", Runs::EachDesign, files::carried),
+    case("cancel", Runs::EachDesign, cancel::cancel),
     Case {
         after: Some(encoding::encoding_same_bytes),
         ..case("encoding", Runs::EachDesign, encoding::encoding)
     },
-    case("mixed", Runs::EachBuild(None, "mixed"), load::mixed),
+    case("mixed", Runs::EachSync("mixed"), load::mixed),
     case(
         "rotate",
-        Runs::EachBuild(Some("kept_open"), "kept_open"),
+        Runs::Designs(&["kept_open", "group_commit"]),
         files::rotate,
     ),
     case(
@@ -99,36 +109,67 @@ const fn case(name: &'static str, runs: Runs, run: fn(&Run) -> Check) -> Case {
 /// The cluster and the run's crash check, set by `main` before the first test runs.
 static CLUSTER: OnceLock<(Env, CrashCheck)> = OnceLock::new();
 
-/// The tests: each case, once or once per design in `knobs.designs`, in the order of CASES.
+/// The tests: each case, once, once per sync setting in `knobs.syncs`, or once per design in
+/// `knobs.designs` and sync setting, in the order of CASES.
 fn trials(knobs: &Knobs) -> Vec<Trial> {
     let mut trials = Vec::new();
     for case in CASES {
-        let test = |name: String, design: Option<&'static str>, label: &'static str| {
-            Trial::test(name, move || Ok(run_test(case, design, label)?))
+        let test = |name: String, design: Option<&'static str>, sync: bool, label: String| {
+            Trial::test(name, move || Ok(run_test(case, design, sync, &label)?))
+        };
+        let designs: Vec<&'static str> = match case.runs {
+            Runs::EachDesign => knobs.designs.clone(),
+            Runs::Designs(some) => knobs
+                .designs
+                .iter()
+                .copied()
+                .filter(|d| some.contains(d))
+                .collect(),
+            Runs::EachSync(_) | Runs::Once(_) => vec![],
         };
         match case.runs {
-            Runs::EachDesign => {
-                for &design in &knobs.designs {
-                    let name = format!("{}::{design}", case.name);
-                    trials.push(test(name, Some(design), design));
+            Runs::EachDesign | Runs::Designs(_) => {
+                for &design in &designs {
+                    for &sync in &knobs.syncs {
+                        let label = label(design, sync);
+                        let name = format!("{}::{label}", case.name);
+                        trials.push(test(name, Some(design), sync, label));
+                    }
                 }
             }
-            Runs::EachBuild(design, label) => trials.push(test(case.name.into(), design, label)),
-            Runs::Once(label) => trials.push(test(case.name.into(), None, label)),
+            Runs::EachSync(name) => {
+                for &sync in &knobs.syncs {
+                    let label = label(name, sync);
+                    let test_name = match sync {
+                        false => case.name.to_owned(),
+                        true => format!("{}::sync", case.name),
+                    };
+                    trials.push(test(test_name, None, sync, label));
+                }
+            }
+            Runs::Once(label) => trials.push(test(case.name.into(), None, false, label.into())),
         }
     }
     trials
 }
 
+/// What a run's files are named after: the design (or case), and `_sync` with sync on.
+fn label(name: &str, sync: bool) -> String {
+    match sync {
+        false => name.to_owned(),
+        true => format!("{name}_sync"),
+    }
+}
+
 /// One test: the case, then the crash check of the time it ran (a test fails too when a
 /// server process died meanwhile by a signal no case sent).
-fn run_test(case: &Case, design: Option<&'static str>, label: &'static str) -> Check {
+fn run_test(case: &Case, design: Option<&'static str>, sync: bool, label: &str) -> Check {
     let (env, run_check) = CLUSTER
         .get()
         .expect("main sets CLUSTER before the tests run");
     println!(); // after libtest's "test NAME ... ", before the case's lines
     let crash_check = run_check.from_now();
-    let result = run_case(case, env, run_check, design, label);
+    let result = run_case(case, env, run_check, design, sync, label);
     let crashed = crash_check
         .check()
         .err()
@@ -146,13 +187,15 @@ fn run_case(
     env: &Env,
     crash_check: &CrashCheck,
     design: Option<&'static str>,
-    label: &'static str,
+    sync: bool,
+    label: &str,
 ) -> Check {
     let run = |ext| Run {
         env,
         crash_check,
         host: env.host.clone(),
         design,
+        sync,
         label,
         ext,
     };
@@ -219,6 +262,7 @@ fn setup(env: &Env, crash_check: &CrashCheck) -> Check {
             crash_check,
             host: env.host.clone(),
             design: None,
+            sync: false,
             label: "setup",
             ext,
         };

@@ -1,6 +1,6 @@
 //! A cluster that does not preload the libraries (chapter 12): no shared memory, no crash.
 
-use crate::harness::{Check, Run, EXTS};
+use crate::harness::{Check, Run, DESIGNS, EXTS};
 use std::path::PathBuf;
 use xfunc_test_support as support;
 use xfunc_test_support::crash_check::CrashCheck;
@@ -24,10 +24,12 @@ pub fn no_preload(r: &Run) -> Check {
             "SELECT shared_counter_swap(1)",
             "SELECT xfunc_log('hello')",
             "SELECT * FROM xfunc_log_tail(1)",
+            "SELECT xfunc_log_lines()",
         ] {
             let error = format!("55000: {ext} must be loaded via shared_preload_libraries");
             r.expect_error(ext, query, &error)?;
         }
+        each_design(&r, ext)?;
         // The setting exists (defined by _PG_init in the backend) and is checked.
         let shown = r.sql(
             ext,
@@ -44,6 +46,20 @@ pub fn no_preload(r: &Run) -> Check {
     Ok(()) // (the cluster is stopped and removed when dropped, here)
 }
 // ANCHOR_END: no_preload
+
+/// xfunc_log in every design, with sync on too: the buffer of group_commit is in shared memory
+/// as well. (LOAD first: the settings exist once the library is loaded.)
+fn each_design(r: &Run, ext: &str) -> Check {
+    for design in DESIGNS {
+        let query = format!(
+            "LOAD '{ext}'; SET {ext}.log_design = {design}; SET {ext}.log_sync = on; \
+             SELECT xfunc_log('hello')"
+        );
+        let error = format!("55000: {ext} must be loaded via shared_preload_libraries");
+        r.expect_error(ext, &query, &error)?;
+    }
+    Ok(())
+}
 
 /// The cluster of `no_preload`, started by tools/cluster/cluster.sh with a data directory,
 /// socket directory (only a Unix socket, in a directory of its own: the port number cannot

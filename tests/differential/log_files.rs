@@ -1,4 +1,5 @@
-//! The shared log's files (chapter 13): each build writes its own scratch file for the run.
+//! The shared log's files (chapter 13): each build writes its own scratch file for the run,
+//! and every session logs in a design and with a sync setting that change with each file.
 
 use crate::db::{Db, Pair};
 use crate::support;
@@ -49,14 +50,28 @@ impl LogFiles {
             .expect("pg_reload_conf");
     }
 
+    /// The design and the sync setting of the files of `generation`: every design in turn, first
+    /// with the sync off, then on.
+    fn design(generation: u32) -> (&'static str, &'static str) {
+        const DESIGNS: [&str; 3] = ["open_per_line", "kept_open", "group_commit"];
+        let sync = if generation / 3 % 2 == 1 { "on" } else { "off" };
+        (DESIGNS[generation as usize % 3], sync)
+    }
+
     /// Waits until `db` sees the current files (a reload reaches each backend when it next
-    /// reads a command).
+    /// reads a command), then sets the session's design and sync setting for them.
     fn wait_for(&self, db: &mut Db) {
         let want = Self::file(db.ext, self.generation);
         let sql = format!("SELECT current_setting('{}.log_file')", db.ext);
         for _ in 0..200 {
             let now: String = db.client.query_one(&sql, &[]).expect(&sql).get(0);
             if now == want {
+                let (design, sync) = Self::design(self.generation);
+                let set = format!(
+                    "SET {0}.log_design = {design}; SET {0}.log_sync = {sync}",
+                    db.ext
+                );
+                db.client.batch_execute(&set).expect(&set);
                 return;
             }
             std::thread::sleep(Duration::from_millis(25));

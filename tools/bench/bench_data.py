@@ -92,6 +92,14 @@ TARGETS = (
            True, "the fast variant's instructions per byte over memcpy's own, at 64 KiB and 1 MiB"),
     Target("log_rust_c", "shared_log", "designs/*/rows/*/rust_c", 0.90, False,
            "Rust's rate over C's"),
+    Target("log_rust_c_synced", "shared_log", "designs_synced/*/rows/*/rust_c", 0.90, False,
+           "Rust's rate over C's, with sync on"),
+    # group_commit's reason to exist: one sync for the lines of many clients instead of one per
+    # line; and without sync it must cost no more than kept_open.
+    Target("log_group_sync", "shared_log", "group_over_kept/16/on_{rust,c}", 8.0, False,
+           "group_commit's rate over kept_open's, with sync on, at 16 clients"),
+    Target("log_group_nosync", "shared_log", "group_over_kept/*/off_{rust,c}", 0.90, False,
+           "group_commit's rate over kept_open's, with sync off, at every client count"),
     # Of kept_open only: open_per_line, the first design of chapter 13, makes four system calls
     # per line where the write() loop makes one, and is the reason kept_open exists.
     Target("log_write_loop", "shared_log", "designs/kept_open/rows/1/rust_write_loop", 0.50,
@@ -277,7 +285,7 @@ UNRESOLVED = "unresolved"  # a cell whose spread covers its target
 def spread_of(t: Target, key: str, keys: dict) -> tuple[float | None, float | None]:
     """The spread of a cell (see Target): its low and high ends, None where unbounded."""
     if t.spread_at is None:
-        return None, None
+        return spread(key, keys) or (None, None)
     parts = key.split("/")
 
     def end(suffix: str) -> float | None:
@@ -293,7 +301,7 @@ def met(value: float | None, t: Target, lo: float | None = None,
     and it covers the target, None when the cell was not measured."""
     if value is None:
         return None
-    if t.spread_at is None:
+    if t.spread_at is None and lo is None and hi is None:
         return value <= t.value if t.at_most else value >= t.value
     if t.at_most:
         if hi is not None and hi <= t.value:
@@ -302,6 +310,14 @@ def met(value: float | None, t: Target, lo: float | None = None,
     if lo is not None and lo >= t.value:
         return True
     return False if hi is not None and hi < t.value else UNRESOLVED
+
+
+def spread(key: str, keys: dict) -> tuple[float, float] | None:
+    """The range a cell's value was measured within, when its bench keeps one as the numbers
+    under the key's sibling `<name>_range` (a ratio's range from the middle halves of the
+    samples of its two rates, tools/bench/bench_report.py's shared_log)."""
+    lo, hi = keys.get(f"{key}_range/0"), keys.get(f"{key}_range/1")
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 def judge(bench: str, key: str, value: float | None, data: dict,

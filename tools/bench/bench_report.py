@@ -73,19 +73,21 @@ PER_CALL_VARIANTS = ("rust", "rust_fast", "c", "builtin")
 VARIANT_LABEL = {"rust": "Rust", "rust_fast": "Rust, fast", "fast": "Rust, fast", "c": "C", "builtin": "built-in", "memcpy": "memcpy",
                  "write": "write() loop", "rust_open_per_line": "Rust, open_per_line",
                  "c_open_per_line": "C, open_per_line", "rust_kept_open": "Rust, kept_open",
-                 "c_kept_open": "C, kept_open", "rust_by_hand": "Rust, by hand",
-                 "rust_pglwlock": "Rust, PgLwLock", "exclusive/rust_fast": "LWLock excl., Rust fast",
-                 "exclusive/c": "LWLock excl., C", "shared/rust_fast": "LWLock shared, Rust fast",
-                 "shared/c": "LWLock shared, C", "atomic/rust_fast": "atomic, Rust fast",
-                 "atomic/c": "atomic, C", "spinlock/rust_fast": "spinlock, Rust fast",
-                 "spinlock/c": "spinlock, C"}
+                 "c_kept_open": "C, kept_open", "rust_group_commit": "Rust, group_commit",
+                 "c_group_commit": "C, group_commit", "write_fdatasync": "write() + fdatasync() loop",
+                 "rust_by_hand": "Rust, by hand", "rust_pglwlock": "Rust, PgLwLock",
+                 "exclusive/rust_fast": "LWLock excl., Rust fast", "exclusive/c": "LWLock excl., C",
+                 "shared/rust_fast": "LWLock shared, Rust fast", "shared/c": "LWLock shared, C",
+                 "atomic/rust_fast": "atomic, Rust fast", "atomic/c": "atomic, C",
+                 "spinlock/rust_fast": "spinlock, Rust fast", "spinlock/c": "spinlock, C"}
 COLORS = {"rust": "#d2691e", "rust_fast": "#e377c2", "c": "#1f77b4", "builtin": "#2ca02c", "memcpy": "#7f7f7f",
           "write": "#7f7f7f", "rust_open_per_line": "#f4a460", "c_open_per_line": "#87ceeb",
-          "rust_kept_open": "#d2691e", "c_kept_open": "#1f77b4", "rust_by_hand": "#8b4513",
+          "rust_kept_open": "#d2691e", "c_kept_open": "#1f77b4", "rust_group_commit": "#8b0000",
+          "c_group_commit": "#000080", "write_fdatasync": "#7f7f7f", "rust_by_hand": "#8b4513",
           "rust_pglwlock": "#9467bd", "exclusive/rust_fast": "#d2691e", "exclusive/c": "#1f77b4",
           "shared/rust_fast": "#f4a460", "shared/c": "#87ceeb", "atomic/rust_fast": "#2ca02c",
           "atomic/c": "#98df8a", "spinlock/rust_fast": "#9467bd", "spinlock/c": "#c5b0d5"}
-LIMITS = ("memcpy", "write")  # drawn dashed: a limit to compare with, not a variant
+LIMITS = ("memcpy", "write", "write_fdatasync")  # drawn dashed: a limit to compare with, not a variant
 
 
 # --- a run: criterion's results and the bench's run record ----------------------------------
@@ -169,15 +171,6 @@ def series(points: dict) -> list[list[float]]:
 def at(pairs: list | None, x: float) -> float | None:
     """The y of x in [x, y] pairs."""
     return next((y for px, y in pairs or [] if px == x), None)
-
-
-def quartiles(xs: list[float]) -> tuple[float, float, float]:
-    """The first quartile, the median and the third quartile of repeated measurements."""
-    xs = sorted(xs)
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
-    return q1, q2, q3
 
 
 def net_time(results: dict, key: tuple, base: tuple | None) -> tuple[float, float, float] | None:
@@ -590,79 +583,210 @@ def rates(results: dict, group: str) -> dict:
     return out
 
 
+def quartiles(xs: list[float]) -> tuple[float, float, float] | None:
+    """(first quartile, median, third quartile) of xs, linearly interpolated."""
+    xs = sorted(xs)
+    if not xs:
+        return None
+
+    def q(p: float) -> float:
+        i = p * (len(xs) - 1)
+        lo = int(i)
+        return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (i - lo)
+    return q(0.25), q(0.5), q(0.75)
+
+
+def sample_rates(results: dict, group: str) -> dict:
+    """variant -> {clients: (q1, median, q3) of the rates of its samples}: each sample's time
+    per iteration, the baseline's median subtracted, over the lines of an iteration. The middle
+    half of the samples is the spread the tables give."""
+    base = {int(v): r["median"] for (g, f, v), r in results.items()
+            if g == group and f == "baseline"}
+    out: dict = {}
+    for (g, f, v), r in results.items():
+        if g != group or f == "baseline":
+            continue
+        n, lines = int(v), r["throughput"].get("Elements", 0)
+        per_sample = [lines / t * 1e9 for t in (s - base.get(n, 0.0) for s in r["samples"])
+                      if t > 0]
+        if per_sample:
+            out.setdefault(f, {})[n] = quartiles(per_sample)
+    return out
+
+
+def ratio_range(a: tuple | None, b: tuple | None) -> list[float] | None:
+    """The range of a / b that the middle halves of their samples allow: [a's q1 / b's q3,
+    a's q3 / b's q1]."""
+    if not a or not b or not b[0] or not b[2]:
+        return None
+    return [a[0] / b[2], a[2] / b[0]]
+
+
 def measure_shared_log(record: dict, results: dict) -> dict:
-    rate = rates(results, "shared_log/lines")
-    raw = [r["throughput"].get("Elements", 0) / r["median"] * 1e9
-           for (g, f, _), r in results.items() if g == "shared_log/raw_write"]
-    raw_rate = raw[0] if raw else None
     p = record["params"]
     clients = sorted(p["clients"])
     designs = p.get("designs", [])
-    out = {"params": {"lines_per_statement": p["lines_per_statement"], "clients": clients,
-                      "designs": designs},
+    loop = {f: r["throughput"].get("Elements", 0) / r["median"] * 1e9
+            for (g, f, _), r in results.items() if g in ("shared_log/raw_write",
+                                                          "shared_log/sync_write")}
+    raw_rate, sync_rate = loop.get("write"), loop.get("write_fdatasync")
+    q = {"off": sample_rates(results, "shared_log/lines"),
+         "on": sample_rates(results, "shared_log/synced")}
+    med = {sync: {v: {n: x[1] for n, x in cells.items()} for v, cells in by.items()}
+           for sync, by in q.items()}
+    out = {"params": {"lines_per_statement": p["lines_per_statement"],
+                      "lines_per_statement_synced": p.get("lines_per_statement_synced"),
+                      "clients": clients, "designs": designs},
            "write_loop": raw_rate,
-           "rates": {v: series(pts) for v, pts in sorted(rate.items())},
-           "designs": [], "second_over_first": []}
-    for design in designs:
-        rust, c = rate.get(f"rust_{design}", {}), rate.get(f"c_{design}", {})
-        if not rust and not c:
-            continue
-        out["designs"].append({"design": design, "rows": [
-            {"clients": n, "rust_c": div(rust.get(n), c.get(n)),
-             "rust_write_loop": div(rust.get(n), raw_rate),
-             "rust_own_1_client": div(rust.get(n), rust.get(1))} for n in clients]})
-    if len(designs) == 2:
-        a, b = designs
+           "sync_loop": sync_rate,
+           "sync_ms": 1e3 / sync_rate if sync_rate else None,
+           "rates": {v: series(pts) for v, pts in sorted(med["off"].items())},
+           "rates_synced": {v: series(pts) for v, pts in sorted(med["on"].items())},
+           "spread": {sync: {v: {str(n): [x[0], x[2]] for n, x in sorted(cells.items())}
+                             for v, cells in sorted(by.items())} for sync, by in q.items()},
+           "designs": [], "designs_synced": [], "second_over_first": [],
+           "group_over_kept": []}
+    for sync, key, limit in (("off", "designs", raw_rate), ("on", "designs_synced", sync_rate)):
+        rate, spread = med[sync], q[sync]
+        for design in designs:
+            rust, c = rate.get(f"rust_{design}", {}), rate.get(f"c_{design}", {})
+            if not rust and not c:
+                continue
+            rows = []
+            for n in clients:
+                row = {"clients": n, "rust_c": div(rust.get(n), c.get(n)),
+                       "rust_c_range": ratio_range(spread.get(f"rust_{design}", {}).get(n),
+                                                   spread.get(f"c_{design}", {}).get(n))}
+                if sync == "off":
+                    row.update({"rust_write_loop": div(rust.get(n), limit),
+                                "rust_own_1_client": div(rust.get(n), rust.get(1))})
+                else:
+                    row["rust_sync_loop"] = div(rust.get(n), limit)
+                rows.append(row)
+            out[key].append({"design": design, "rows": rows})
+    if {"open_per_line", "kept_open"} <= set(designs):
         out["second_over_first"] = [
-            {"clients": n, **{lang: div(rate.get(f"{lang}_{b}", {}).get(n),
-                                        rate.get(f"{lang}_{a}", {}).get(n))
+            {"clients": n, **{lang: div(med["off"].get(f"{lang}_kept_open", {}).get(n),
+                                        med["off"].get(f"{lang}_open_per_line", {}).get(n))
                               for lang in ("rust", "c")}} for n in clients]
+    if {"kept_open", "group_commit"} <= set(designs):
+        for n in clients:
+            row = {"clients": n}
+            for sync in ("off", "on"):
+                for lang in ("rust", "c"):
+                    g = q[sync].get(f"{lang}_group_commit", {}).get(n)
+                    k = q[sync].get(f"{lang}_kept_open", {}).get(n)
+                    row[f"{sync}_{lang}"] = div(g and g[1], k and k[1])
+                    row[f"{sync}_{lang}_range"] = ratio_range(g, k)
+            out["group_over_kept"].append(row)
     return out
+
+
+def spread_text(x: list | None, digits: int = 0) -> str:
+    return "" if not x else f" ({fmt(x[0], digits)}–{fmt(x[1], digits)})"
+
+
+def rate_cell(data: dict, sync: str, variant: str, n: int) -> str:
+    """A rate, the median of the samples, with the middle half of them."""
+    rates = data["rates" if sync == "off" else "rates_synced"].get(variant)
+    spread = data.get("spread", {}).get(sync, {}).get(variant, {}).get(str(n))
+    return fmt(at(rates, n), 0) + spread_text(spread)
 
 
 def report_shared_log(data: dict) -> tuple[str, list[Plot]]:
     p, rate, raw_rate = data["params"], data["rates"], data["write_loop"]
+    synced_lines = p.get("lines_per_statement_synced")
     text = [stamp(data["stamp"]), "\n",
             f"Lines per second, all clients together ({p['lines_per_statement']:,}"
-            " lines per client per statement, the baseline's time subtracted). The write() loop "
-            "is one process writing the same lines, one write() each, to a file of its own.\n\n"]
+            " lines per client per statement"
+            + (f", {synced_lines:,} with sync on" if synced_lines else "")
+            + ", the baseline's time subtracted): the median of criterion's samples, and in "
+            "brackets the middle half of them (first to third quartile); a ratio's bracket is "
+            "the range those of its two rates allow, and a target it covers is *not resolved*. "
+            "The write() loop is one process writing the same lines, one write() each, to a "
+            "file of its own; the fdatasync() loop the same with an fdatasync() after each "
+            "write, in the file system of the cluster's data directory.\n\n"]
     if raw_rate:
-        text.append(f"write() loop: {fmt(raw_rate, 0)} lines/s.\n\n")
+        text.append(f"write() loop: {fmt(raw_rate, 0)} lines/s.")
+    if data.get("sync_loop"):
+        text.append(f" fdatasync() loop: {fmt(data['sync_loop'], 0)} lines/s, "
+                    f"{fmt(data['sync_ms'], 2)} ms per synced line.")
+    text.append("\n\n")
     for d in data["designs"]:
         design = d["design"]
-        rust, c = rate.get(f"rust_{design}"), rate.get(f"c_{design}")
         rows = []
         for r in d["rows"]:
             n, share, scale = r["clients"], r["rust_write_loop"], r["rust_own_1_client"]
             cell = f"designs/{design}/rows/{n}"
-            rows.append([str(n), fmt(at(rust, n), 0), fmt(at(c, n), 0), fmt(r["rust_c"], 3),
+            rows.append([str(n), rate_cell(data, "off", f"rust_{design}", n),
+                         rate_cell(data, "off", f"c_{design}", n),
+                         fmt(r["rust_c"], 3) + spread_text(r.get("rust_c_range"), 2),
                          verdict("shared_log", data, f"{cell}/rust_c", r["rust_c"]),
                          (fmt(share * 100, 0) + " %") if share else "–",
                          verdict("shared_log", data, f"{cell}/rust_write_loop", share),
                          (fmt(scale * 100, 0) + " %") if scale else "–",
                          verdict("shared_log", data, f"{cell}/rust_own_1_client", scale)])
-        text.append(f"\n#### `{design}`\n\n")
+        text.append(f"\n#### `{design}`, sync off\n\n")
         text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
                            f"≥ {T['log_rust_c']:.2f}", "Rust / write() loop",
                            f"≥ {T['log_write_loop']:.0%} at 1 (kept_open)", "Rust / own 1-client rate",
                            f"≥ {T['log_scaling']:.0%} at 2+"], rows))
+    for d in data.get("designs_synced", []):
+        design = d["design"]
+        rows = []
+        for r in d["rows"]:
+            n, share = r["clients"], r["rust_sync_loop"]
+            cell = f"designs_synced/{design}/rows/{n}"
+            rows.append([str(n), rate_cell(data, "on", f"rust_{design}", n),
+                         rate_cell(data, "on", f"c_{design}", n),
+                         fmt(r["rust_c"], 3) + spread_text(r.get("rust_c_range"), 2),
+                         verdict("shared_log", data, f"{cell}/rust_c", r["rust_c"]),
+                         fmt(share, 2) if share else "–"])
+        text.append(f"\n#### `{design}`, sync on\n\n")
+        text.append(table(["clients", "Rust lines/s", "C lines/s", "Rust/C rate",
+                           f"≥ {T['log_rust_c_synced']:.2f}",
+                           "Rust / fdatasync() loop"], rows))
     if data["second_over_first"]:
-        a, b = p["designs"]
         rows = [[str(r["clients"]), fmt(r["rust"], 2), fmt(r["c"], 2)]
                 for r in data["second_over_first"]]
-        text.append(f"\n#### `{b}` against `{a}`\n\n")
-        text.append(table(["clients", f"Rust: {b} / {a}", f"C: {b} / {a}"], rows))
+        text.append("\n#### `kept_open` against `open_per_line`, sync off\n\n")
+        text.append(table(["clients", "Rust: kept_open / open_per_line",
+                           "C: kept_open / open_per_line"], rows))
+    if data.get("group_over_kept"):
+        rows = []
+        for r in data["group_over_kept"]:
+            n = r["clients"]
+            row = [str(n)]
+            for sync in ("off", "on"):
+                for lang in ("rust", "c"):
+                    k = f"{sync}_{lang}"
+                    row.append(fmt(r[k], 2) + spread_text(r.get(f"{k}_range"), 2))
+                    row.append(verdict("shared_log", data, f"group_over_kept/{n}/{k}", r[k]))
+            rows.append(row)
+        text.append("\n#### `group_commit` against `kept_open`\n\n")
+        text.append(table(["clients", "Rust, sync off", f"≥ {T['log_group_nosync']:.2f}",
+                           "C, sync off", f"≥ {T['log_group_nosync']:.2f}", "Rust, sync on",
+                           f"≥ {T['log_group_sync']:.0f} at 16", "C, sync on",
+                           f"≥ {T['log_group_sync']:.0f} at 16"], rows))
     plots = []
     if rate:
         lines = list(rate.items())
         if raw_rate:
             lines.append(("write", [[n, raw_rate] for n in p["clients"]]))
-        plot = Plot("shared_log-clients.svg", "xfunc_log: lines per second against clients",
+        plot = Plot("shared_log-clients.svg", "xfunc_log, sync off: lines per second against clients",
                     lines, "concurrent clients", "thousand lines/s", y_unit=1e3)
         plots.append(plot)
         text.append("\n" + plot.markdown())
     else:
         text.append("The logger was not measured.\n")
+    if data.get("rates_synced"):
+        lines = list(data["rates_synced"].items())
+        if data.get("sync_loop"):
+            lines.append(("write_fdatasync", [[n, data["sync_loop"]] for n in p["clients"]]))
+        plot = Plot("shared_log-synced.svg", "xfunc_log, sync on: lines per second against clients",
+                    lines, "concurrent clients", "lines/s")
+        plots.append(plot)
+        text.append("\n" + plot.markdown())
     text.append(skipped(data))
     return "".join(text), plots
 

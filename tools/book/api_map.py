@@ -304,9 +304,10 @@ def load_code() -> Code:
     rust = {str(f.relative_to(ROOT)): strip_rust(f.read_text()) for f in sorted(RUST_DIR.rglob("*.rs"))}
     ours: dict[str, list[str]] = defaultdict(list)
     for f, text in rust.items():
-        # Not `&raw const x` / `&raw mut x`: a raw borrow, which defines nothing.
-        for name in re.findall(r"(?<![\w'])(?<!&raw )(?:fn|struct|enum|trait|type|const|static|union)"
-                               r"\s+(?:mut\s+)?(\w+)", text):
+        # Not `&raw const x` / `&raw mut x` (a raw borrow) nor `const fn` (a function, named
+        # after `fn`): neither defines an item named by the word after `const`.
+        for name in re.findall(r"(?<![\w'])(?<!&raw )(?:fn|struct|enum|trait|type|const(?!\s+fn\b)"
+                               r"|static|union)\s+(?:mut\s+)?(\w+)", text):
             if f not in ours[name]:
                 ours[name].append(f)
     pgrx_names: set[str] = set()

@@ -57,8 +57,8 @@ The build also fails on:
   - a figure typed by hand: a percentage, a ratio (`3 ×`, `2.6 times as`), a time per call,
     a bandwidth, a count per second, a number of millions, a fraction of something (`a seventh
     of`), in the prose of any page, outside code and the directives above;
-  - a cell of a generated benchmark table marked **missed** (or *not resolved*: the spread of
-    its repeated timings covers its target) that no {{#missed}} on a page that includes that
+  - a cell of a generated benchmark table marked **missed** (a *not resolved* one, whose
+    spread holds its target, need not be) that no {{#missed}} on a page that includes that
     table explains, and a {{#missed}} whose pattern matches no missed cell (the
     miss it explains is gone: the text is stale), or that stands on a page without the table.
 
@@ -139,13 +139,13 @@ class Data:
         return self._raw[bench]
 
     def missed(self, bench: str) -> list[str]:
-        """The keys of the cells of a bench's tables marked **missed**, or not resolved (the
-        spread of their timings covers the target): both need the text's explanation."""
+        """The keys of the cells of a bench's tables marked **missed** (not those whose spread
+        holds the target: not resolved, which a {{#missed ... ?}} may explain)."""
         keys, raw = self.keys(bench), self.raw(bench)
         out = []
         for key, value in keys.items():
             t, state = bench_data.judge(bench, key, value, raw, keys)
-            if t is not None and state in (False, bench_data.UNRESOLVED):
+            if t is not None and state is False:
                 out.append(key)
         return out
 
@@ -747,15 +747,30 @@ def self_test() -> int:
     data = Data()
     explained = [f for p in pages for f in directives(p)
                  if f.kind == "missed" and not f.body.endswith("?")]
-    bench, pattern = explained[0].body.split(":", 1)
+    rerun_pages = pages
+    if not explained:
+        # Every {{#missed}} of the book allows a met cell: plant, beside the table, a strict
+        # one for a cell the numbers mark missed.
+        strict = next((f"{b}:{key}" for b in bench_data.BENCHES for key in data.missed(b)), None)
+        if strict is None:
+            print("figures self-test: no cell is missed in the committed numbers: nothing for a "
+                  "rerun to turn around")
+            return 1 if failed else 0
+        rerun_pages = [Page(p.where, p.text + "\n{{#missed " + strict + "}}\n")
+                       if p is page15 else p for p in pages]
+        explained = [f for f in directives(next(p for p in rerun_pages if p.where == page15.where))
+                     if f.kind == "missed" and f.body.strip() == strict]
+    bench, pattern = explained[0].body.strip().split(":", 1)
     keys, raw = data.keys(bench), data.raw(bench)
     for key in data.missed(bench):
         if bench_data.matches(pattern, key):
             t = bench_data.rule_for(bench, key, raw)
             for k in (key, *spread_keys(t, key)):
                 keys[k] = t.value  # exactly on target, spread and all: met
+            keys.pop(f"{key}_range/0", None)  # a planted value has no samples around it
+            keys.pop(f"{key}_range/1", None)
     failed += report(f"a rerun in which {bench}:{pattern} meets its target",
-                     check(pages, data)[1], ["no cell it names is missed in the numbers now"])
+                     check(rerun_pages, data)[1], ["no cell it names is missed in the numbers now"])
     data = Data()
     for bench in bench_data.BENCHES:
         keys, raw = data.keys(bench), data.raw(bench)
@@ -765,6 +780,8 @@ def self_test() -> int:
             t = bench_data.rule_for(bench, met[0], raw)
             for k in (met[0], *spread_keys(t, met[0])):
                 keys[k] = t.value * (2 if t.at_most else 0.5)
+            keys.pop(f"{met[0]}_range/0", None)  # a planted value has no samples around it
+            keys.pop(f"{met[0]}_range/1", None)
             # The text that would explain it, if any, is taken out with it.
             def explains(m: re.Match) -> bool:
                 source, _, pattern = m.group("body").strip().removesuffix("?").strip() \

@@ -92,6 +92,12 @@ pub fn another_client() -> postgres::Client {
     client
 }
 
+/// The directory that holds the cluster's data directory (XFUNC_STATE): a file there is in the
+/// data directory's file system, as the log files the server writes are.
+pub fn state_dir() -> PathBuf {
+    crate::env_path("XFUNC_STATE")
+}
+
 /// Runs `sql` once and returns how long it took, failing the bench on an error.
 pub fn time_query(client: &mut postgres::Client, sql: &str) -> Duration {
     let start = Instant::now();

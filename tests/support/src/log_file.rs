@@ -148,7 +148,7 @@ fn check_expected(
 
 /// A line's timestamp, pid, sequence number and message, when it has the form
 /// `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z [1-9]\d* [1-9]\d* .*`.
-fn parse_line(line: &[u8]) -> Option<(&[u8], u64, u64, &[u8])> {
+pub fn parse_line(line: &[u8]) -> Option<(&[u8], u64, u64, &[u8])> {
     const FORM: &[u8] = b"dddd-dd-ddTdd:dd:dd.ddddddZ";
     let mut fields = line.splitn(4, |&b| b == b' ');
     let (timestamp, pid, seq, message) = (
