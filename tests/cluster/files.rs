@@ -136,7 +136,7 @@ const CARRIED_ROUNDS: usize = 10;
 /// calls failed, all of them. In group_commit a flusher writes everyone's lines: with sync on,
 /// calls of other sessions failed too (their lines were in session 0's batches), and some of
 /// session 0's returned (their lines were in another's): the sessions log in rounds, each with
-/// new sessions, until both have been seen.
+/// new sessions, until both have been seen. Then a sync that fails (`failed_sync`).
 pub fn carried(r: &Run) -> Check {
     let (ext, db) = (r.ext, r.db());
     let file = format!("shmem_carried_{ext}_{}.log", r.label);
@@ -198,9 +198,14 @@ pub fn carried(r: &Run) -> Check {
          {failed} calls told \"File too large\" (in sessions {failed_in:?}), the file holds the lines of the other {ok_calls}, in order",
         made / (sessions * calls)
     ));
+    failed_sync(r, sessions, calls)
+}
 
-    // A sync that fails: a link to /dev/null, whose writes succeed and whose fdatasync fails
-    // (EINVAL). With sync on, every call is told; with sync off, none is.
+/// A sync that fails: a link to /dev/null, whose writes succeed and whose fdatasync fails
+/// (EINVAL). `sessions` sessions make `calls`/4 calls each: with sync on, every call is told;
+/// with sync off, none is.
+fn failed_sync(r: &Run, sessions: usize, calls: usize) -> Check {
+    let (ext, db) = (r.ext, r.db());
     let null = format!("shmem_null_{ext}_{}.log", r.label);
     r.as_server(&["ln", "-sfn", "/dev/null", &r.data_path(&null)])?;
     r.set_log_file(&null)?;

@@ -7,6 +7,9 @@ use crate::values;
 use postgres::Client;
 use std::io::Write as _;
 
+/// One build's scratch database: the extension, the database's name, a session in it.
+type Database = (&'static str, String, Client);
+
 /// Values of `complex` written by one build are read by the other: a table of random values
 /// (those of the generator above, NULLs, NaN, infinities, minus zero, subnormals, and any 16
 /// bytes at all) goes out of
@@ -17,6 +20,27 @@ use std::io::Write as _;
 pub fn run(seed: u64) {
     let mut rng = Rng::for_function(seed, "complex_values_cross_between_builds");
     let mut admin = support::connect_to("postgres");
+    let mut dbs = create_databases(&mut admin);
+    write_values(&mut dbs, &mut rng);
+    let streams = exchange(&mut dbs);
+    check_values_held(&mut dbs, seed);
+    check_written_back(&mut dbs, &streams, seed);
+    for (ext, name, client) in dbs {
+        drop(client);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap_or_else(|e| {
+                panic!("dropping the database of {ext}: {}", support::db_error(&e))
+            });
+    }
+    println!(
+        "complex values crossed between the builds both ways: 2 x 2500 values, seed {seed}: same \
+         bytes, text, order and COPY streams"
+    );
+}
+
+/// A fresh database for each build, with its extension and the empty tables written and read.
+fn create_databases(admin: &mut Client) -> Vec<Database> {
     let mut dbs = Vec::new();
     for ext in ["xfunc", "xfunc_c"] {
         let name = format!("difftest_copy_{ext}");
@@ -38,12 +62,16 @@ pub fn run(seed: u64) {
             .unwrap_or_else(|e| panic!("{name}: {}", support::db_error(&e)));
         dbs.push((ext, name, client));
     }
-    // Each build writes its own set of values into written: 2000 from their text form, and 500
-    // of any 16 bytes at all (NaNs with payloads, subnormals), through a binary COPY stream
-    // made here, so that complex_recv makes them.
+    dbs
+}
+
+/// Each build writes its own set of values into written: 2000 from their text form, and 500
+/// of any 16 bytes at all (NaNs with payloads, subnormals), through a binary COPY stream
+/// made here, so that complex_recv makes them.
+fn write_values(dbs: &mut [Database], rng: &mut Rng) {
     for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
         let values: Vec<String> = (0..2000)
-            .map(|id| format!("({}, {})", id * 2 + i, values::complex(&mut rng)))
+            .map(|id| format!("({}, {})", id * 2 + i, values::complex(rng)))
             .collect();
         let sql = format!("INSERT INTO written VALUES {}", values.join(", "));
         client
@@ -59,31 +87,36 @@ pub fn run(seed: u64) {
             stream.extend(rng.next().to_be_bytes());
         }
         stream.extend((-1i16).to_be_bytes());
-        let mut writer = client
-            .copy_in("COPY written FROM STDIN (FORMAT binary)")
-            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
-        writer.write_all(&stream).unwrap();
-        writer
-            .finish()
-            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+        copy_in(
+            client,
+            name,
+            "COPY written FROM STDIN (FORMAT binary)",
+            &stream,
+        );
     }
-    // Binary COPY out of each, into the other's table read.
+}
+
+/// Binary COPY out of each, into the other's table read; returns the streams, build by build.
+fn exchange(dbs: &mut [Database]) -> Vec<Vec<u8>> {
     let mut streams = Vec::new();
     for (_, name, client) in dbs.iter_mut() {
         let sql = "COPY (SELECT * FROM written ORDER BY id) TO STDOUT (FORMAT binary)";
         streams.push(copy_out(client, name, sql));
     }
     for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
-        let mut writer = client
-            .copy_in("COPY read FROM STDIN (FORMAT binary)")
-            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
-        writer.write_all(&streams[1 - i]).unwrap();
-        writer
-            .finish()
-            .unwrap_or_else(|e| panic!("{name}: COPY FROM: {}", support::db_error(&e)));
+        copy_in(
+            client,
+            name,
+            "COPY read FROM STDIN (FORMAT binary)",
+            &streams[1 - i],
+        );
     }
-    // Every value, as each database holds it after the exchange: bytes, text, and the order of
-    // the ids by value (ties by id).
+    streams
+}
+
+/// Every value, as each database holds it after the exchange: bytes, text, and the order of
+/// the ids by value (ties by id). Both builds must hold the same.
+fn check_values_held(dbs: &mut [Database], seed: u64) {
     let query = "SELECT coalesce(encode(complex_send(c), 'hex'), 'NULL') || ' ' || \
                         coalesce(c::text, 'NULL') \
                    FROM (SELECT * FROM written UNION ALL SELECT * FROM read) AS v ORDER BY id";
@@ -111,31 +144,34 @@ pub fn run(seed: u64) {
         seen[0].1, seen[1].1,
         "seed {seed}: the builds sort the values differently"
     );
-    // The same values, written again by the other build: the very same COPY stream.
+}
+
+/// The same values, written again by the other build: the very same COPY stream (`streams`:
+/// what each build wrote in the exchange, build by build).
+fn check_written_back(dbs: &mut [Database], streams: &[Vec<u8>], seed: u64) {
     let mut again = Vec::new();
     for (i, (_, name, client)) in dbs.iter_mut().enumerate() {
         let sql = "COPY (SELECT * FROM read ORDER BY id) TO STDOUT (FORMAT binary)";
         again.push((i, copy_out(client, name, sql)));
     }
-    for ((i, written_again), (ext, _, _)) in again.iter().zip(&dbs) {
+    for ((i, written_again), (ext, _, _)) in again.iter().zip(dbs.iter()) {
         // (Not assert_eq!: a failure would print two streams of 50 kB.)
         assert!(
             *written_again == streams[1 - i],
             "seed {seed}: {ext} writes back other bytes than the other build wrote"
         );
     }
-    for (ext, name, client) in dbs {
-        drop(client);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .unwrap_or_else(|e| {
-                panic!("dropping the database of {ext}: {}", support::db_error(&e))
-            });
-    }
-    println!(
-        "complex values crossed between the builds both ways: 2 x 2500 values, seed {seed}: same \
-         bytes, text, order and COPY streams"
-    );
+}
+
+/// Sends `stream` to a `COPY ... FROM STDIN`.
+fn copy_in(client: &mut Client, db: &str, sql: &str, stream: &[u8]) {
+    let mut writer = client
+        .copy_in(sql)
+        .unwrap_or_else(|e| panic!("{db}: COPY FROM: {}", support::db_error(&e)));
+    writer.write_all(stream).unwrap();
+    writer
+        .finish()
+        .unwrap_or_else(|e| panic!("{db}: COPY FROM: {}", support::db_error(&e)));
 }
 
 /// The bytes a `COPY ... TO STDOUT` sends.
