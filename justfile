@@ -102,8 +102,7 @@ test:
       END { printf "  %-24s %3d:%02d\n", "total", t / 60, t % 60 }'
     if [ -n "$failed" ]; then echo "just test: $failed FAILED (its output is above)"; exit 1; fi
     echo "just test: every check passed"
-# cargo fmt --check, clippy with warnings denied, the calls into PostgreSQL without pgrx's guard, shellcheck on the bash scripts
-# cargo fmt --check, clippy with warnings denied, and the calls into PostgreSQL without pgrx's guard
+# cargo fmt --check, clippy with warnings denied, the calls into PostgreSQL without pgrx's guard, shellcheck and ruff on the tools
 [group('test')]
 lint:
     cargo fmt --all --check
@@ -111,6 +110,7 @@ lint:
     cargo clippy --test differential --test cluster --test checkers -- -D warnings
     @{{just_executable()}} unguarded-check
     git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
+    ruff check --no-cache $(git ls-files '*.py')
 
 # every call into PostgreSQL without pgrx's guard is in src/pg_support/unguarded.toml, from plain old frames (MIR); then the check's self-test
 [group('test')]

@@ -140,7 +140,7 @@ def count(workdir: str, sql: str) -> int:
     r = xfunc.cluster("single", BENCH_DB, "valgrind", "--tool=callgrind",
                       f"--callgrind-out-file={workdir}/callgrind.%p", input=sql + ";\n")
     if "ERROR:" in r.stdout + r.stderr:
-        err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR:" in l]
+        err = [line for line in (r.stdout + r.stderr).splitlines() if "ERROR:" in line]
         raise SystemExit(f"bench-callgrind: {sql[:80]}...: {err[0].strip()}")
     m = re.search(r"Collected : (\d+)", r.stderr)
     if not m:

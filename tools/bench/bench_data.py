@@ -38,9 +38,9 @@ targets: `<name>` for each target, e.g. `targets:fast_time` = 1.1 (fast over C's
 import fnmatch
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "book" / "generated"
@@ -169,12 +169,15 @@ def matches(pattern: str, key: str) -> bool:
     segment a shell pattern (`*`, `?`, `[...]`) with `{a,b}` alternatives."""
     p, k = pattern.split("/"), key.split("/")
     return len(p) == len(k) and all(
-        any(fnmatch.fnmatchcase(ks, alt) for alt in _alternatives(ps)) for ps, ks in zip(p, k))
+        any(fnmatch.fnmatchcase(ks, alt) for alt in _alternatives(ps))
+        for ps, ks in zip(p, k, strict=True))
 
 
 def wild_parts(pattern: str, key: str) -> list[str]:
     """The segments of `key` where `pattern` has a wildcard: what tells matched keys apart."""
-    return [ks for ps, ks in zip(pattern.split("/"), key.split("/")) if is_pattern(ps)]
+    # Called for a key `matches` accepted: as many segments as the pattern.
+    return [ks for ps, ks in zip(pattern.split("/"), key.split("/"), strict=True)
+            if is_pattern(ps)]
 
 
 # --- the sources --------------------------------------------------------------------------------

@@ -37,8 +37,14 @@ which carries its own stamp). Nothing in them is typed by hand.
     python3 tools/bench/bench_report.py --from-data [--check] [--out DIR] [--plots DIR]
     python3 tools/bench/bench_report.py --print BENCH     (that bench's tables, no plots)
 """
+import argparse
+import io
+import json
 import os
+import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -49,14 +55,6 @@ import bench_data  # noqa: E402  (the numbers' keys, the targets and the verdict
 
 # python3-matplotlib, for the plots (--print needs none).
 matplotlib = __import__("matplotlib") if xfunc.debian_python_for("matplotlib") else None
-
-import argparse
-import io
-import json
-import re
-import statistics
-import subprocess
-import time
 
 ROOT = xfunc.ROOT
 BENCHES = ("per_call", "varlena", "shared_log", "lwlock_contention", "aggregates")
@@ -111,7 +109,7 @@ def load_results(criterion: Path, record: dict) -> dict:
         samples = []
         if sample.is_file():
             sam = json.loads(sample.read_text())
-            samples = [t / i for t, i in zip(sam["times"], sam["iters"]) if i]
+            samples = [t / i for t, i in zip(sam["times"], sam["iters"], strict=True) if i]
         key = (meta["group_id"], meta["function_id"], meta["value_str"])
         out[key] = {"median": median, "samples": samples or [median],
                     "throughput": meta.get("throughput") or {}}
@@ -214,7 +212,8 @@ def stamp(s: dict) -> str:
                  f"the start, {fmt(after) if after is not None else 'not recorded'} at the end")
     dirty = "" if s.get("clean") else " **with uncommitted changes**"
     # The versions' first two words ("PostgreSQL 15.20", "rustc 1.95.0"); the JSON has them all.
-    short = lambda v, unknown: " ".join((v or unknown).split()[:2])
+    def short(v, unknown):
+        return " ".join((v or unknown).split()[:2])
     return (f"*Measured {s['measured']} on {s.get('cpu') or 'an unknown CPU'} "
             f"({s.get('cpus') or '?'} CPUs{load_text}); "
             f"{short(s.get('postgres'), 'PostgreSQL (unknown)')}; "
@@ -240,7 +239,8 @@ def spread(x: float | None, lo: float | None, hi: float | None, digits: int = 2)
     unbounded is a `?`."""
     if x is None:
         return "–"
-    ends = lambda v: "?" if v is None else f"{v:,.{digits}f}"
+    def ends(v):
+        return "?" if v is None else f"{v:,.{digits}f}"
     return f"{x:,.{digits}f} ({ends(lo)}–{ends(hi)})"
 
 
@@ -827,7 +827,7 @@ def measure_lwlock_contention(record: dict, results: dict, criterion: Path) -> d
         return [total / t for t in times.get(f"{case}/{v}/{n}", []) if t > 0]
 
     def pairs(a: list[float], b: list[float]) -> tuple:
-        r = [x / y for x, y in zip(a, b)] if a and len(a) == len(b) else []
+        r = [x / y for x, y in zip(a, b, strict=True)] if a and len(a) == len(b) else []
         if not r:
             return None, None, None
         q1, q2, q3 = quartiles(r)
@@ -995,7 +995,7 @@ def measure_aggregates(record: dict, results: dict, criterion: Path) -> dict:
 
 
 def report_aggregates(data: dict) -> tuple[str, list[Plot]]:
-    ns, instr, r = data["ns_per_row"], data["instructions_per_row"], data["ratios"]
+    ns, instr = data["ns_per_row"], data["instructions_per_row"]
     rows = []
     for v in AGGREGATE_VARIANTS:
         rows.append([VARIANT_LABEL[v] if v != "builtin" else "built-in `avg`",
@@ -1070,7 +1070,7 @@ def run(cargo_args: list[str], clean: bool, settle_first: bool, criterion: Path)
     /proc/loadavg, written to target/criterion/xfunc/<bench>.load.json for the report."""
     dirty = xfunc.run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout
     if dirty.strip():
-        changed = ", ".join(l[3:] for l in dirty.splitlines() if l.strip())
+        changed = ", ".join(line[3:] for line in dirty.splitlines() if line.strip())
         if clean:
             print(f"bench-report: the tree has uncommitted changes ({changed}): a run of it "
                   "measures code that no commit holds. Commit them first (just measure makes "
@@ -1164,7 +1164,8 @@ def main() -> int:
     if args.check and not args.from_data:
         ap.error("--check needs --from-data")
     plots_dir = args.plots or (PLOT_DIR if args.out == DATA_DIR else args.out / PLOT_URL)
-    rel = lambda p: p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
+    def rel(p):
+        return p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
     written, stale = 0, []
     for bench in [args.show] if args.show else BENCHES:
         if args.from_data:
@@ -1189,7 +1190,7 @@ def main() -> int:
                 continue
         if args.show:
             text, _ = REPORTS[bench](data)
-            print("\n".join(l for l in text.splitlines() if not l.startswith("[![")))
+            print("\n".join(line for line in text.splitlines() if not line.startswith("[![")))
             return 0
         files = render(bench, data)
         old_plots = {p.name for p in plots_dir.glob(f"{bench}-*.svg")}

@@ -130,7 +130,7 @@ class Data:
             try:
                 self._keys[source] = bench_data.load(source, self.files)
             except (OSError, ValueError) as e:
-                raise FigureError(f"{source}: cannot read {self.files.get(source)}: {e}")
+                raise FigureError(f"{source}: cannot read {self.files.get(source)}: {e}") from e
         return self._keys[source]
 
     def raw(self, bench: str) -> dict:
@@ -351,11 +351,11 @@ def elementwise(f, *args):
     vecs = [a for a in args if isinstance(a, Vec)]
     if not vecs:
         return f(*args)
-    labels = [l for l, _ in vecs[0].items]
+    labels = [label for label, _ in vecs[0].items]
     for v in vecs[1:]:
-        if [l for l, _ in v.items] != labels:
+        if [label for label, _ in v.items] != labels:
             raise FigureError("two sets of different keys: "
-                              f"{', '.join(labels)} and {', '.join(l for l, _ in v.items)}")
+                              f"{', '.join(labels)} and {', '.join(label for label, _ in v.items)}")
     return Vec([(label, f(*[a.items[i][1] if isinstance(a, Vec) else a for a in args]))
                 for i, label in enumerate(labels)])
 
@@ -411,7 +411,7 @@ def f_range(v, d=None, pct=False) -> str:
 def arg_extreme(v, pick) -> str:
     if not isinstance(v, Vec):
         raise FigureError("argmin/argmax need a set of values (a pattern)")
-    measured = [(l, x) for l, x in v.items if x is not None]
+    measured = [(label, x) for label, x in v.items if x is not None]
     if not measured:
         raise FigureError("nothing measured")
     return pick(measured, key=lambda item: number(item[1], "argmin/argmax"))[0]
@@ -428,7 +428,7 @@ def f_which(v, template: str = "{1}") -> str:
     if not isinstance(v, Vec):
         raise FigureError("which needs a set of comparisons (a pattern)")
     bools(v)
-    chosen = [l for l, b in v.items if b is True]
+    chosen = [label for label, b in v.items if b is True]
     if not chosen:
         raise FigureError("which: none is true (guard it with any())")
 
@@ -437,15 +437,16 @@ def f_which(v, template: str = "{1}") -> str:
         try:
             return re.sub(r"\{(\d)\}", lambda m: parts[int(m.group(1)) - 1], template)
         except IndexError:
-            raise FigureError(f"which: {template!r} names a part that {label!r} lacks")
-    return english([fill(l) for l in chosen])
+            raise FigureError(f"which: {template!r} names a part that {label!r} lacks") from None
+    return english([fill(label) for label in chosen])
 
 
 def f_only(v, mask) -> Vec:
     if not isinstance(v, Vec) or not isinstance(mask, Vec):
         raise FigureError("only(v, mask) needs two sets")
     elementwise(lambda a, b: None, v, mask)  # the same keys
-    chosen = [(l, x) for (l, x), (_, b) in zip(v.items, mask.items) if b is True]
+    chosen = [(label, x) for (label, x), (_, b) in zip(v.items, mask.items, strict=True)
+              if b is True]
     if not chosen:
         raise FigureError("only: the mask chooses nothing (guard it with any())")
     return Vec(chosen)
@@ -526,7 +527,7 @@ def evaluate(tree, data: Data, seen: dict, names: dict | None = None):
     try:
         return FUNCTIONS[name](*[evaluate(a, data, seen, names) for a in args])
     except TypeError as e:
-        raise FigureError(f"{name}: {e}")
+        raise FigureError(f"{name}: {e}") from e
 
 
 def render(value) -> str:
@@ -540,7 +541,7 @@ def render(value) -> str:
 def shown(seen: dict) -> str:
     def one(v):
         if isinstance(v, Vec):
-            return "{" + ", ".join(f"{l}: {x}" for l, x in v.items) + "}"
+            return "{" + ", ".join(f"{label}: {x}" for label, x in v.items) + "}"
         return repr(v) if v is None or isinstance(v, str) else f"{v:g}"
     return "; ".join(f"{k} = {one(v)}" for k, v in seen.items())
 
@@ -647,8 +648,8 @@ def expand(page: Page, data: Data) -> tuple[str, list[str]]:
 
     text = DIRECTIVE.sub(replace, page.text)
     # A line that held only {{#check}}s, {{#missed}}s and {{#let}}s goes, so that it does not end a paragraph.
-    lines = [l.replace(NOTHING, "") for l in text.split("\n")
-             if not (NOTHING in l and not l.replace(NOTHING, "").strip())]
+    lines = [line.replace(NOTHING, "") for line in text.split("\n")
+             if not (NOTHING in line and not line.replace(NOTHING, "").strip())]
     return "\n".join(lines), problems
 
 
@@ -783,7 +784,7 @@ def self_test() -> int:
             keys.pop(f"{met[0]}_range/0", None)  # a planted value has no samples around it
             keys.pop(f"{met[0]}_range/1", None)
             # The text that would explain it, if any, is taken out with it.
-            def explains(m: re.Match) -> bool:
+            def explains(m: re.Match, bench: str = bench, met: list = met) -> bool:
                 source, _, pattern = m.group("body").strip().removesuffix("?").strip() \
                     .partition(":")
                 return (m.group("kind") == "missed" and source == bench
