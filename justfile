@@ -328,12 +328,14 @@ bench-tables-check:
 # committed. bench-tables is the exception: it redraws the tables and plots from the data a
 # reviewed run committed, deterministically, and belongs to `generated`.
 
-# The committed run: from a clean tree (a run of uncommitted code is refused), each bench file
-# started once the load average has fallen (tools/bench/bench_report.py --run --settle), the
-# benches first, before anything rewrites a committed file.
-# measure everything the book reports, from a committed tree: bench, bench-callgrind, srf-memory, varlena-faults, then bench-report (takes long)
+# The committed run: the release build installed first (whatever profile the last install
+# used), from a clean tree (a run of uncommitted code is refused), each bench file started once
+# the load average has fallen (tools/bench/bench_report.py --run --settle), the benches first,
+# before anything rewrites a committed file.
+# measure everything the book reports, from a committed tree: install (release), bench, bench-callgrind, srf-memory, varlena-faults, then bench-report (takes long)
 [group('measure')]
 measure:
+    env -u XFUNC_INSTALL_PROFILE {{just_executable()}} install
     python3 tools/bench/bench_report.py --run --clean --settle
     {{just_executable()}} bench-callgrind
     {{just_executable()}} srf-memory
