@@ -46,6 +46,13 @@ estimate_count(PlannerInfo *root, Node *node, int32 *count)
 	Node	   *arg_count;
 	Node	   *arg_base;
 
+	/*
+	 * A request may come with no planner (supportnodes.h: root "could be NULL";
+	 * cost_qual_eval with a NULL root asks for a cost), and
+	 * estimate_expression_value reads root->glob.
+	 */
+	if (root == NULL)
+		return COUNT_UNKNOWN;
 	if (node == NULL || !is_funcclause(node))
 		return COUNT_UNKNOWN;
 	args = ((FuncExpr *) node)->args;

@@ -131,3 +131,12 @@ SELECT * FROM pg_temp.estimate('SELECT * FROM pg_temp.text_srf(''a'', ''b'')');
 SELECT * FROM pg_temp.text_srf('a', 'b');
 DROP FUNCTION pg_temp.other_srf(integer);
 DROP ROLE regress_support_user;
+
+-- A request may come with no planner: inlining an SQL function whose parameter is used twice
+-- costs the argument with cost_qual_eval(..., NULL), and SupportRequestCost's root is NULL
+-- (supportnodes.h: "could be NULL"). The support function declines it.
+-- ANCHOR: no_planner
+CREATE FUNCTION pg_temp.twice(integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $1';
+SELECT pg_temp.twice((multiples(3, 2)).product);
+-- ANCHOR_END: no_planner

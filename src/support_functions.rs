@@ -39,6 +39,11 @@ enum CountEstimate {
 /// `root` is the planner's (or NULL) and `node` a valid node tree or NULL, as the request
 /// that holds them promises.
 unsafe fn estimate_count(root: *mut pg_sys::PlannerInfo, node: *mut Node) -> CountEstimate {
+    // A request may come with no planner (supportnodes.h: root "could be NULL"; cost_qual_eval
+    // with a NULL root asks for a cost), and estimate_expression_value reads root->glob.
+    if root.is_null() {
+        return CountEstimate::Unknown;
+    }
     // SAFETY: node is NULL or a node (the caller's contract); is_a reads only its tag.
     if node.is_null() || !unsafe { is_a(node, NodeTag::T_FuncExpr) } {
         return CountEstimate::Unknown;
